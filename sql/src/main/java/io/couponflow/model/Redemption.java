@@ -1,0 +1,52 @@
+package io.couponflow.model;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One redemption of a coupon, as the API shows it.
+ *
+ * @param reversedAt null while {@code status} is {@link RedemptionStatus#ACCEPTED}
+ */
+public record Redemption(
+    RedemptionId redemptionId,
+    String userId,
+    long orderAmountCents,
+    long discountCents,
+    RedemptionStatus status,
+    Instant acceptedAt,
+    Instant reversedAt) {
+
+  public Redemption {
+    Objects.requireNonNull(redemptionId, "redemptionId");
+    Objects.requireNonNull(userId, "userId");
+    Objects.requireNonNull(status, "status");
+    Objects.requireNonNull(acceptedAt, "acceptedAt");
+    if ((status == RedemptionStatus.REVERSED) != (reversedAt != null)) {
+      throw new IllegalArgumentException(
+          "reversedAt: " + reversedAt + " (expected: set exactly when status is REVERSED)");
+    }
+  }
+
+  public long couponId() {
+    return redemptionId.couponId();
+  }
+
+  public String orderId() {
+    return redemptionId.orderId();
+  }
+
+  /** This redemption as it was answered when accepted: the body an idempotent replay returns. */
+  public Redemption asAccepted() {
+    return status == RedemptionStatus.ACCEPTED
+        ? this
+        : new Redemption(
+            redemptionId,
+            userId,
+            orderAmountCents,
+            discountCents,
+            RedemptionStatus.ACCEPTED,
+            acceptedAt,
+            null);
+  }
+}

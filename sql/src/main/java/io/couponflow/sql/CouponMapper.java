@@ -1,0 +1,59 @@
+package io.couponflow.sql;
+
+import io.couponflow.model.Coupon;
+import io.couponflow.model.CouponStatus;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.apache.ibatis.annotations.Param;
+
+/** Writes and reads of the {@code coupon} table (SQL in CouponMapper.xml). */
+public interface CouponMapper {
+  /**
+   * @return 1, or a duplicate-key failure when the id is taken
+   */
+  int insert(Coupon coupon);
+
+  Optional<Coupon> findById(@Param("couponId") long couponId);
+
+  List<Coupon> findByIds(@Param("couponIds") Collection<Long> couponIds);
+
+  /** One page of all coupons in id order, after {@code afterId}. */
+  List<Coupon> page(@Param("afterId") long afterId, @Param("limit") int limit);
+
+  /**
+   * One page, in id order, of the coupons a preheat should load: active ones not ended at {@code
+   * now} that start before {@code horizon}, or flagged hot (when {@code includeHot}).
+   */
+  List<Coupon> pageForPreheat(
+      @Param("afterId") long afterId,
+      @Param("limit") int limit,
+      @Param("now") Instant now,
+      @Param("horizon") Instant horizon,
+      @Param("includeHot") boolean includeHot);
+
+  /**
+   * Sets the status and bumps the version, only if the coupon is still at {@code expectedVersion}.
+   *
+   * @return 1 when changed, 0 when the coupon moved on (read it again)
+   */
+  int updateStatus(
+      @Param("couponId") long couponId,
+      @Param("status") CouponStatus status,
+      @Param("expectedVersion") long expectedVersion);
+
+  /**
+   * Adds stock and bumps the version, only if the coupon is still at {@code expectedVersion}.
+   *
+   * @return 1 when changed, 0 when the coupon moved on
+   */
+  int addStock(
+      @Param("couponId") long couponId,
+      @Param("add") long add,
+      @Param("expectedVersion") long expectedVersion);
+
+  int setHot(@Param("couponId") long couponId, @Param("hot") boolean hot);
+
+  long count();
+}

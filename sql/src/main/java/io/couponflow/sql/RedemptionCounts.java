@@ -1,0 +1,4 @@
+package io.couponflow.sql;
+
+/** How many rows of one coupon MySQL holds, by status. */
+public record RedemptionCounts(long couponId, long accepted, long reversed) {}
