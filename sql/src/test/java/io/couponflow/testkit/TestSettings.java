@@ -56,12 +56,12 @@ public final class TestSettings {
 
   /**
    * A name no other test class or run uses, for a database or a Redis key prefix: {@code
-   * t_<class>_<random>}, lower case, at most 48 characters.
+   * t_<class>_<random>}, lower case, at most 32 characters.
    */
   public static String uniqueName(Class<?> testClass) {
     String base = testClass.getSimpleName().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
-    if (base.length() > 30) {
-      base = base.substring(0, 30);
+    if (base.length() > 20) {
+      base = base.substring(0, 20);
     }
     return "t_" + base + "_" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
   }

@@ -1,0 +1,4 @@
+package io.couponflow.lua;
+
+/** A coupon's live counters in Redis. */
+public record Counters(long stock, long accepted, long reversed) {}

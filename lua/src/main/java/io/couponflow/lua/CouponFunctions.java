@@ -1,0 +1,512 @@
+package io.couponflow.lua;
+
+import io.couponflow.model.Coupon;
+import io.couponflow.model.CouponStatus;
+import io.couponflow.model.Redemption;
+import io.couponflow.model.RedemptionId;
+import io.couponflow.model.RedemptionStatus;
+import io.lettuce.core.ScriptOutputType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Typed calls to the couponflow Functions library: one method per function, results as values. Each
+ * call is a single FCALL (or FCALL_RO) on the shared connection and never blocks. When the library
+ * is missing because Redis restarted empty, the call loads it and retries once, so a restart under
+ * load needs no manual step.
+ *
+ * <p>Failures complete the future with an exception from {@link RedisReplies#map}: {@link
+ * RedisReplies.RedisUnavailableException} when Redis cannot answer.
+ *
+ * <p>Thread-safety: safe for use by many threads.
+ */
+public final class CouponFunctions {
+  private final RedisStore redis;
+  private final String prefix;
+  private final long retentionMillis;
+
+  /**
+   * @param idempotencyRetention how long, at least, an accepted idempotency key is remembered
+   */
+  public CouponFunctions(RedisStore redis, Duration idempotencyRetention) {
+    this.redis = redis;
+    this.prefix = redis.prefix();
+    this.retentionMillis = idempotencyRetention.toMillis();
+  }
+
+  public RedisStore redis() {
+    return redis;
+  }
+
+  public String prefix() {
+    return prefix;
+  }
+
+  public CouponKeys keys(long couponId, int buckets) {
+    return new CouponKeys(prefix, couponId, buckets);
+  }
+
+  /**
+   * Redeems: all checks, then stock, user count, order slot, idempotency key and outbox entry, in
+   * one atomic step.
+   *
+   * @param buckets the coupon's bucket count as the caller knows it; when Redis holds another, the
+   *     call is repeated once with Redis's
+   */
+  public CompletableFuture<RedeemOutcome> redeem(RedeemRequest request, int buckets) {
+    return redeemOnce(request, buckets)
+        .thenCompose(
+            reply -> {
+              if ("STALE_BUCKETS".equals(reply.get(0))) {
+                int actual = Integer.parseInt(text(reply, 1));
+                return redeemOnce(request, actual)
+                    .thenApply(
+                        again -> {
+                          if ("STALE_BUCKETS".equals(again.get(0))) {
+                            throw new IllegalStateException(
+                                "coupon " + request.couponId() + " changed bucket count twice");
+                          }
+                          return again;
+                        });
+              }
+              return CompletableFuture.completedFuture(reply);
+            })
+        .thenApply(reply -> toRedeemOutcome(request, reply));
+  }
+
+  private CompletableFuture<List<Object>> redeemOnce(RedeemRequest request, int buckets) {
+    CouponKeys k = keys(request.couponId(), buckets);
+    return call(
+        "cf_redeem",
+        false,
+        new String[] {
+          k.meta(),
+          k.users(request.userId()),
+          k.orders(request.orderId()),
+          k.idempotency(request.idempotencyKey()),
+          k.history(),
+          k.outbox()
+        },
+        Integer.toString(buckets),
+        request.idempotencyKey(),
+        request.userId(),
+        request.orderId(),
+        Long.toString(request.orderAmountCents()),
+        Long.toString(retentionMillis));
+  }
+
+  private static RedeemOutcome toRedeemOutcome(RedeemRequest request, List<Object> reply) {
+    String code = text(reply, 0);
+    return switch (code) {
+      case "ACCEPTED" ->
+          new RedeemOutcome.Accepted(
+              redemption(request.couponId(), request.orderId(), reply), text(reply, 8));
+      case "REPLAYED" ->
+          new RedeemOutcome.Replayed(redemption(request.couponId(), request.orderId(), reply));
+      default -> new RedeemOutcome.Rejected(Rejection.valueOf(code));
+    };
+  }
+
+  /** Reads one redemption. */
+  public CompletableFuture<RedemptionLookup> get(RedemptionId id, int buckets) {
+    CouponKeys k = keys(id.couponId(), buckets);
+    return call(
+            "cf_get",
+            true,
+            new String[] {k.meta(), k.orders(id.orderId()), k.history()},
+            id.orderId(),
+            Integer.toString(id.generation()))
+        .thenApply(
+            reply ->
+                switch (text(reply, 0)) {
+                  case "FOUND" ->
+                      new RedemptionLookup.Found(redemption(id.couponId(), id.orderId(), reply));
+                  case "COUPON_NOT_FOUND" -> new RedemptionLookup.CouponMissing();
+                  default -> new RedemptionLookup.NotFound();
+                });
+  }
+
+  /**
+   * Reverses one redemption: stock, the user's quota and the order's slot come back atomically.
+   * Reversing again changes nothing and answers the same.
+   */
+  public CompletableFuture<ReverseOutcome> reverse(RedemptionId id, int buckets, String reason) {
+    return get(id, buckets)
+        .thenCompose(
+            lookup -> {
+              if (lookup instanceof RedemptionLookup.CouponMissing) {
+                return CompletableFuture.completedFuture(new ReverseOutcome.CouponMissing());
+              }
+              if (!(lookup instanceof RedemptionLookup.Found found)) {
+                return CompletableFuture.completedFuture(new ReverseOutcome.NotFound());
+              }
+              CouponKeys k = keys(id.couponId(), buckets);
+              String user = found.redemption().userId();
+              return call(
+                      "cf_reverse",
+                      false,
+                      new String[] {
+                        k.meta(), k.users(user), k.orders(id.orderId()), k.history(), k.outbox()
+                      },
+                      Integer.toString(buckets),
+                      id.orderId(),
+                      Integer.toString(id.generation()),
+                      user,
+                      reason == null ? "" : reason)
+                  .thenApply(
+                      reply ->
+                          switch (text(reply, 0)) {
+                            case "REVERSED" ->
+                                new ReverseOutcome.Reversed(
+                                    redemption(id.couponId(), id.orderId(), reply),
+                                    "1".equals(text(reply, 8)));
+                            case "COUPON_NOT_FOUND" -> new ReverseOutcome.CouponMissing();
+                            case "STALE_BUCKETS" ->
+                                throw new IllegalStateException(
+                                    "coupon "
+                                        + id.couponId()
+                                        + " has "
+                                        + text(reply, 1)
+                                        + " buckets, not "
+                                        + buckets);
+                            default -> new ReverseOutcome.NotFound();
+                          });
+            });
+  }
+
+  /**
+   * Creates the coupon in Redis, or refreshes its definition when {@code coupon.version()} is newer
+   * than Redis's. Stock is set only when the coupon is not live yet; after that a change of total
+   * stock is applied as a delta.
+   *
+   * @param acceptedRows ACCEPTED rows MySQL holds for the coupon (used only when not live yet)
+   * @param reversedRows REVERSED rows MySQL holds for the coupon (used only when not live yet)
+   */
+  public CompletableFuture<LoadOutcome> load(Coupon coupon, long acceptedRows, long reversedRows) {
+    return call(
+            "cf_load",
+            false,
+            new String[] {CouponKeys.meta(prefix, coupon.couponId())},
+            loadArgs(coupon, acceptedRows, reversedRows))
+        .thenApply(CouponFunctions::toLoadOutcome);
+  }
+
+  static String[] loadArgs(Coupon coupon, long acceptedRows, long reversedRows) {
+    return new String[] {
+      Long.toString(coupon.version()),
+      coupon.name(),
+      Long.toString(coupon.totalStock()),
+      Integer.toString(coupon.perUserLimit()),
+      Long.toString(coupon.thresholdCents()),
+      Long.toString(coupon.discountCents()),
+      Long.toString(coupon.startsAt().toEpochMilli()),
+      Long.toString(coupon.endsAt().toEpochMilli()),
+      coupon.status().name(),
+      Integer.toString(coupon.buckets()),
+      Long.toString(coupon.totalStock() - acceptedRows),
+      Long.toString(acceptedRows),
+      Long.toString(reversedRows)
+    };
+  }
+
+  static LoadOutcome toLoadOutcome(List<Object> reply) {
+    return switch (text(reply, 0)) {
+      case "CREATED" -> new LoadOutcome.Created(number(reply, 1));
+      case "UPDATED" -> new LoadOutcome.Updated(number(reply, 1), number(reply, 2));
+      case "UNCHANGED" -> new LoadOutcome.Unchanged(number(reply, 1), number(reply, 2));
+      default -> new LoadOutcome.Refused(text(reply, 1));
+    };
+  }
+
+  /**
+   * Pauses or resumes at once.
+   *
+   * @param version the definition version that made this change, or 0 for an emergency change in
+   *     Redis alone
+   * @return the status Redis now holds, empty when Redis does not hold the coupon
+   */
+  public CompletableFuture<Optional<CouponStatus>> setStatus(
+      long couponId, CouponStatus status, long version) {
+    String function = status == CouponStatus.PAUSED ? "cf_pause" : "cf_resume";
+    String[] args = version > 0 ? new String[] {Long.toString(version)} : new String[0];
+    return call(function, false, new String[] {CouponKeys.meta(prefix, couponId)}, args)
+        .thenApply(
+            reply ->
+                switch (text(reply, 0)) {
+                  case "COUPON_NOT_FOUND" -> Optional.<CouponStatus>empty();
+                  case "UNCHANGED" -> Optional.of(CouponStatus.valueOf(text(reply, 1)));
+                  default -> Optional.of(CouponStatus.valueOf(text(reply, 0)));
+                });
+  }
+
+  /** The coupon as Redis holds it, empty when it is not live there. */
+  public CompletableFuture<Optional<LiveCoupon>> coupon(long couponId) {
+    return call("cf_coupon", true, new String[] {CouponKeys.meta(prefix, couponId)})
+        .thenApply(
+            reply ->
+                reply.isEmpty()
+                    ? Optional.empty()
+                    : Optional.of(liveCoupon(couponId, pairs(reply))));
+  }
+
+  /** The coupon, its counters and its outbox in one read; empty when Redis does not hold it. */
+  public CompletableFuture<Optional<CouponInspection>> inspect(long couponId) {
+    return call(
+            "cf_inspect",
+            true,
+            new String[] {CouponKeys.meta(prefix, couponId), CouponKeys.outbox(prefix, couponId)})
+        .thenApply(
+            reply -> {
+              if (reply.isEmpty()) {
+                return Optional.empty();
+              }
+              Map<String, String> f = pairs(reply);
+              String oldest = f.getOrDefault("oldestPendingId", "");
+              return Optional.of(
+                  new CouponInspection(
+                      liveCoupon(couponId, f),
+                      Long.parseLong(f.get("pending")),
+                      Long.parseLong(f.get("pendingAccepts")),
+                      Long.parseLong(f.get("pendingReversals")),
+                      oldest.isEmpty() ? Optional.empty() : Optional.of(oldest),
+                      Instant.ofEpochMilli(Long.parseLong(f.get("now")))));
+            });
+  }
+
+  /** Compares the live counters with expected ones; writes nothing. */
+  public CompletableFuture<ReconcileOutcome> reconcile(long couponId, Counters expected) {
+    return call(
+            "cf_reconcile",
+            true,
+            new String[] {CouponKeys.meta(prefix, couponId)},
+            Long.toString(expected.stock()),
+            Long.toString(expected.accepted()),
+            Long.toString(expected.reversed()))
+        .thenApply(CouponFunctions::toReconcileOutcome);
+  }
+
+  /**
+   * Sets the live counters to {@code repaired}, only if they still are {@code seen}; otherwise
+   * answers {@link ReconcileOutcome.Status#MOVED} and writes nothing.
+   */
+  public CompletableFuture<ReconcileOutcome> reconcileApply(
+      long couponId, Counters seen, Counters repaired) {
+    return call(
+            "cf_reconcile_apply",
+            false,
+            new String[] {CouponKeys.meta(prefix, couponId)},
+            Long.toString(seen.stock()),
+            Long.toString(seen.accepted()),
+            Long.toString(seen.reversed()),
+            Long.toString(repaired.stock()),
+            Long.toString(repaired.accepted()),
+            Long.toString(repaired.reversed()))
+        .thenApply(CouponFunctions::toReconcileOutcome);
+  }
+
+  private static ReconcileOutcome toReconcileOutcome(List<Object> reply) {
+    ReconcileOutcome.Status status = ReconcileOutcome.Status.valueOf(text(reply, 0));
+    if (status == ReconcileOutcome.Status.COUPON_NOT_FOUND) {
+      return new ReconcileOutcome(status, null);
+    }
+    return new ReconcileOutcome(
+        status, new Counters(number(reply, 1), number(reply, 2), number(reply, 3)));
+  }
+
+  /**
+   * Puts back one redemption that Redis lost, from its MySQL row; never replaces a newer record and
+   * leaves the coupon's counters alone.
+   *
+   * @return true when restored, false when Redis already had it
+   */
+  public CompletableFuture<Boolean> restore(
+      Redemption redemption, String idempotencyKey, int buckets) {
+    CouponKeys k = keys(redemption.couponId(), buckets);
+    RedemptionId id = redemption.redemptionId();
+    return call(
+            "cf_restore",
+            false,
+            new String[] {
+              k.meta(),
+              k.users(redemption.userId()),
+              k.orders(id.orderId()),
+              k.idempotency(idempotencyKey),
+              k.history()
+            },
+            id.orderId(),
+            Integer.toString(id.generation()),
+            redemption.userId(),
+            Long.toString(redemption.orderAmountCents()),
+            Long.toString(redemption.discountCents()),
+            Long.toString(redemption.acceptedAt().toEpochMilli()),
+            redemption.status() == RedemptionStatus.ACCEPTED ? "A" : "R",
+            redemption.reversedAt() == null
+                ? ""
+                : Long.toString(redemption.reversedAt().toEpochMilli()),
+            idempotencyKey,
+            Long.toString(retentionMillis))
+        .thenApply(
+            reply -> {
+              String code = text(reply, 0);
+              if ("COUPON_NOT_FOUND".equals(code)) {
+                throw new IllegalStateException(
+                    "coupon " + redemption.couponId() + " must be loaded before its redemptions");
+              }
+              return "RESTORED".equals(code);
+            });
+  }
+
+  /**
+   * Outbox entries at least {@code minAge} old by the Redis clock, oldest first.
+   *
+   * @param afterId read after this entry id (exclusive), or null from the start
+   */
+  public CompletableFuture<List<OutboxEntry>> outboxRead(
+      long couponId, Duration minAge, int count, String afterId) {
+    return call(
+            "cf_outbox_read",
+            true,
+            new String[] {CouponKeys.outbox(prefix, couponId)},
+            Long.toString(minAge.toMillis()),
+            Integer.toString(count),
+            afterId == null ? "" : afterId)
+        .thenApply(reply -> outboxEntries(couponId, reply));
+  }
+
+  /** Deletes entries MySQL now holds; returns how many were deleted. */
+  public CompletableFuture<Long> outboxAck(long couponId, List<String> entryIds) {
+    if (entryIds.isEmpty()) {
+      return CompletableFuture.completedFuture(0L);
+    }
+    return redis
+        .commands()
+        .<Long>fcall(
+            "cf_outbox_ack",
+            ScriptOutputType.INTEGER,
+            new String[] {CouponKeys.outbox(prefix, couponId)},
+            entryIds.toArray(String[]::new))
+        .toCompletableFuture()
+        .exceptionallyCompose(
+            e ->
+                retryIfLibraryMissing(
+                    e,
+                    () ->
+                        redis
+                            .commands()
+                            .<Long>fcall(
+                                "cf_outbox_ack",
+                                ScriptOutputType.INTEGER,
+                                new String[] {CouponKeys.outbox(prefix, couponId)},
+                                entryIds.toArray(String[]::new))
+                            .toCompletableFuture()));
+  }
+
+  /** The coupons that have an outbox with pending entries, on every master. */
+  public List<Long> couponsWithPendingOutbox(Duration timeout) {
+    return redis.scan(CouponKeys.outboxPattern(prefix), "stream", timeout).stream()
+        .map(CouponKeys::couponIdOf)
+        .filter(id -> id > 0)
+        .distinct()
+        .sorted()
+        .toList();
+  }
+
+  private CompletableFuture<List<Object>> call(
+      String function, boolean readOnly, String[] keys, String... args) {
+    return invoke(function, readOnly, keys, args)
+        .exceptionallyCompose(
+            e -> retryIfLibraryMissing(e, () -> invoke(function, readOnly, keys, args)))
+        .exceptionallyCompose(e -> CompletableFuture.failedFuture(RedisReplies.map(e)));
+  }
+
+  private CompletableFuture<List<Object>> invoke(
+      String function, boolean readOnly, String[] keys, String... args) {
+    return (readOnly
+            ? redis
+                .commands()
+                .<List<Object>>fcallReadOnly(function, ScriptOutputType.MULTI, keys, args)
+            : redis.commands().<List<Object>>fcall(function, ScriptOutputType.MULTI, keys, args))
+        .toCompletableFuture();
+  }
+
+  private <T> CompletableFuture<T> retryIfLibraryMissing(
+      Throwable failure, java.util.function.Supplier<CompletableFuture<T>> again) {
+    Throwable cause = RedisReplies.unwrap(failure);
+    if (RedisReplies.isFunctionMissing(cause)) {
+      return CouponLibrary.ensureLoaded(redis).thenCompose(v -> again.get());
+    }
+    return CompletableFuture.failedFuture(cause);
+  }
+
+  private static Redemption redemption(long couponId, String orderId, List<Object> reply) {
+    RedemptionStatus status =
+        "R".equals(text(reply, 6)) ? RedemptionStatus.REVERSED : RedemptionStatus.ACCEPTED;
+    String reversedAt = text(reply, 7);
+    return new Redemption(
+        new RedemptionId(couponId, orderId, Integer.parseInt(text(reply, 1))),
+        text(reply, 2),
+        Long.parseLong(text(reply, 3)),
+        Long.parseLong(text(reply, 4)),
+        status,
+        Instant.ofEpochMilli(Long.parseLong(text(reply, 5))),
+        status == RedemptionStatus.REVERSED
+            ? Instant.ofEpochMilli(Long.parseLong(reversedAt))
+            : null);
+  }
+
+  private static LiveCoupon liveCoupon(long couponId, Map<String, String> f) {
+    return new LiveCoupon(
+        couponId,
+        f.get("name"),
+        Long.parseLong(f.get("total")),
+        Integer.parseInt(f.get("limit")),
+        Long.parseLong(f.get("threshold")),
+        Long.parseLong(f.get("discount")),
+        Instant.ofEpochMilli(Long.parseLong(f.get("starts"))),
+        Instant.ofEpochMilli(Long.parseLong(f.get("ends"))),
+        CouponStatus.valueOf(f.get("status")),
+        Integer.parseInt(f.get("buckets")),
+        Long.parseLong(f.get("version")),
+        Long.parseLong(f.get("stock")),
+        Long.parseLong(f.get("accepted")),
+        Long.parseLong(f.get("reversed")));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<OutboxEntry> outboxEntries(long couponId, List<Object> reply) {
+    List<OutboxEntry> entries = new ArrayList<>(reply.size());
+    for (Object item : reply) {
+      List<Object> entry = (List<Object>) item;
+      List<Object> flat = (List<Object>) entry.get(1);
+      Map<String, String> fields = new HashMap<>();
+      for (int i = 0; i + 1 < flat.size(); i += 2) {
+        fields.put(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)));
+      }
+      entries.add(new OutboxEntry(String.valueOf(entry.get(0)), couponId, fields));
+    }
+    return entries;
+  }
+
+  private static Map<String, String> pairs(List<Object> flat) {
+    Map<String, String> map = new HashMap<>();
+    for (int i = 0; i + 1 < flat.size(); i += 2) {
+      map.put(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)));
+    }
+    return map;
+  }
+
+  private static String text(List<Object> reply, int index) {
+    Object value = reply.get(index);
+    return value == null ? "" : value.toString();
+  }
+
+  private static long number(List<Object> reply, int index) {
+    return Long.parseLong(text(reply, index));
+  }
+}

@@ -1,0 +1,30 @@
+package io.couponflow.lua;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A coupon and its outbox, read in one atomic step.
+ *
+ * @param pending outbox entries not yet in MySQL
+ * @param oldestPendingId the oldest of them, if any
+ * @param redisNow the Redis clock when this was read
+ */
+public record CouponInspection(
+    LiveCoupon coupon,
+    long pending,
+    long pendingAccepts,
+    long pendingReversals,
+    Optional<String> oldestPendingId,
+    Instant redisNow) {
+
+  /** How long the oldest pending entry has waited, or zero. */
+  public Duration oldestPendingAge() {
+    return oldestPendingId
+        .map(
+            id ->
+                Duration.ofMillis(Math.max(0, redisNow.toEpochMilli() - OutboxEntry.millisOf(id))))
+        .orElse(Duration.ZERO);
+  }
+}

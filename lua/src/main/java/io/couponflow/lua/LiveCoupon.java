@@ -1,0 +1,33 @@
+package io.couponflow.lua;
+
+import io.couponflow.model.CouponStatus;
+import java.time.Instant;
+
+/**
+ * A coupon as Redis holds it: the definition it applied last, and the live counters.
+ *
+ * @param stock remaining stock
+ * @param accepted redemptions currently accepted
+ * @param reversed redemptions reversed so far
+ */
+public record LiveCoupon(
+    long couponId,
+    String name,
+    long totalStock,
+    int perUserLimit,
+    long thresholdCents,
+    long discountCents,
+    Instant startsAt,
+    Instant endsAt,
+    CouponStatus status,
+    int buckets,
+    long version,
+    long stock,
+    long accepted,
+    long reversed) {
+
+  /** Whether redemptions are allowed at this instant: active and inside [startsAt, endsAt). */
+  public boolean isLiveAt(Instant now) {
+    return status == CouponStatus.ACTIVE && !now.isBefore(startsAt) && now.isBefore(endsAt);
+  }
+}

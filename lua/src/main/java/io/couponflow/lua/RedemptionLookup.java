@@ -1,0 +1,13 @@
+package io.couponflow.lua;
+
+import io.couponflow.model.Redemption;
+
+/** What {@code cf_get} found. */
+public sealed interface RedemptionLookup {
+  record Found(Redemption redemption) implements RedemptionLookup {}
+
+  record NotFound() implements RedemptionLookup {}
+
+  /** Redis does not hold the coupon (not loaded yet, or lost). */
+  record CouponMissing() implements RedemptionLookup {}
+}

@@ -1,0 +1,77 @@
+package io.couponflow.lua;
+
+import io.couponflow.config.ConfigException;
+import io.couponflow.config.Env;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Where Redis is and how couponflow names its keys there.
+ *
+ * @param uris one URI for a single Redis, several for Redis Cluster (COUPON_REDIS_URI, comma
+ *     separated)
+ * @param prefix the first part of every key (COUPON_REDIS_PREFIX); tests use one of their own
+ * @param commandTimeout how long one Redis command may take before it fails (COUPON_REDIS_TIMEOUT)
+ */
+public record RedisSettings(List<URI> uris, String prefix, Duration commandTimeout) {
+  public static final String DEFAULT_URI = "redis://127.0.0.1:6379";
+  public static final String DEFAULT_PREFIX = "cf";
+  private static final Pattern PREFIX = Pattern.compile("[a-z0-9_-]{1,32}");
+
+  public RedisSettings {
+    uris = List.copyOf(uris);
+    if (uris.isEmpty()) {
+      throw new ConfigException("COUPON_REDIS_URI: no URI given");
+    }
+    if (!PREFIX.matcher(prefix).matches()) {
+      throw new ConfigException(
+          "COUPON_REDIS_PREFIX: '" + prefix + "' (expected: 1-32 characters of a-z 0-9 _ -)");
+    }
+  }
+
+  public static RedisSettings from(Env env) {
+    String raw = env.string("COUPON_REDIS_URI", DEFAULT_URI);
+    List<URI> uris = new ArrayList<>();
+    for (String part : raw.split(",")) {
+      if (part.isBlank()) {
+        throw new ConfigException("COUPON_REDIS_URI: '" + raw + "' has an empty entry");
+      }
+      uris.add(
+          Env.of(java.util.Map.of("COUPON_REDIS_URI", part.trim()))
+              .uri("COUPON_REDIS_URI", DEFAULT_URI, "redis", "rediss"));
+    }
+    return new RedisSettings(
+        uris,
+        env.string("COUPON_REDIS_PREFIX", DEFAULT_PREFIX),
+        env.duration(
+            "COUPON_REDIS_TIMEOUT",
+            Duration.ofSeconds(1),
+            Duration.ofMillis(10),
+            Duration.ofMinutes(1)));
+  }
+
+  public static RedisSettings of(String uri, String prefix) {
+    List<URI> uris = new ArrayList<>();
+    for (String part : uri.split(",")) {
+      uris.add(URI.create(part.trim()));
+    }
+    return new RedisSettings(uris, prefix, Duration.ofSeconds(2));
+  }
+
+  /** Whether these settings select Redis Cluster. */
+  public boolean cluster() {
+    return uris.size() > 1;
+  }
+
+  public RedisSettings withPrefix(String newPrefix) {
+    return new RedisSettings(uris, newPrefix, commandTimeout);
+  }
+
+  /** The URIs as the operator wrote them, for messages. */
+  public String describe() {
+    return String.join(",", uris.stream().map(URI::toString).toList());
+  }
+}

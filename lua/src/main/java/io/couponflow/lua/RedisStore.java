@@ -1,0 +1,235 @@
+package io.couponflow.lua;
+
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyScanArgs;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * One process's connection to Redis: a single server, or Redis Cluster when several URIs are
+ * configured. There is one shared, pipelined connection (per node on a cluster); commands are
+ * asynchronous and never block the caller. While disconnected, commands fail at once instead of
+ * queueing, so callers can answer "unavailable" quickly.
+ *
+ * <p>Thread-safety: safe for use by many threads.
+ */
+public final class RedisStore implements AutoCloseable {
+  private final RedisSettings settings;
+  private final ClientResources resources;
+  private final AbstractRedisClient client;
+  private final StatefulConnection<String, String> connection;
+  private final RedisClusterAsyncCommands<String, String> commands;
+
+  private RedisStore(
+      RedisSettings settings,
+      ClientResources resources,
+      AbstractRedisClient client,
+      StatefulConnection<String, String> connection,
+      RedisClusterAsyncCommands<String, String> commands) {
+    this.settings = settings;
+    this.resources = resources;
+    this.client = client;
+    this.connection = connection;
+    this.commands = commands;
+  }
+
+  /**
+   * Connects; fails when Redis cannot be reached now (callers decide whether to retry at start).
+   */
+  public static RedisStore connect(RedisSettings settings) {
+    return connect(
+        settings,
+        DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build());
+  }
+
+  public static RedisStore connect(RedisSettings settings, ClientResources resources) {
+    TimeoutOptions timeouts = TimeoutOptions.enabled(settings.commandTimeout());
+    SocketOptions socket =
+        SocketOptions.builder()
+            .connectTimeout(settings.commandTimeout().multipliedBy(2))
+            .keepAlive(true)
+            .tcpNoDelay(true)
+            .build();
+    if (settings.cluster()) {
+      List<RedisURI> uris = settings.uris().stream().map(u -> toRedisUri(u, settings)).toList();
+      RedisClusterClient client = RedisClusterClient.create(resources, uris);
+      client.setOptions(
+          ClusterClientOptions.builder()
+              .timeoutOptions(timeouts)
+              .socketOptions(socket)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .topologyRefreshOptions(
+                  ClusterTopologyRefreshOptions.builder()
+                      .enablePeriodicRefresh(Duration.ofSeconds(10))
+                      .enableAllAdaptiveRefreshTriggers()
+                      .build())
+              .build());
+      try {
+        StatefulRedisClusterConnection<String, String> connection = client.connect();
+        return new RedisStore(settings, resources, client, connection, connection.async());
+      } catch (RuntimeException e) {
+        shutdown(client, resources);
+        throw e;
+      }
+    }
+    RedisClient client =
+        RedisClient.create(resources, toRedisUri(settings.uris().get(0), settings));
+    client.setOptions(
+        ClientOptions.builder()
+            .timeoutOptions(timeouts)
+            .socketOptions(socket)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .build());
+    try {
+      StatefulRedisConnection<String, String> connection = client.connect();
+      return new RedisStore(settings, resources, client, connection, connection.async());
+    } catch (RuntimeException e) {
+      shutdown(client, resources);
+      throw e;
+    }
+  }
+
+  private static RedisURI toRedisUri(URI uri, RedisSettings settings) {
+    RedisURI redisUri = RedisURI.create(uri);
+    redisUri.setTimeout(settings.commandTimeout());
+    return redisUri;
+  }
+
+  public RedisSettings settings() {
+    return settings;
+  }
+
+  public String prefix() {
+    return settings.prefix();
+  }
+
+  public boolean isCluster() {
+    return settings.cluster();
+  }
+
+  /** The shared asynchronous commands; on a cluster, routed by each command's key slot. */
+  public RedisClusterAsyncCommands<String, String> commands() {
+    return commands;
+  }
+
+  public boolean isOpen() {
+    return connection.isOpen();
+  }
+
+  /**
+   * Runs a command on every master (the one server when not on a cluster) and collects the results
+   * in node order.
+   */
+  public <T> CompletableFuture<List<T>> onEveryMaster(
+      Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
+    if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
+      return command.apply(commands).thenApply(List::of);
+    }
+    List<CompletableFuture<T>> futures = new ArrayList<>();
+    for (RedisClusterNode node : cluster.getPartitions()) {
+      if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+        futures.add(
+            cluster
+                .getConnectionAsync(node.getNodeId())
+                .thenCompose(c -> command.apply(c.async()))
+                .toCompletableFuture());
+      }
+    }
+    return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+        .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+  }
+
+  /**
+   * Every key matching a pattern (and of a type, unless null) on every master, by SCAN (never
+   * KEYS): bounded work per call, so Redis keeps serving while a sweep walks a large keyspace.
+   */
+  public List<String> scan(String pattern, String type, Duration timeout) {
+    List<List<String>> perNode =
+        onEveryMaster(c -> scanAll(c, pattern, type))
+            .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .join();
+    List<String> keys = new ArrayList<>();
+    perNode.forEach(keys::addAll);
+    return keys;
+  }
+
+  private static CompletableFuture<List<String>> scanAll(
+      RedisClusterAsyncCommands<String, String> node, String pattern, String type) {
+    List<String> keys = new ArrayList<>();
+    return scanFrom(
+            node, ScanCursor.INITIAL, new KeyScanArgs().match(pattern).type(type).limit(1000), keys)
+        .thenApply(v -> keys);
+  }
+
+  private static CompletableFuture<Void> scanFrom(
+      RedisClusterAsyncCommands<String, String> node,
+      ScanCursor cursor,
+      ScanArgs args,
+      List<String> keys) {
+    return ((RedisAsyncCommands<String, String>) node)
+        .scan(cursor, args)
+        .toCompletableFuture()
+        .thenCompose(
+            (KeyScanCursor<String> page) -> {
+              keys.addAll(page.getKeys());
+              return page.isFinished()
+                  ? CompletableFuture.completedFuture(null)
+                  : scanFrom(node, page, args, keys);
+            });
+  }
+
+  /** A new connection for pub/sub (subscribers need one of their own). */
+  public StatefulRedisPubSubConnection<String, String> connectPubSub() {
+    if (client instanceof RedisClusterClient cluster) {
+      return cluster.connectPubSub();
+    }
+    return ((RedisClient) client).connectPubSub();
+  }
+
+  /** Publishes a message; on a cluster the message reaches subscribers on every node. */
+  public CompletableFuture<Long> publish(String channel, String message) {
+    return commands.publish(channel, message).toCompletableFuture();
+  }
+
+  /** Runs an action for each connection event the client reports (connected, disconnected). */
+  public void onConnectionEvent(Consumer<Object> listener) {
+    resources.eventBus().get().subscribe(listener::accept);
+  }
+
+  @Override
+  public void close() {
+    connection.close();
+    shutdown(client, resources);
+  }
+
+  private static void shutdown(AbstractRedisClient client, ClientResources resources) {
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
+  }
+}

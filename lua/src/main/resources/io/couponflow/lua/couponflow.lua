@@ -1,0 +1,574 @@
+#!lua name=couponflow
+--[[
+couponflow: the one place where coupon stock is taken.
+
+Every function touches the keys of one coupon only, all passed in KEYS and all sharing the coupon's
+hash tag, so the library runs unchanged on Redis Cluster. P is the deployment's key prefix
+(COUPON_REDIS_PREFIX, "cf" by default), C the coupon id, B the coupon's bucket count (a power of
+two), and bucket(s) = crc32(s) mod B, computed by the caller:
+
+  P:{C}:m          hash    definition (version, name, total, limit, threshold, discount, starts,
+                           ends, status, buckets) and live counters (stock, accepted, reversed)
+  P:{C}:u:<b>      hash    userId -> accepted redemptions the user holds     (b = bucket(userId))
+  P:{C}:o:<b>      hash    orderId -> the order's latest redemption record   (b = bucket(orderId))
+  P:{C}:i:<b>      hash    idempotency key -> "orderId.generation"           (b = bucket(key))
+  P:{C}:h          hash    "orderId.generation" -> a reversed record replaced by a newer one
+  P:{C}:x          stream  the outbox: one entry per accept (t=A) and per reversal (t=R), deleted
+                           by the sink once MySQL holds it
+
+A record is "generation|userId|amountCents|discountCents|acceptedAtMs|A|" while accepted and
+"...|R|reversedAtMs" once reversed. A redemption id is "C.orderId.generation".
+
+Buckets keep each hash small enough for Redis's compact listpack encoding, which is what holds the
+memory per redemption near 120 bytes. The i buckets expire at max(ends, now) + retention, so an
+idempotency key is remembered for at least the retention after its redemption.
+
+Each writing function runs all of its checks before its first write: Lua does not roll back.
+Times come from the Redis clock (TIME), never from the caller.
+]]
+
+local LIBRARY_VERSION = 1
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function int(n)
+  return string.format('%d', n)
+end
+
+local function arg_number(args, i, name)
+  local v = tonumber(args[i])
+  if v == nil or v ~= math.floor(v) then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a whole number, got ' .. tostring(args[i]))
+  end
+  return v
+end
+
+local function arg_text(args, i, name)
+  local v = args[i]
+  if v == nil or v == '' then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must not be empty')
+  end
+  return v
+end
+
+-- generation|user|amount|discount|acceptedAt|status|reversedAt
+local function parse_record(value)
+  local gen, user, amount, discount, accepted_at, status, reversed_at =
+    string.match(value, '^(%d+)|([^|]*)|(%d+)|(%d+)|(%d+)|([AR])|(%d*)$')
+  if gen == nil then
+    error('couponflow: corrupt redemption record: ' .. value)
+  end
+  return {
+    gen = tonumber(gen), user = user, amount = amount, discount = discount,
+    accepted_at = accepted_at, status = status, reversed_at = reversed_at
+  }
+end
+
+local function format_record(r)
+  return int(r.gen) .. '|' .. r.user .. '|' .. r.amount .. '|' .. r.discount .. '|' ..
+    r.accepted_at .. '|' .. r.status .. '|' .. (r.reversed_at or '')
+end
+
+-- The reply shared by every function that answers with a redemption.
+local function record_reply(code, r)
+  return { code, int(r.gen), r.user, r.amount, r.discount, r.accepted_at, r.status, r.reversed_at or '' }
+end
+
+-- The record of order.gen: the order's current one, or a reversed one kept in the history hash.
+local function find_record(orders_key, history_key, order, gen)
+  local current = redis.call('HGET', orders_key, order)
+  if current then
+    local r = parse_record(current)
+    if r.gen == gen then
+      return r, true
+    end
+  end
+  local old = redis.call('HGET', history_key, order .. '.' .. int(gen))
+  if old then
+    return parse_record(old), false
+  end
+  return nil, false
+end
+
+local function check_buckets(meta_buckets, args_buckets)
+  if meta_buckets ~= args_buckets then
+    return { 'STALE_BUCKETS', meta_buckets }
+  end
+  return nil
+end
+
+local function expire_at_least(key, at_ms)
+  if redis.call('PEXPIREAT', key, int(at_ms), 'NX') == 0 then
+    redis.call('PEXPIREAT', key, int(at_ms), 'GT')
+  end
+end
+
+--[[
+cf_redeem: take one unit of stock for an order, once per idempotency key.
+KEYS: m, u:<bucket(user)>, o:<bucket(order)>, i:<bucket(key)>, h, x
+ARGV: buckets, idempotencyKey, userId, orderId, orderAmountCents, retentionMs
+Reply: ACCEPTED gen user amount discount acceptedAt A "" outboxId
+     | REPLAYED gen user amount discount acceptedAt A ""      (the first answer again)
+     | COUPON_NOT_FOUND | IDEMPOTENCY_KEY_REUSED | COUPON_NOT_ACTIVE | ORDER_BELOW_THRESHOLD
+     | USER_LIMIT_REACHED | ORDER_ALREADY_REDEEMED | SOLD_OUT | STALE_BUCKETS buckets
+]]
+local function redeem(keys, args)
+  local buckets = arg_text(args, 1, 'buckets')
+  local key = arg_text(args, 2, 'idempotencyKey')
+  local user = arg_text(args, 3, 'userId')
+  local order = arg_text(args, 4, 'orderId')
+  local amount = arg_number(args, 5, 'orderAmountCents')
+  local retention = arg_number(args, 6, 'retentionMs')
+
+  -- 1. the coupon exists
+  local m = redis.call('HMGET', keys[1], 'buckets', 'status', 'starts', 'ends', 'threshold',
+    'discount', 'limit', 'stock')
+  if not m[1] then
+    return { 'COUPON_NOT_FOUND' }
+  end
+  local stale = check_buckets(m[1], buckets)
+  if stale then
+    return stale
+  end
+
+  -- 2. idempotency: the same key with the same fingerprint replays the first answer
+  local prior = redis.call('HGET', keys[4], key)
+  if prior then
+    local prior_order, prior_gen = string.match(prior, '^(.*)%.(%d+)$')
+    if prior_order ~= order then
+      return { 'IDEMPOTENCY_KEY_REUSED' }
+    end
+    local r = find_record(keys[3], keys[5], order, tonumber(prior_gen))
+    if r == nil or r.user ~= user or tonumber(r.amount) ~= amount then
+      return { 'IDEMPOTENCY_KEY_REUSED' }
+    end
+    r.status = 'A'
+    r.reversed_at = ''
+    return record_reply('REPLAYED', r)
+  end
+
+  -- 3. active, inside [starts, ends), then the threshold
+  local now = now_ms()
+  if m[2] ~= 'ACTIVE' or now < tonumber(m[3]) or now >= tonumber(m[4]) then
+    return { 'COUPON_NOT_ACTIVE' }
+  end
+  if amount < tonumber(m[5]) then
+    return { 'ORDER_BELOW_THRESHOLD' }
+  end
+
+  -- 4. the user's limit
+  local held = tonumber(redis.call('HGET', keys[2], user) or '0')
+  if held >= tonumber(m[7]) then
+    return { 'USER_LIMIT_REACHED' }
+  end
+
+  -- 5. the order holds no accepted redemption of this coupon
+  local current = redis.call('HGET', keys[3], order)
+  local gen = 1
+  if current then
+    local c = parse_record(current)
+    if c.status == 'A' then
+      return { 'ORDER_ALREADY_REDEEMED' }
+    end
+    gen = c.gen + 1
+  end
+
+  -- 6. stock
+  if tonumber(m[8]) <= 0 then
+    return { 'SOLD_OUT' }
+  end
+
+  -- 7. writes
+  local discount = math.min(tonumber(m[6]), amount)
+  local r = {
+    gen = gen, user = user, amount = int(amount), discount = int(discount),
+    accepted_at = int(now), status = 'A', reversed_at = ''
+  }
+  if current then
+    redis.call('HSET', keys[5], order .. '.' .. int(gen - 1), current)
+  end
+  redis.call('HINCRBY', keys[1], 'stock', -1)
+  redis.call('HINCRBY', keys[1], 'accepted', 1)
+  redis.call('HINCRBY', keys[2], user, 1)
+  redis.call('HSET', keys[3], order, format_record(r))
+  redis.call('HSET', keys[4], key, order .. '.' .. int(gen))
+  expire_at_least(keys[4], math.max(tonumber(m[4]), now) + retention)
+  local redemption_id = string.match(keys[1], '{([^}]*)}') .. '.' .. order .. '.' .. int(gen)
+  local outbox_id = redis.call('XADD', keys[6], '*', 't', 'A', 'r', redemption_id, 'k', key,
+    'u', user, 'o', order, 'a', r.amount, 'd', r.discount, 'at', r.accepted_at)
+
+  -- 8. the redemption
+  local reply = record_reply('ACCEPTED', r)
+  reply[#reply + 1] = outbox_id
+  return reply
+end
+
+--[[
+cf_reverse: give back the stock, the user's count and the order's slot of one redemption.
+KEYS: m, u:<bucket(user)>, o:<bucket(order)>, h, x
+ARGV: buckets, orderId, generation, userId, reason (may be empty)
+Reply: REVERSED gen user amount discount acceptedAt R reversedAt replayed(0|1)
+     | REDEMPTION_NOT_FOUND | COUPON_NOT_FOUND | STALE_BUCKETS buckets
+]]
+local function reverse(keys, args)
+  local buckets = arg_text(args, 1, 'buckets')
+  local order = arg_text(args, 2, 'orderId')
+  local gen = arg_number(args, 3, 'generation')
+  local user = arg_text(args, 4, 'userId')
+  local reason = args[5] or ''
+
+  local b = redis.call('HGET', keys[1], 'buckets')
+  if not b then
+    return { 'COUPON_NOT_FOUND' }
+  end
+  local stale = check_buckets(b, buckets)
+  if stale then
+    return stale
+  end
+  local r, is_current = find_record(keys[3], keys[4], order, gen)
+  if r == nil then
+    return { 'REDEMPTION_NOT_FOUND' }
+  end
+  if r.user ~= user then
+    error('couponflow: redemption ' .. order .. '.' .. int(gen) .. ' belongs to another user than ' .. user)
+  end
+  if r.status == 'R' then
+    local reply = record_reply('REVERSED', r)
+    reply[#reply + 1] = '1'
+    return reply
+  end
+  if not is_current then
+    error('couponflow: accepted redemption found in history: ' .. order .. '.' .. int(gen))
+  end
+  local held = tonumber(redis.call('HGET', keys[2], user) or '0')
+  if held < 1 then
+    error('couponflow: user ' .. user .. ' holds no redemption in ' .. keys[2] .. ' (wrong bucket?)')
+  end
+
+  local now = now_ms()
+  r.status = 'R'
+  r.reversed_at = int(now)
+  redis.call('HINCRBY', keys[1], 'stock', 1)
+  redis.call('HINCRBY', keys[1], 'accepted', -1)
+  redis.call('HINCRBY', keys[1], 'reversed', 1)
+  if held == 1 then
+    redis.call('HDEL', keys[2], user)
+  else
+    redis.call('HINCRBY', keys[2], user, -1)
+  end
+  redis.call('HSET', keys[3], order, format_record(r))
+  local redemption_id = string.match(keys[1], '{([^}]*)}') .. '.' .. order .. '.' .. int(gen)
+  redis.call('XADD', keys[5], '*', 't', 'R', 'r', redemption_id, 'u', user, 'rt', r.reversed_at,
+    'why', reason)
+  local reply = record_reply('REVERSED', r)
+  reply[#reply + 1] = '0'
+  return reply
+end
+
+--[[
+cf_get (read-only): one redemption.
+KEYS: m, o:<bucket(order)>, h
+ARGV: orderId, generation
+Reply: FOUND gen user amount discount acceptedAt status reversedAt | REDEMPTION_NOT_FOUND
+     | COUPON_NOT_FOUND
+]]
+local function get(keys, args)
+  local order = arg_text(args, 1, 'orderId')
+  local gen = arg_number(args, 2, 'generation')
+  if redis.call('EXISTS', keys[1]) == 0 then
+    return { 'COUPON_NOT_FOUND' }
+  end
+  local r = find_record(keys[2], keys[3], order, gen)
+  if r == nil then
+    return { 'REDEMPTION_NOT_FOUND' }
+  end
+  return record_reply('FOUND', r)
+end
+
+local DEFINITION = { 'version', 'name', 'total', 'limit', 'threshold', 'discount', 'starts', 'ends',
+  'status', 'buckets' }
+
+--[[
+cf_load: create a coupon, or refresh its definition when the incoming version is newer.
+Never resets live stock, user counts or records; a change of total is applied as a delta.
+KEYS: m
+ARGV: version, name, total, limit, threshold, discount, starts, ends, status, buckets,
+      stockIfAbsent, acceptedIfAbsent, reversedIfAbsent
+Reply: CREATED stock | UPDATED stock delta | UNCHANGED stock version | REFUSED reason
+]]
+local function load(keys, args)
+  local version = arg_number(args, 1, 'version')
+  arg_text(args, 2, 'name')
+  local total = arg_number(args, 3, 'total')
+  arg_number(args, 4, 'limit')
+  arg_number(args, 5, 'threshold')
+  arg_number(args, 6, 'discount')
+  arg_number(args, 7, 'starts')
+  arg_number(args, 8, 'ends')
+  local status = arg_text(args, 9, 'status')
+  if status ~= 'ACTIVE' and status ~= 'PAUSED' then
+    error('couponflow: argument 9 (status) must be ACTIVE or PAUSED, got ' .. status)
+  end
+  arg_number(args, 10, 'buckets')
+
+  local fields = {}
+  for i, name in ipairs(DEFINITION) do
+    fields[#fields + 1] = name
+    fields[#fields + 1] = args[i]
+  end
+
+  local m = redis.call('HMGET', keys[1], 'version', 'total', 'stock', 'buckets')
+  if not m[1] then
+    local stock = arg_number(args, 11, 'stockIfAbsent')
+    local accepted = arg_number(args, 12, 'acceptedIfAbsent')
+    local reversed = arg_number(args, 13, 'reversedIfAbsent')
+    if stock < 0 or accepted < 0 or reversed < 0 or stock + accepted ~= total then
+      return { 'REFUSED', 'stock ' .. int(stock) .. ' + accepted ' .. int(accepted) ..
+        ' must equal total ' .. int(total) .. ' and none may be negative' }
+    end
+    fields[#fields + 1] = 'stock'
+    fields[#fields + 1] = int(stock)
+    fields[#fields + 1] = 'accepted'
+    fields[#fields + 1] = int(accepted)
+    fields[#fields + 1] = 'reversed'
+    fields[#fields + 1] = int(reversed)
+    redis.call('HSET', keys[1], unpack(fields))
+    return { 'CREATED', int(stock) }
+  end
+
+  if version <= tonumber(m[1]) then
+    return { 'UNCHANGED', m[3], m[1] }
+  end
+  if m[4] ~= args[10] then
+    return { 'REFUSED', 'buckets are ' .. m[4] .. ' in Redis and cannot change to ' .. args[10] }
+  end
+  local delta = total - tonumber(m[2])
+  local stock = tonumber(m[3]) + delta
+  if stock < 0 then
+    return { 'REFUSED', 'total ' .. int(total) .. ' is below what is already redeemed (' ..
+      int(tonumber(m[2]) - tonumber(m[3])) .. ')' }
+  end
+  redis.call('HSET', keys[1], unpack(fields))
+  if delta ~= 0 then
+    redis.call('HINCRBY', keys[1], 'stock', int(delta))
+  end
+  return { 'UPDATED', int(stock), int(delta) }
+end
+
+--[[
+cf_pause / cf_resume: stop or restart redemptions at once.
+KEYS: m
+ARGV: [version] when given, applied only if newer than the definition's, and recorded
+Reply: status version | COUPON_NOT_FOUND | UNCHANGED status version
+]]
+local function set_status(keys, args, status)
+  local m = redis.call('HMGET', keys[1], 'version', 'status')
+  if not m[1] then
+    return { 'COUPON_NOT_FOUND' }
+  end
+  if args[1] ~= nil and args[1] ~= '' then
+    local version = arg_number(args, 1, 'version')
+    if version <= tonumber(m[1]) then
+      return { 'UNCHANGED', m[2], m[1] }
+    end
+    redis.call('HSET', keys[1], 'status', status, 'version', int(version))
+    return { status, int(version) }
+  end
+  redis.call('HSET', keys[1], 'status', status)
+  return { status, m[1] }
+end
+
+--[[
+cf_coupon (read-only): the coupon's definition and live counters as field/value pairs.
+KEYS: m
+]]
+local function coupon(keys, args)
+  return redis.call('HGETALL', keys[1])
+end
+
+--[[
+cf_inspect (read-only): definition, counters and the outbox in one consistent read.
+KEYS: m, x
+Reply: field/value pairs of m, then pending, pendingAccepts, pendingReversals, oldestPendingId
+       (empty when none) and now (Redis clock, ms). Counting walks the outbox: O(pending).
+]]
+local function inspect(keys, args)
+  local reply = redis.call('HGETALL', keys[1])
+  if #reply == 0 then
+    return reply
+  end
+  local accepts, reversals, oldest, pending = 0, 0, '', 0
+  local cursor = '-'
+  while true do
+    local batch = redis.call('XRANGE', keys[2], cursor, '+', 'COUNT', 1000)
+    for _, entry in ipairs(batch) do
+      if oldest == '' then
+        oldest = entry[1]
+      end
+      pending = pending + 1
+      local fields = entry[2]
+      if fields[1] == 't' and fields[2] == 'A' then
+        accepts = accepts + 1
+      elseif fields[1] == 't' and fields[2] == 'R' then
+        reversals = reversals + 1
+      end
+    end
+    if #batch < 1000 then
+      break
+    end
+    cursor = '(' .. batch[#batch][1]
+  end
+  for _, v in ipairs({ 'pending', int(pending), 'pendingAccepts', int(accepts),
+    'pendingReversals', int(reversals), 'oldestPendingId', oldest, 'now', int(now_ms()) }) do
+    reply[#reply + 1] = v
+  end
+  return reply
+end
+
+--[[
+cf_reconcile (read-only): compare live counters with what the caller expects.
+KEYS: m
+ARGV: expectedStock, expectedAccepted, expectedReversed
+Reply: MATCH stock accepted reversed | DRIFT stock accepted reversed | COUPON_NOT_FOUND
+]]
+local function reconcile(keys, args)
+  local m = redis.call('HMGET', keys[1], 'stock', 'accepted', 'reversed')
+  if not m[1] then
+    return { 'COUPON_NOT_FOUND' }
+  end
+  local same = m[1] == args[1] and m[2] == args[2] and m[3] == args[3]
+  return { same and 'MATCH' or 'DRIFT', m[1], m[2], m[3] }
+end
+
+--[[
+cf_reconcile_apply: set the live counters, only if they still are what the caller read.
+A redemption or reversal that ran since the caller's read makes this a no-op (MOVED), so a repair
+never overwrites live traffic.
+KEYS: m
+ARGV: seenStock, seenAccepted, seenReversed, newStock, newAccepted, newReversed
+Reply: APPLIED stock accepted reversed | MOVED stock accepted reversed | COUPON_NOT_FOUND
+]]
+local function reconcile_apply(keys, args)
+  local m = redis.call('HMGET', keys[1], 'stock', 'accepted', 'reversed', 'total')
+  if not m[1] then
+    return { 'COUPON_NOT_FOUND' }
+  end
+  if m[1] ~= args[1] or m[2] ~= args[2] or m[3] ~= args[3] then
+    return { 'MOVED', m[1], m[2], m[3] }
+  end
+  local stock = arg_number(args, 4, 'newStock')
+  local accepted = arg_number(args, 5, 'newAccepted')
+  local reversed = arg_number(args, 6, 'newReversed')
+  if stock < 0 or accepted < 0 or reversed < 0 then
+    error('couponflow: counters must not be negative')
+  end
+  redis.call('HSET', keys[1], 'stock', int(stock), 'accepted', int(accepted), 'reversed', int(reversed))
+  return { 'APPLIED', int(stock), int(accepted), int(reversed) }
+end
+
+--[[
+cf_restore: put back one redemption lost with Redis (rebuilt from MySQL). Leaves stock and the
+coupon's counters alone (cf_load and cf_reconcile_apply set those) and never replaces a newer
+record.
+KEYS: m, u:<bucket(user)>, o:<bucket(order)>, i:<bucket(key)>, h
+ARGV: orderId, generation, userId, amount, discount, acceptedAtMs, status (A|R), reversedAtMs,
+      idempotencyKey, retentionMs
+Reply: RESTORED | PRESENT | COUPON_NOT_FOUND
+]]
+local function restore(keys, args)
+  local order = arg_text(args, 1, 'orderId')
+  local gen = arg_number(args, 2, 'generation')
+  local r = {
+    gen = gen, user = arg_text(args, 3, 'userId'), amount = int(arg_number(args, 4, 'amount')),
+    discount = int(arg_number(args, 5, 'discount')), accepted_at = int(arg_number(args, 6, 'acceptedAt')),
+    status = arg_text(args, 7, 'status'), reversed_at = args[8] or ''
+  }
+  local key = arg_text(args, 9, 'idempotencyKey')
+  local retention = arg_number(args, 10, 'retentionMs')
+  if r.status ~= 'A' and r.status ~= 'R' then
+    error('couponflow: argument 7 (status) must be A or R')
+  end
+  local ends = redis.call('HGET', keys[1], 'ends')
+  if not ends then
+    return { 'COUPON_NOT_FOUND' }
+  end
+  local existing = find_record(keys[3], keys[5], order, gen)
+  if existing then
+    return { 'PRESENT' }
+  end
+  local current = redis.call('HGET', keys[3], order)
+  if current and parse_record(current).gen > gen then
+    redis.call('HSET', keys[5], order .. '.' .. int(gen), format_record(r))
+  else
+    if current then
+      local c = parse_record(current)
+      redis.call('HSET', keys[5], order .. '.' .. int(c.gen), current)
+    end
+    redis.call('HSET', keys[3], order, format_record(r))
+    if r.status == 'A' then
+      redis.call('HINCRBY', keys[2], r.user, 1)
+    end
+  end
+  if redis.call('HSETNX', keys[4], key, order .. '.' .. int(gen)) == 1 then
+    expire_at_least(keys[4], math.max(tonumber(ends), now_ms()) + retention)
+  end
+  return { 'RESTORED' }
+end
+
+--[[
+cf_outbox_read (read-only): outbox entries at least minAgeMs old, oldest first.
+KEYS: x
+ARGV: minAgeMs, count, [afterId] (exclusive; for paging)
+Reply: the entries, as XRANGE gives them
+]]
+local function outbox_read(keys, args)
+  local min_age = arg_number(args, 1, 'minAgeMs')
+  local count = arg_number(args, 2, 'count')
+  local after = args[3]
+  local start = (after == nil or after == '') and '-' or ('(' .. after)
+  local before = now_ms() - min_age
+  if before < 0 then
+    return {}
+  end
+  return redis.call('XRANGE', keys[1], start, int(before), 'COUNT', int(count))
+end
+
+--[[
+cf_outbox_ack: delete entries MySQL now holds; the stream goes away when it empties, so a scan
+for outbox keys finds only coupons with pending work.
+KEYS: x
+ARGV: entry ids
+Reply: how many were deleted
+]]
+local function outbox_ack(keys, args)
+  if #args == 0 then
+    return 0
+  end
+  local deleted = redis.call('XDEL', keys[1], unpack(args))
+  if redis.call('XLEN', keys[1]) == 0 then
+    redis.call('DEL', keys[1])
+  end
+  return deleted
+end
+
+local function version()
+  return LIBRARY_VERSION
+end
+
+redis.register_function('cf_redeem', redeem)
+redis.register_function('cf_reverse', reverse)
+redis.register_function('cf_load', load)
+redis.register_function('cf_pause', function(keys, args) return set_status(keys, args, 'PAUSED') end)
+redis.register_function('cf_resume', function(keys, args) return set_status(keys, args, 'ACTIVE') end)
+redis.register_function('cf_reconcile_apply', reconcile_apply)
+redis.register_function('cf_restore', restore)
+redis.register_function('cf_outbox_ack', outbox_ack)
+redis.register_function{ function_name = 'cf_get', callback = get, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_coupon', callback = coupon, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_inspect', callback = inspect, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_reconcile', callback = reconcile, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_outbox_read', callback = outbox_read, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_version', callback = version, flags = { 'no-writes' } }

@@ -1,0 +1,73 @@
+package io.couponflow.testkit;
+
+import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.CouponLibrary;
+import io.couponflow.lua.RedisSettings;
+import io.couponflow.lua.RedisStore;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A test class's view of Redis: the shared test server (or a given one) under a key prefix of the
+ * class's own, with the couponflow library loaded. Closing deletes the prefix's keys.
+ */
+public final class RedisFixture implements AutoCloseable {
+  public static final Duration RETENTION = Duration.ofHours(24);
+
+  private final RedisStore redis;
+  private final CouponFunctions functions;
+
+  private RedisFixture(String uri, String prefix) {
+    this.redis = RedisStore.connect(RedisSettings.of(uri, prefix));
+    CouponLibrary.ensureLoaded(redis).join();
+    this.functions = new CouponFunctions(redis, RETENTION);
+  }
+
+  public static RedisFixture create(Class<?> testClass) {
+    return new RedisFixture(TestSettings.redisUri(), prefixFor(testClass));
+  }
+
+  public static RedisFixture create(String uri, Class<?> testClass) {
+    return new RedisFixture(uri, prefixFor(testClass));
+  }
+
+  /** A key prefix of the class's own: {@code t_<class>_<random>} with dashes for underscores. */
+  public static String prefixFor(Class<?> testClass) {
+    return TestSettings.uniqueName(testClass).replace('_', '-');
+  }
+
+  public RedisStore redis() {
+    return redis;
+  }
+
+  public CouponFunctions functions() {
+    return functions;
+  }
+
+  public String prefix() {
+    return redis.prefix();
+  }
+
+  /** Every key under this fixture's prefix, on every master. */
+  public List<String> keys() {
+    return redis.scan(prefix() + ":*", null, Duration.ofSeconds(30));
+  }
+
+  @Override
+  public void close() {
+    try {
+      List<String> keys = keys();
+      for (int i = 0; i < keys.size(); i += 500) {
+        List<String> chunk = keys.subList(i, Math.min(keys.size(), i + 500));
+        for (String key : chunk) {
+          redis.commands().unlink(key);
+        }
+      }
+      redis.commands().ping().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // A fault test may have killed this Redis already.
+    } finally {
+      redis.close();
+    }
+  }
+}
