@@ -165,7 +165,8 @@ public final class CouponFunctions {
                             case "REVERSED" ->
                                 new ReverseOutcome.Reversed(
                                     redemption(id.couponId(), id.orderId(), reply),
-                                    "1".equals(text(reply, 8)));
+                                    "1".equals(text(reply, 8)),
+                                    text(reply, 9).isEmpty() ? null : text(reply, 9));
                             case "COUPON_NOT_FOUND" -> new ReverseOutcome.CouponMissing();
                             case "STALE_BUCKETS" ->
                                 throw new IllegalStateException(

@@ -1,5 +1,6 @@
 package io.couponflow.lua;
 
+import io.couponflow.model.Redemption;
 import java.util.Map;
 import java.util.Optional;
 
@@ -14,6 +15,36 @@ import java.util.Optional;
 public record OutboxEntry(String id, long couponId, Map<String, String> fields) {
   public OutboxEntry {
     fields = Map.copyOf(fields);
+  }
+
+  /** The entry {@code cf_redeem} appended for this accepted redemption (same fields). */
+  public static OutboxEntry accepted(
+      String outboxId, Redemption redemption, String idempotencyKey) {
+    return new OutboxEntry(
+        outboxId,
+        redemption.couponId(),
+        Map.of(
+            "t", "A",
+            "r", redemption.redemptionId().toString(),
+            "k", idempotencyKey,
+            "u", redemption.userId(),
+            "o", redemption.orderId(),
+            "a", Long.toString(redemption.orderAmountCents()),
+            "d", Long.toString(redemption.discountCents()),
+            "at", Long.toString(redemption.acceptedAt().toEpochMilli())));
+  }
+
+  /** The entry {@code cf_reverse} appended for this reversal (same fields). */
+  public static OutboxEntry reversed(String outboxId, Redemption redemption, String reason) {
+    return new OutboxEntry(
+        outboxId,
+        redemption.couponId(),
+        Map.of(
+            "t", "R",
+            "r", redemption.redemptionId().toString(),
+            "u", redemption.userId(),
+            "rt", Long.toString(redemption.reversedAt().toEpochMilli()),
+            "why", reason == null ? "" : reason));
   }
 
   /** "A" for an accept, "R" for a reversal; anything else is malformed. */

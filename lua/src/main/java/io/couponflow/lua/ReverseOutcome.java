@@ -8,8 +8,10 @@ public sealed interface ReverseOutcome {
    * The redemption is reversed.
    *
    * @param replayed true when it already was, and nothing changed now
+   * @param outboxId the outbox entry of this reversal; null when replayed
    */
-  record Reversed(Redemption redemption, boolean replayed) implements ReverseOutcome {}
+  record Reversed(Redemption redemption, boolean replayed, String outboxId)
+      implements ReverseOutcome {}
 
   /** No such redemption in Redis. */
   record NotFound() implements ReverseOutcome {}

@@ -27,7 +27,7 @@ Each writing function runs all of its checks before its first write: Lua does no
 Times come from the Redis clock (TIME), never from the caller.
 ]]
 
-local LIBRARY_VERSION = 1
+local LIBRARY_VERSION = 2
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -210,7 +210,8 @@ end
 cf_reverse: give back the stock, the user's count and the order's slot of one redemption.
 KEYS: m, u:<bucket(user)>, o:<bucket(order)>, h, x
 ARGV: buckets, orderId, generation, userId, reason (may be empty)
-Reply: REVERSED gen user amount discount acceptedAt R reversedAt replayed(0|1)
+Reply: REVERSED gen user amount discount acceptedAt R reversedAt replayed(0|1) outboxId
+       (outboxId is empty when replayed)
      | REDEMPTION_NOT_FOUND | COUPON_NOT_FOUND | STALE_BUCKETS buckets
 ]]
 local function reverse(keys, args)
@@ -238,6 +239,7 @@ local function reverse(keys, args)
   if r.status == 'R' then
     local reply = record_reply('REVERSED', r)
     reply[#reply + 1] = '1'
+    reply[#reply + 1] = ''
     return reply
   end
   if not is_current then
@@ -261,10 +263,11 @@ local function reverse(keys, args)
   end
   redis.call('HSET', keys[3], order, format_record(r))
   local redemption_id = string.match(keys[1], '{([^}]*)}') .. '.' .. order .. '.' .. int(gen)
-  redis.call('XADD', keys[5], '*', 't', 'R', 'r', redemption_id, 'u', user, 'rt', r.reversed_at,
-    'why', reason)
+  local outbox_id = redis.call('XADD', keys[5], '*', 't', 'R', 'r', redemption_id, 'u', user,
+    'rt', r.reversed_at, 'why', reason)
   local reply = record_reply('REVERSED', r)
   reply[#reply + 1] = '0'
+  reply[#reply + 1] = outbox_id
   return reply
 end
 

@@ -1,0 +1,53 @@
+package io.couponflow.sink;
+
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientException;
+
+/** Tells a MySQL outage (retry later) from a row MySQL refuses (a poison row). */
+final class SqlFailures {
+  private SqlFailures() {}
+
+  /** True when the failure is about reaching MySQL, not about the data written. */
+  static boolean isOutage(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SQLTransientException
+          || t instanceof SQLRecoverableException
+          || t instanceof SQLTimeoutException) {
+        return true;
+      }
+      if (t instanceof SQLException sql) {
+        String state = sql.getSQLState();
+        // 08: connection exception; 40: transaction rollback (deadlock, lock wait); HYT00 timeout
+        if (state != null
+            && (state.startsWith("08") || state.startsWith("40") || state.equals("HYT00"))) {
+          return true;
+        }
+        int code = sql.getErrorCode();
+        // 1205 lock wait timeout, 1213 deadlock, 1290 read-only, 1040 too many connections
+        if (code == 1205 || code == 1213 || code == 1290 || code == 1040) {
+          return true;
+        }
+        return sql.getSQLState() == null && sql.getErrorCode() == 0;
+      }
+    }
+    // No SQLException at all: a pool timeout or an I/O problem before any statement ran.
+    return true;
+  }
+
+  /** The most specific message for a dead letter. */
+  static String describe(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        return "SQLState "
+            + sql.getSQLState()
+            + ", error "
+            + sql.getErrorCode()
+            + ": "
+            + sql.getMessage();
+      }
+    }
+    return String.valueOf(failure);
+  }
+}

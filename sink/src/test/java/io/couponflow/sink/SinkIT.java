@@ -1,0 +1,91 @@
+package io.couponflow.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.OutboxEntry;
+import io.couponflow.lua.RedeemOutcome;
+import io.couponflow.lua.RedeemRequest;
+import io.couponflow.model.Coupon;
+import io.couponflow.model.CouponStatus;
+import io.couponflow.testkit.RedisFixture;
+import io.couponflow.testkit.TestDatabase;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class SinkIT {
+  private static TestDatabase db;
+  private static RedisFixture redis;
+  private static CouponFunctions functions;
+
+  @BeforeAll
+  static void setUp() {
+    db = TestDatabase.create(SinkIT.class);
+    redis = RedisFixture.create(SinkIT.class);
+    functions = redis.functions();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    redis.close();
+    db.close();
+  }
+
+  private static Coupon coupon(long id, long stock) {
+    Instant now = Instant.now();
+    return new Coupon(
+        id,
+        "sink",
+        stock,
+        1,
+        0,
+        100,
+        now.minusSeconds(60),
+        now.plusSeconds(3600),
+        CouponStatus.ACTIVE,
+        false,
+        Coupon.bucketsFor(stock),
+        1);
+  }
+
+  @Test
+  void queuedAndUnqueuedAccepts_allReachMySqlAndLeaveTheOutbox() {
+    Coupon c = coupon(1, 1000);
+    functions.load(c, 0, 0).join();
+    SinkSettings settings =
+        new SinkSettings(
+            1024, 50, Duration.ofMillis(1), Duration.ofMillis(200), Duration.ofMillis(300));
+    try (Sink sink = new Sink(settings, db.database(), functions, new SimpleMeterRegistry())) {
+      for (int i = 0; i < 200; i++) {
+        RedeemRequest request = new RedeemRequest(1, "k-" + i, "u-" + i, "SO-" + i, 500);
+        var accepted = (RedeemOutcome.Accepted) functions.redeem(request, c.buckets()).join();
+        if (i % 2 == 0) {
+          sink.offer(
+              OutboxEntry.accepted(
+                  accepted.outboxId(), accepted.redemption(), request.idempotencyKey()));
+        }
+      }
+      sink.start();
+
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(
+              () ->
+                  assertThat(db.queryLong("SELECT COUNT(*) FROM redemption WHERE coupon_id = 1"))
+                      .isEqualTo(200));
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(
+              () -> assertThat(functions.inspect(1).join().orElseThrow().pending()).isZero());
+    }
+    assertThat(
+            db.queryLong(
+                "SELECT COUNT(DISTINCT idempotency_key) FROM redemption WHERE coupon_id = 1"))
+        .isEqualTo(200);
+  }
+}
