@@ -1,0 +1,228 @@
+package io.couponflow.gateway;
+
+import io.couponflow.gateway.coupon.CouponDirectory;
+import io.couponflow.gateway.health.Health;
+import io.couponflow.gateway.http.ApiInitializer;
+import io.couponflow.gateway.http.HttpMetrics;
+import io.couponflow.gateway.http.HttpServer;
+import io.couponflow.gateway.http.InFlight;
+import io.couponflow.gateway.http.ManagementHandler;
+import io.couponflow.gateway.redeem.RedemptionService;
+import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.CouponLibrary;
+import io.couponflow.lua.RedisStore;
+import io.couponflow.sink.Sink;
+import io.couponflow.sql.Database;
+import io.couponflow.sql.Migrations;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway process, wired by hand: Redis, MySQL, the sink, the coupon tier, the API and the
+ * management port. {@link #start} brings it up; {@link #stop} takes it down without losing an
+ * accepted redemption.
+ */
+public final class Gateway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+  private final GatewayConfig config;
+  private final PrometheusMeterRegistry registry;
+  private final Database database;
+  private final RedisStore redis;
+  private final ExecutorService blocking;
+  private final Sink sink;
+  private final InFlight inFlight;
+  private final HttpServer api;
+  private final HttpServer management;
+  private final int apiPort;
+  private final int managementPort;
+
+  private Gateway(GatewayConfig config) {
+    this.config = config;
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+
+    this.database = Database.open(config.jdbc(), "couponflow-gateway");
+    checkSchema();
+    this.redis = connectRedis(config);
+    CouponLibrary.ensureLoaded(redis).join();
+    warnAboutRedisDurability();
+
+    this.blocking =
+        Executors.newFixedThreadPool(config.jdbc().poolSize(), daemonThreads("couponflow-mysql"));
+    CouponFunctions functions = new CouponFunctions(redis, config.idempotencyRetention());
+    this.sink = new Sink(config.sink(), database, functions, registry);
+    CouponDirectory coupons =
+        new CouponDirectory(
+            functions,
+            database,
+            blocking,
+            config.cacheRefresh(),
+            config.negativeCacheTtl(),
+            registry);
+    RedemptionService service = new RedemptionService(functions, coupons, sink);
+    this.inFlight = new InFlight(config.maxInFlight());
+    sink.start();
+
+    this.api = HttpServer.withThreads("API", config.ioThreads());
+    this.apiPort =
+        api.bind(
+            "0.0.0.0",
+            config.httpPort(),
+            new ApiInitializer(config, service, new HttpMetrics(registry), inFlight));
+    this.management = HttpServer.sharing("Management", api);
+    ManagementHandler handler =
+        new ManagementHandler(new Health(redis, database, sink, blocking), registry);
+    this.managementPort =
+        management.bind(
+            config.managementHost(),
+            config.managementPort(),
+            new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel ch) {
+                ch.pipeline()
+                    .addLast(new HttpServerCodec(4096, 8192, 8192))
+                    .addLast(new HttpObjectAggregator(4096))
+                    .addLast(handler);
+              }
+            });
+  }
+
+  public static Gateway start(GatewayConfig config) {
+    return new Gateway(config);
+  }
+
+  public int apiPort() {
+    return apiPort;
+  }
+
+  public int managementPort() {
+    return managementPort;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  private void checkSchema() {
+    try {
+      Migrations.requireCurrent(database.dataSource());
+    } catch (Migrations.SchemaBehindException e) {
+      database.close();
+      throw e;
+    } catch (RuntimeException e) {
+      log.warn(
+          "MySQL at {} cannot be reached to check the schema ({}); starting anyway: redemptions go on"
+              + " and the outbox holds them until MySQL is back",
+          config.jdbc().address(),
+          e.getMessage());
+    }
+  }
+
+  private static RedisStore connectRedis(GatewayConfig config) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        return RedisStore.connect(config.redis());
+      } catch (RuntimeException e) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "Redis at " + config.redis().describe() + " is unreachable: " + e.getMessage(), e);
+        }
+        log.warn(
+            "Redis at {} is unreachable ({}); retrying", config.redis().describe(), e.getMessage());
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", ie);
+        }
+      }
+    }
+  }
+
+  private void warnAboutRedisDurability() {
+    try {
+      Map<String, String> policy =
+          redis.commands().configGet("maxmemory-policy").get(2, TimeUnit.SECONDS);
+      if (!"noeviction".equals(policy.get("maxmemory-policy"))) {
+        log.warn(
+            "Redis maxmemory-policy is {}; set it to noeviction, or Redis may evict coupon state under memory pressure",
+            policy.get("maxmemory-policy"));
+      }
+      Map<String, String> aof = redis.commands().configGet("appendonly").get(2, TimeUnit.SECONDS);
+      if (!"yes".equals(aof.get("appendonly"))) {
+        log.warn(
+            "Redis runs without AOF (appendonly {}): if Redis crashes, the redemptions it accepted last are lost"
+                + " together with their stock. Turn on appendonly for production.",
+            aof.get("appendonly"));
+      }
+    } catch (Exception e) {
+      log.info(
+          "Could not read Redis configuration ({}); check maxmemory-policy and appendonly yourself",
+          e.toString());
+    }
+  }
+
+  /**
+   * Stops without losing anything: stop accepting connections, let in-flight requests finish, write
+   * the queue to MySQL, then close. Whatever cannot be written stays in the Redis outbox.
+   */
+  public void stop() {
+    log.info("Stopping: no new connections; waiting for {} in-flight requests", inFlight.current());
+    api.stopAccepting();
+    long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
+    while (inFlight.current() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    sink.stop(
+        Duration.ofNanos(Math.max(Duration.ofSeconds(1).toNanos(), deadline - System.nanoTime())));
+    management.close();
+    api.close();
+    redis.close();
+    blocking.shutdownNow();
+    database.close();
+    log.info("Stopped");
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,91 @@
+package io.couponflow.gateway;
+
+import io.couponflow.config.Env;
+import io.couponflow.lua.RedisSettings;
+import io.couponflow.sink.SinkSettings;
+import io.couponflow.sql.JdbcSettings;
+import java.time.Duration;
+
+/**
+ * Everything the gateway reads from its environment; each COUPON_* name is in the README's
+ * configuration table. Built once at start; a bad value stops the process with a message naming the
+ * variable.
+ *
+ * @param httpPort the API's port (COUPON_HTTP_PORT)
+ * @param managementHost where health and metrics listen (COUPON_MANAGEMENT_HOST, loopback)
+ * @param managementPort (COUPON_MANAGEMENT_PORT)
+ * @param ioThreads Netty event loops (COUPON_HTTP_IO_THREADS); one or two suit a 2-core box
+ * @param maxBodyBytes largest request body accepted (COUPON_HTTP_MAX_BODY_BYTES)
+ * @param maxLineBytes longest request line accepted (COUPON_HTTP_MAX_LINE_BYTES)
+ * @param maxHeaderBytes largest header block accepted (COUPON_HTTP_MAX_HEADER_BYTES)
+ * @param idleTimeout a connection with no traffic this long is closed (COUPON_HTTP_IDLE_TIMEOUT)
+ * @param requestTimeout a request not fully received this long after it began is cut
+ *     (COUPON_HTTP_REQUEST_TIMEOUT)
+ * @param maxInFlight requests being processed at once, beyond which 503 (COUPON_HTTP_MAX_IN_FLIGHT)
+ * @param idempotencyRetention how long, at least, an accepted key is remembered
+ *     (COUPON_IDEMPOTENCY_RETENTION; never less than 24h)
+ * @param cacheRefresh how often cached coupon metadata is refreshed from Redis
+ *     (COUPON_CACHE_REFRESH)
+ * @param negativeCacheTtl how long an unknown coupon id is answered locally
+ *     (COUPON_CACHE_NEGATIVE_TTL)
+ * @param shutdownGrace how long SIGTERM waits for in-flight requests and the queue
+ *     (COUPON_SHUTDOWN_GRACE)
+ */
+public record GatewayConfig(
+    int httpPort,
+    String managementHost,
+    int managementPort,
+    int ioThreads,
+    int maxBodyBytes,
+    int maxLineBytes,
+    int maxHeaderBytes,
+    Duration idleTimeout,
+    Duration requestTimeout,
+    int maxInFlight,
+    Duration idempotencyRetention,
+    Duration cacheRefresh,
+    Duration negativeCacheTtl,
+    Duration shutdownGrace,
+    RedisSettings redis,
+    JdbcSettings jdbc,
+    SinkSettings sink) {
+
+  public static GatewayConfig from(Env env) {
+    return new GatewayConfig(
+        env.integer("COUPON_HTTP_PORT", 8080, 0, 65_535),
+        env.string("COUPON_MANAGEMENT_HOST", "127.0.0.1"),
+        env.integer("COUPON_MANAGEMENT_PORT", 8081, 0, 65_535),
+        env.integer("COUPON_HTTP_IO_THREADS", 2, 1, 64),
+        env.integer("COUPON_HTTP_MAX_BODY_BYTES", 4096, 256, 1 << 20),
+        env.integer("COUPON_HTTP_MAX_LINE_BYTES", 2048, 256, 65_536),
+        env.integer("COUPON_HTTP_MAX_HEADER_BYTES", 8192, 1024, 65_536),
+        env.duration(
+            "COUPON_HTTP_IDLE_TIMEOUT",
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(1),
+            Duration.ofHours(1)),
+        env.duration(
+            "COUPON_HTTP_REQUEST_TIMEOUT",
+            Duration.ofSeconds(10),
+            Duration.ofMillis(100),
+            Duration.ofMinutes(10)),
+        env.integer("COUPON_HTTP_MAX_IN_FLIGHT", 10_000, 1, 1_000_000),
+        env.duration(
+            "COUPON_IDEMPOTENCY_RETENTION",
+            Duration.ofHours(24),
+            Duration.ofHours(24),
+            Duration.ofDays(3650)),
+        env.duration(
+            "COUPON_CACHE_REFRESH",
+            Duration.ofSeconds(2),
+            Duration.ofMillis(50),
+            Duration.ofHours(1)),
+        env.duration(
+            "COUPON_CACHE_NEGATIVE_TTL", Duration.ofSeconds(2), Duration.ZERO, Duration.ofHours(1)),
+        env.duration(
+            "COUPON_SHUTDOWN_GRACE", Duration.ofSeconds(20), Duration.ZERO, Duration.ofMinutes(10)),
+        RedisSettings.from(env),
+        JdbcSettings.from(env),
+        SinkSettings.from(env));
+  }
+}

@@ -1,0 +1,247 @@
+package io.couponflow.gateway.http;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import io.couponflow.lua.LiveCoupon;
+import io.couponflow.lua.RedeemRequest;
+import io.couponflow.model.Redemption;
+import io.couponflow.model.RedemptionId;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+
+/**
+ * The API's JSON, read strictly and written compactly with Jackson's streaming API: no object
+ * mapping on the request path. Reading refuses duplicate keys, unknown and missing fields, wrong
+ * types (no coercion: {@code "42"} and {@code 42.0} are not integers), trailing content, deep
+ * nesting and long strings or numbers.
+ */
+final class ApiJson {
+  static final int MAX_REASON_LENGTH = 256;
+
+  private static final JsonFactory FACTORY =
+      JsonFactory.builder()
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(8)
+                  .maxStringLength(1024)
+                  .maxNumberLength(24)
+                  .maxNameLength(64)
+                  .build())
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
+
+  private ApiJson() {}
+
+  /** The body of {@code POST /v1/redemptions}, before the Idempotency-Key joins it. */
+  record RedeemBody(long couponId, String userId, String orderId, long orderAmountCents) {
+    RedeemRequest withKey(String idempotencyKey) {
+      return new RedeemRequest(couponId, idempotencyKey, userId, orderId, orderAmountCents);
+    }
+  }
+
+  static RedeemBody parseRedeem(byte[] body) throws ApiException {
+    Long couponId = null;
+    String userId = null;
+    String orderId = null;
+    Long amount = null;
+    try (JsonParser p = FACTORY.createParser(body)) {
+      expectObjectStart(p);
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        switch (field) {
+          case "couponId" -> couponId = integer(p, value, "couponId", 1, Long.MAX_VALUE);
+          case "userId" -> userId = idText(p, value, "userId");
+          case "orderId" -> orderId = idText(p, value, "orderId");
+          case "orderAmountCents" ->
+              amount = integer(p, value, "orderAmountCents", 0, RedeemRequest.MAX_AMOUNT_CENTS);
+          default -> throw invalid("unknown field '" + field + "'");
+        }
+      }
+      expectEnd(p);
+    } catch (JsonProcessingException e) {
+      throw invalid("body is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (couponId == null) {
+      throw invalid("missing field 'couponId'");
+    }
+    if (userId == null) {
+      throw invalid("missing field 'userId'");
+    }
+    if (orderId == null) {
+      throw invalid("missing field 'orderId'");
+    }
+    if (amount == null) {
+      throw invalid("missing field 'orderAmountCents'");
+    }
+    return new RedeemBody(couponId, userId, orderId, amount);
+  }
+
+  /** The optional body of a reversal: {@code {"reason": "..."}}, or empty for no reason. */
+  static String parseReversal(byte[] body) throws ApiException {
+    if (body.length == 0) {
+      return "";
+    }
+    String reason = "";
+    try (JsonParser p = FACTORY.createParser(body)) {
+      expectObjectStart(p);
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if (!"reason".equals(field)) {
+          throw invalid("unknown field '" + field + "'");
+        }
+        if (value != JsonToken.VALUE_STRING) {
+          throw invalid("reason: must be a string");
+        }
+        reason = p.getText();
+        if (reason.length() > MAX_REASON_LENGTH) {
+          throw invalid("reason: at most " + MAX_REASON_LENGTH + " characters");
+        }
+        for (int i = 0; i < reason.length(); i++) {
+          if (Character.isISOControl(reason.charAt(i))) {
+            throw invalid("reason: control characters are not allowed");
+          }
+        }
+      }
+      expectEnd(p);
+    } catch (JsonProcessingException e) {
+      throw invalid("body is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return reason;
+  }
+
+  private static void expectObjectStart(JsonParser p) throws IOException, ApiException {
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      throw invalid("body must be a JSON object");
+    }
+  }
+
+  private static void expectEnd(JsonParser p) throws IOException, ApiException {
+    if (p.nextToken() != null) {
+      throw invalid("body has content after the JSON object");
+    }
+  }
+
+  private static long integer(JsonParser p, JsonToken token, String field, long min, long max)
+      throws IOException, ApiException {
+    String range = "an integer " + min + ".." + max;
+    if (token != JsonToken.VALUE_NUMBER_INT) {
+      throw invalid(field + ": must be " + range);
+    }
+    if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+      throw invalid(field + ": must be " + range);
+    }
+    long value = p.getLongValue();
+    if (value < min || value > max) {
+      throw invalid(field + ": must be " + range);
+    }
+    return value;
+  }
+
+  private static String idText(JsonParser p, JsonToken token, String field)
+      throws IOException, ApiException {
+    if (token != JsonToken.VALUE_STRING) {
+      throw invalid(field + ": must be a string");
+    }
+    String value = p.getText();
+    if (!RedemptionId.ID_TEXT.matcher(value).matches()) {
+      throw invalid(field + ": must be 1-64 characters of A-Z a-z 0-9 _ -");
+    }
+    return value;
+  }
+
+  private static ApiException invalid(String message) {
+    return new ApiException(ApiError.INVALID_REQUEST, message);
+  }
+
+  static ByteBuf redemption(ByteBufAllocator alloc, Redemption r) {
+    return write(
+        alloc,
+        g -> {
+          g.writeStartObject();
+          g.writeStringField("redemptionId", r.redemptionId().toString());
+          g.writeNumberField("couponId", r.couponId());
+          g.writeStringField("userId", r.userId());
+          g.writeStringField("orderId", r.orderId());
+          g.writeNumberField("orderAmountCents", r.orderAmountCents());
+          g.writeNumberField("discountCents", r.discountCents());
+          g.writeStringField("status", r.status().name());
+          g.writeStringField("acceptedAt", iso(r.acceptedAt()));
+          g.writeFieldName("reversedAt");
+          if (r.reversedAt() == null) {
+            g.writeNull();
+          } else {
+            g.writeString(iso(r.reversedAt()));
+          }
+          g.writeEndObject();
+        });
+  }
+
+  static ByteBuf coupon(ByteBufAllocator alloc, LiveCoupon c) {
+    return write(
+        alloc,
+        g -> {
+          g.writeStartObject();
+          g.writeNumberField("couponId", c.couponId());
+          g.writeStringField("name", c.name());
+          g.writeNumberField("totalStock", c.totalStock());
+          g.writeNumberField("remainingStock", c.stock());
+          g.writeNumberField("perUserLimit", c.perUserLimit());
+          g.writeNumberField("thresholdCents", c.thresholdCents());
+          g.writeNumberField("discountCents", c.discountCents());
+          g.writeStringField("startsAt", iso(c.startsAt()));
+          g.writeStringField("endsAt", iso(c.endsAt()));
+          g.writeStringField("status", c.status().name());
+          g.writeEndObject();
+        });
+  }
+
+  static ByteBuf error(ByteBufAllocator alloc, ApiError error, String message) {
+    return write(
+        alloc,
+        g -> {
+          g.writeStartObject();
+          g.writeObjectFieldStart("error");
+          g.writeStringField("code", error.name());
+          g.writeStringField("message", message);
+          g.writeEndObject();
+          g.writeEndObject();
+        });
+  }
+
+  static String iso(Instant instant) {
+    return instant.toString();
+  }
+
+  private interface Body {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  private static ByteBuf write(ByteBufAllocator alloc, Body body) {
+    ByteBuf buf = alloc.buffer(256);
+    try (JsonGenerator g =
+        FACTORY.createGenerator(
+            (java.io.OutputStream) new ByteBufOutputStream(buf), JsonEncoding.UTF8)) {
+      body.write(g);
+    } catch (IOException e) {
+      buf.release();
+      throw new UncheckedIOException(e);
+    }
+    return buf;
+  }
+}

@@ -1,0 +1,92 @@
+package io.couponflow.gateway.http;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A Netty server socket: native epoll where the platform has it, NIO otherwise; pooled buffers. */
+public final class HttpServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
+  private final String name;
+  private final EventLoopGroup group;
+  private final boolean ownsGroup;
+  private Channel channel;
+
+  private HttpServer(String name, EventLoopGroup group, boolean ownsGroup) {
+    this.name = name;
+    this.group = group;
+    this.ownsGroup = ownsGroup;
+  }
+
+  /** A server with event loops of its own. */
+  public static HttpServer withThreads(String name, int threads) {
+    return new HttpServer(name, newGroup(threads), true);
+  }
+
+  /** A server sharing another's event loops. */
+  public static HttpServer sharing(String name, HttpServer other) {
+    return new HttpServer(name, other.group, false);
+  }
+
+  public static boolean nativeTransport() {
+    return Epoll.isAvailable();
+  }
+
+  private static EventLoopGroup newGroup(int threads) {
+    return new MultiThreadIoEventLoopGroup(
+        threads, Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+  }
+
+  private static Class<? extends ServerChannel> channelClass() {
+    return Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+  }
+
+  /** Binds and starts accepting; returns the bound port (useful when asked for port 0). */
+  public int bind(String host, int port, ChannelHandler initializer) {
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(group)
+            .channel(channelClass())
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.SO_KEEPALIVE, true)
+            .childHandler(initializer);
+    channel = bootstrap.bind(host, port).syncUninterruptibly().channel();
+    int bound = ((InetSocketAddress) channel.localAddress()).getPort();
+    log.info(
+        "{} listening on {}:{} ({})", name, host, bound, Epoll.isAvailable() ? "epoll" : "nio");
+    return bound;
+  }
+
+  /** Stops accepting connections; open connections go on. */
+  public void stopAccepting() {
+    if (channel != null) {
+      channel.close().syncUninterruptibly();
+    }
+  }
+
+  @Override
+  public void close() {
+    stopAccepting();
+    if (ownsGroup) {
+      group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+}

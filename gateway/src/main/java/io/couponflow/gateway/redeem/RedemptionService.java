@@ -1,0 +1,125 @@
+package io.couponflow.gateway.redeem;
+
+import io.couponflow.gateway.coupon.CouponDirectory;
+import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.LiveCoupon;
+import io.couponflow.lua.OutboxEntry;
+import io.couponflow.lua.RedeemOutcome;
+import io.couponflow.lua.RedeemRequest;
+import io.couponflow.lua.RedemptionLookup;
+import io.couponflow.lua.Rejection;
+import io.couponflow.lua.ReverseOutcome;
+import io.couponflow.model.RedemptionId;
+import io.couponflow.sink.Sink;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * Redeem, reverse and look up, as the API offers them: Redis decides through the couponflow
+ * functions, and what Redis accepted goes onto the sink's queue.
+ *
+ * <p>Thread-safety: safe for use by many threads; nothing here blocks.
+ */
+public final class RedemptionService {
+  private final CouponFunctions functions;
+  private final CouponDirectory coupons;
+  private final Sink sink;
+
+  public RedemptionService(CouponFunctions functions, CouponDirectory coupons, Sink sink) {
+    this.functions = functions;
+    this.coupons = coupons;
+    this.sink = sink;
+  }
+
+  public CompletableFuture<RedeemOutcome> redeem(RedeemRequest request) {
+    return withCoupon(
+            request.couponId(),
+            () -> new RedeemOutcome.Rejected(Rejection.COUPON_NOT_FOUND),
+            coupon -> functions.redeem(request, coupon.buckets()),
+            outcome ->
+                outcome instanceof RedeemOutcome.Rejected r
+                    && r.rejection() == Rejection.COUPON_NOT_FOUND)
+        .thenApply(
+            outcome -> {
+              if (outcome instanceof RedeemOutcome.Accepted accepted) {
+                sink.offer(
+                    OutboxEntry.accepted(
+                        accepted.outboxId(), accepted.redemption(), request.idempotencyKey()));
+              }
+              return outcome;
+            });
+  }
+
+  public CompletableFuture<ReverseOutcome> reverse(RedemptionId id, String reason) {
+    return withCoupon(
+            id.couponId(),
+            ReverseOutcome.NotFound::new,
+            coupon -> functions.reverse(id, coupon.buckets(), reason),
+            outcome -> outcome instanceof ReverseOutcome.CouponMissing)
+        .thenApply(
+            outcome -> {
+              if (outcome instanceof ReverseOutcome.Reversed reversed
+                  && reversed.outboxId() != null) {
+                sink.offer(
+                    OutboxEntry.reversed(reversed.outboxId(), reversed.redemption(), reason));
+              }
+              return outcome instanceof ReverseOutcome.CouponMissing
+                  ? new ReverseOutcome.NotFound()
+                  : outcome;
+            });
+  }
+
+  public CompletableFuture<RedemptionLookup> get(RedemptionId id) {
+    return withCoupon(
+            id.couponId(),
+            RedemptionLookup.NotFound::new,
+            coupon -> functions.get(id, coupon.buckets()),
+            outcome -> outcome instanceof RedemptionLookup.CouponMissing)
+        .thenApply(
+            outcome ->
+                outcome instanceof RedemptionLookup.CouponMissing
+                    ? new RedemptionLookup.NotFound()
+                    : outcome);
+  }
+
+  /** The coupon with live stock, loading it into Redis when needed; empty when unknown. */
+  public CompletableFuture<Optional<LiveCoupon>> coupon(long couponId) {
+    return coupons.fresh(couponId);
+  }
+
+  /**
+   * Runs a call that needs the coupon's metadata. When Redis turns out not to hold the coupon (it
+   * restarted empty since the metadata was cached), the cache entry is dropped, the coupon is
+   * loaded again, and the call is repeated once.
+   */
+  private <T> CompletableFuture<T> withCoupon(
+      long couponId,
+      java.util.function.Supplier<T> unknown,
+      Function<LiveCoupon, CompletableFuture<T>> call,
+      java.util.function.Predicate<T> couponMissing) {
+    return coupons
+        .find(couponId)
+        .thenCompose(
+            coupon -> {
+              if (coupon.isEmpty()) {
+                return CompletableFuture.completedFuture(unknown.get());
+              }
+              return call.apply(coupon.get())
+                  .thenCompose(
+                      result -> {
+                        if (!couponMissing.test(result)) {
+                          return CompletableFuture.completedFuture(result);
+                        }
+                        coupons.invalidate(couponId);
+                        return coupons
+                            .find(couponId)
+                            .thenCompose(
+                                again ->
+                                    again.isEmpty()
+                                        ? CompletableFuture.completedFuture(unknown.get())
+                                        : call.apply(again.get()));
+                      });
+            });
+  }
+}
