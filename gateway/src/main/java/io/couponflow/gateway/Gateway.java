@@ -1,6 +1,7 @@
 package io.couponflow.gateway;
 
 import io.couponflow.gateway.coupon.CouponDirectory;
+import io.couponflow.gateway.coupon.CouponEventListener;
 import io.couponflow.gateway.health.Health;
 import io.couponflow.gateway.http.ApiInitializer;
 import io.couponflow.gateway.http.HttpMetrics;
@@ -49,6 +50,7 @@ public final class Gateway implements AutoCloseable {
   private final RedisStore redis;
   private final ExecutorService blocking;
   private final Sink sink;
+  private final CouponEventListener events;
   private final InFlight inFlight;
   private final HttpServer api;
   private final HttpServer management;
@@ -83,6 +85,8 @@ public final class Gateway implements AutoCloseable {
             config.negativeCacheTtl(),
             registry);
     RedemptionService service = new RedemptionService(functions, coupons, sink);
+    this.events = new CouponEventListener(redis, coupons);
+    events.warmHotSet(Duration.ofSeconds(10));
     this.inFlight = new InFlight(config.maxInFlight());
     sink.start();
 
@@ -206,6 +210,7 @@ public final class Gateway implements AutoCloseable {
         Duration.ofNanos(Math.max(Duration.ofSeconds(1).toNanos(), deadline - System.nanoTime())));
     management.close();
     api.close();
+    events.close();
     redis.close();
     blocking.shutdownNow();
     database.close();

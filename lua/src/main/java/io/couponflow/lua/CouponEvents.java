@@ -15,7 +15,8 @@ import java.util.Optional;
  *   <li>{@code loaded <id> <id> ...}: the preheat job loaded these coupons; warm them
  * </ul>
  *
- * Channel: {@code <prefix>:events}.
+ * Channel: {@code <prefix>:events}. The preheat job also keeps the ids it loaded in the set {@link
+ * #hotSetKey}, so a gateway that starts later warms itself from there.
  */
 public final class CouponEvents {
   /** The kinds of event. */
@@ -31,6 +32,11 @@ public final class CouponEvents {
 
   public static String channel(String prefix) {
     return prefix + ":events";
+  }
+
+  /** The set of coupon ids the preheat job loaded; gateways warm these at start. */
+  public static String hotSetKey(String prefix) {
+    return prefix + ":hot";
   }
 
   public static String changed(long couponId) {

@@ -174,6 +174,13 @@ final class Preheat {
           done.add(page.get(i).couponId());
         }
         if (!done.isEmpty()) {
+          redis
+              .commands()
+              .sadd(
+                  CouponEvents.hotSetKey(redis.prefix()),
+                  done.stream().map(String::valueOf).toArray(String[]::new))
+              .toCompletableFuture()
+              .join();
           redis.publish(CouponEvents.channel(redis.prefix()), CouponEvents.loaded(done)).join();
         }
         if (!selection.named().isEmpty() && namedLeft.isEmpty()) {
