@@ -425,27 +425,19 @@ public final class CouponFunctions {
     if (entryIds.isEmpty()) {
       return CompletableFuture.completedFuture(0L);
     }
-    return redis
-        .commands()
-        .<Long>fcall(
-            "cf_outbox_ack",
-            ScriptOutputType.INTEGER,
-            new String[] {CouponKeys.outbox(prefix, couponId)},
-            entryIds.toArray(String[]::new))
-        .toCompletableFuture()
-        .exceptionallyCompose(
-            e ->
-                retryIfLibraryMissing(
-                    e,
-                    () ->
-                        redis
-                            .commands()
-                            .<Long>fcall(
-                                "cf_outbox_ack",
-                                ScriptOutputType.INTEGER,
-                                new String[] {CouponKeys.outbox(prefix, couponId)},
-                                entryIds.toArray(String[]::new))
-                            .toCompletableFuture()));
+    java.util.function.Supplier<CompletableFuture<Long>> ack =
+        () ->
+            redis
+                .commands()
+                .<Long>fcall(
+                    "cf_outbox_ack",
+                    ScriptOutputType.INTEGER,
+                    new String[] {CouponKeys.outbox(prefix, couponId)},
+                    entryIds.toArray(String[]::new))
+                .toCompletableFuture();
+    return ack.get()
+        .exceptionallyCompose(e -> retryIfLibraryMissing(e, ack))
+        .exceptionallyCompose(e -> CompletableFuture.failedFuture(RedisReplies.map(e)));
   }
 
   /** The coupons that have an outbox with pending entries, on every master. */

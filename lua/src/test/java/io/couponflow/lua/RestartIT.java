@@ -117,4 +117,40 @@ class RestartIT {
       assertThat(installedVersion(redis)).isEqualTo(CouponLibrary.version());
     }
   }
+
+  @Test
+  void redisDown_everyCallFailsAsUnavailable_andWorksAgainAfterRestart() {
+    try (PrivateRedis server = PrivateRedis.launch(true);
+        RedisFixture redis = RedisFixture.create(server.uri(), RestartIT.class)) {
+      CouponFunctions functions = redis.functions();
+      Coupon c = coupon(1).stock(5).build();
+      join(functions.load(c, 0, 0));
+
+      server.kill();
+
+      List<CompletableFuture<?>> calls =
+          List.of(
+              functions.redeem(request(c, "1"), c.buckets()),
+              functions.get(new io.couponflow.model.RedemptionId(1, "SO-1", 1), c.buckets()),
+              functions.reverse(new io.couponflow.model.RedemptionId(1, "SO-1", 1), 1, null),
+              functions.load(c, 0, 0),
+              functions.coupon(1),
+              functions.inspect(1),
+              functions.reconcile(1, new Counters(5, 0, 0)),
+              functions.outboxRead(1, Duration.ZERO, 10, null),
+              functions.outboxAck(1, List.of("1-1")));
+      for (CompletableFuture<?> call : calls) {
+        assertThat(call)
+            .failsWithin(Duration.ofSeconds(10))
+            .withThrowableThat()
+            .havingCause()
+            .isInstanceOf(RedisReplies.RedisUnavailableException.class);
+      }
+
+      server.start();
+      awaitReconnected(redis);
+      assertThat(join(functions.redeem(request(c, "1"), c.buckets())))
+          .isInstanceOf(RedeemOutcome.Accepted.class);
+    }
+  }
 }
