@@ -42,41 +42,85 @@ public record RedisSnapshot(Map<String, KeyState> keys) {
     keys = java.util.Collections.unmodifiableMap(new TreeMap<>(keys));
   }
 
-  /** Reads the given keys; keys that vanished meanwhile are left out. */
+  /**
+   * Reads the given keys, pipelined (all TYPEs, then all contents and expiries); keys that vanished
+   * meanwhile are left out.
+   */
   public static RedisSnapshot of(
       RedisClusterAsyncCommands<String, String> redis, Collection<String> names) {
+    Map<String, CompletionStage<String>> types = new LinkedHashMap<>();
+    names.forEach(key -> types.put(key, redis.type(key)));
+    Map<String, CompletionStage<Map<String, String>>> contents = new LinkedHashMap<>();
+    Map<String, CompletionStage<Long>> expiries = new LinkedHashMap<>();
+    Map<String, String> typeOf = new LinkedHashMap<>();
+    types.forEach(
+        (key, reply) -> {
+          String type = get(reply);
+          if (!"none".equals(type)) {
+            typeOf.put(key, type);
+            contents.put(key, content(redis, key, type));
+            expiries.put(key, redis.pexpiretime(key));
+          }
+        });
     Map<String, KeyState> states = new TreeMap<>();
-    for (String key : names) {
-      String type = get(redis.type(key));
-      Map<String, String> content = new LinkedHashMap<>();
-      switch (type) {
-        case "none" -> {
-          continue;
-        }
-        case "hash" -> content.putAll(new TreeMap<>(get(redis.hgetall(key))));
-        case "stream" -> {
-          for (StreamMessage<String, String> m : get(redis.xrange(key, Range.create("-", "+")))) {
-            content.put(m.getId(), entryText(m.getBody()));
-          }
-        }
-        case "string" -> content.put("", get(redis.get(key)));
-        case "set" -> new TreeSet<>(get(redis.smembers(key))).forEach(m -> content.put(m, ""));
-        case "list" -> {
-          List<String> items = get(redis.lrange(key, 0, -1));
-          for (int i = 0; i < items.size(); i++) {
-            content.put(Integer.toString(i), items.get(i));
-          }
-        }
-        case "zset" -> {
-          for (ScoredValue<String> v : get(redis.zrangeWithScores(key, 0, -1))) {
-            content.put(v.getValue(), Double.toString(v.getScore()));
-          }
-        }
-        default -> throw new IllegalStateException("key " + key + " has unexpected type " + type);
-      }
-      states.put(key, new KeyState(type, content, get(redis.pexpiretime(key))));
-    }
+    typeOf.forEach(
+        (key, type) ->
+            states.put(key, new KeyState(type, get(contents.get(key)), get(expiries.get(key)))));
     return new RedisSnapshot(states);
+  }
+
+  private static CompletionStage<Map<String, String>> content(
+      RedisClusterAsyncCommands<String, String> redis, String key, String type) {
+    switch (type) {
+      case "hash":
+        return redis.hgetall(key).thenApply(TreeMap::new);
+      case "stream":
+        return redis
+            .xrange(key, Range.create("-", "+"))
+            .thenApply(
+                entries -> {
+                  Map<String, String> content = new LinkedHashMap<>();
+                  for (StreamMessage<String, String> m : entries) {
+                    content.put(m.getId(), entryText(m.getBody()));
+                  }
+                  return content;
+                });
+      case "string":
+        return redis.get(key).thenApply(v -> Map.of("", v));
+      case "set":
+        return redis
+            .smembers(key)
+            .thenApply(
+                members -> {
+                  Map<String, String> content = new TreeMap<>();
+                  members.forEach(m -> content.put(m, ""));
+                  return content;
+                });
+      case "list":
+        return redis
+            .lrange(key, 0, -1)
+            .thenApply(
+                items -> {
+                  Map<String, String> content = new LinkedHashMap<>();
+                  for (int i = 0; i < items.size(); i++) {
+                    content.put(Integer.toString(i), items.get(i));
+                  }
+                  return content;
+                });
+      case "zset":
+        return redis
+            .zrangeWithScores(key, 0, -1)
+            .thenApply(
+                values -> {
+                  Map<String, String> content = new LinkedHashMap<>();
+                  for (ScoredValue<String> v : values) {
+                    content.put(v.getValue(), Double.toString(v.getScore()));
+                  }
+                  return content;
+                });
+      default:
+        throw new IllegalStateException("key " + key + " has unexpected type " + type);
+    }
   }
 
   /** How an outbox entry's fields appear in a snapshot: "f=v f=v ...", in stream order. */
