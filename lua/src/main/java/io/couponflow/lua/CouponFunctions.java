@@ -113,48 +113,88 @@ public final class CouponFunctions {
     };
   }
 
-  /** Reads one redemption. */
+  /**
+   * Reads one redemption.
+   *
+   * @param buckets the coupon's bucket count as the caller knows it; when Redis holds another, the
+   *     call is repeated once with Redis's
+   */
   public CompletableFuture<RedemptionLookup> get(RedemptionId id, int buckets) {
+    return lookup(id, buckets).thenApply(BucketedLookup::lookup);
+  }
+
+  /** A lookup and the bucket count Redis confirmed for it. */
+  private record BucketedLookup(RedemptionLookup lookup, int buckets) {}
+
+  private CompletableFuture<BucketedLookup> lookup(RedemptionId id, int buckets) {
+    return lookupOnce(id, buckets)
+        .thenCompose(
+            reply -> {
+              if (!"STALE_BUCKETS".equals(text(reply, 0))) {
+                return CompletableFuture.completedFuture(toLookup(id, reply, buckets));
+              }
+              int actual = Integer.parseInt(text(reply, 1));
+              return lookupOnce(id, actual)
+                  .thenApply(
+                      again -> {
+                        if ("STALE_BUCKETS".equals(text(again, 0))) {
+                          throw new IllegalStateException(
+                              "coupon " + id.couponId() + " changed bucket count twice");
+                        }
+                        return toLookup(id, again, actual);
+                      });
+            });
+  }
+
+  private CompletableFuture<List<Object>> lookupOnce(RedemptionId id, int buckets) {
     CouponKeys k = keys(id.couponId(), buckets);
     return call(
-            "cf_get",
-            true,
-            new String[] {k.meta(), k.orders(id.orderId()), k.history()},
-            id.orderId(),
-            Integer.toString(id.generation()))
-        .thenApply(
-            reply ->
-                switch (text(reply, 0)) {
-                  case "FOUND" ->
-                      new RedemptionLookup.Found(redemption(id.couponId(), id.orderId(), reply));
-                  case "COUPON_NOT_FOUND" -> new RedemptionLookup.CouponMissing();
-                  default -> new RedemptionLookup.NotFound();
-                });
+        "cf_get",
+        true,
+        new String[] {k.meta(), k.orders(id.orderId()), k.history()},
+        id.orderId(),
+        Integer.toString(id.generation()),
+        Integer.toString(buckets));
+  }
+
+  private static BucketedLookup toLookup(RedemptionId id, List<Object> reply, int buckets) {
+    RedemptionLookup lookup =
+        switch (text(reply, 0)) {
+          case "FOUND" ->
+              new RedemptionLookup.Found(redemption(id.couponId(), id.orderId(), reply));
+          case "COUPON_NOT_FOUND" -> new RedemptionLookup.CouponMissing();
+          default -> new RedemptionLookup.NotFound();
+        };
+    return new BucketedLookup(lookup, buckets);
   }
 
   /**
    * Reverses one redemption: stock, the user's quota and the order's slot come back atomically.
    * Reversing again changes nothing and answers the same.
+   *
+   * @param buckets the coupon's bucket count as the caller knows it; when Redis holds another,
+   *     Redis's is used
    */
   public CompletableFuture<ReverseOutcome> reverse(RedemptionId id, int buckets, String reason) {
-    return get(id, buckets)
+    return lookup(id, buckets)
         .thenCompose(
-            lookup -> {
-              if (lookup instanceof RedemptionLookup.CouponMissing) {
+            found -> {
+              if (found.lookup() instanceof RedemptionLookup.CouponMissing) {
                 return CompletableFuture.completedFuture(new ReverseOutcome.CouponMissing());
               }
-              if (!(lookup instanceof RedemptionLookup.Found found)) {
+              if (!(found.lookup() instanceof RedemptionLookup.Found hit)) {
                 return CompletableFuture.completedFuture(new ReverseOutcome.NotFound());
               }
-              CouponKeys k = keys(id.couponId(), buckets);
-              String user = found.redemption().userId();
+              int actual = found.buckets();
+              CouponKeys k = keys(id.couponId(), actual);
+              String user = hit.redemption().userId();
               return call(
                       "cf_reverse",
                       false,
                       new String[] {
                         k.meta(), k.users(user), k.orders(id.orderId()), k.history(), k.outbox()
                       },
-                      Integer.toString(buckets),
+                      Integer.toString(actual),
                       id.orderId(),
                       Integer.toString(id.generation()),
                       user,
@@ -175,7 +215,7 @@ public final class CouponFunctions {
                                         + " has "
                                         + text(reply, 1)
                                         + " buckets, not "
-                                        + buckets);
+                                        + actual);
                             default -> new ReverseOutcome.NotFound();
                           });
             });
@@ -385,27 +425,19 @@ public final class CouponFunctions {
     if (entryIds.isEmpty()) {
       return CompletableFuture.completedFuture(0L);
     }
-    return redis
-        .commands()
-        .<Long>fcall(
-            "cf_outbox_ack",
-            ScriptOutputType.INTEGER,
-            new String[] {CouponKeys.outbox(prefix, couponId)},
-            entryIds.toArray(String[]::new))
-        .toCompletableFuture()
-        .exceptionallyCompose(
-            e ->
-                retryIfLibraryMissing(
-                    e,
-                    () ->
-                        redis
-                            .commands()
-                            .<Long>fcall(
-                                "cf_outbox_ack",
-                                ScriptOutputType.INTEGER,
-                                new String[] {CouponKeys.outbox(prefix, couponId)},
-                                entryIds.toArray(String[]::new))
-                            .toCompletableFuture()));
+    java.util.function.Supplier<CompletableFuture<Long>> ack =
+        () ->
+            redis
+                .commands()
+                .<Long>fcall(
+                    "cf_outbox_ack",
+                    ScriptOutputType.INTEGER,
+                    new String[] {CouponKeys.outbox(prefix, couponId)},
+                    entryIds.toArray(String[]::new))
+                .toCompletableFuture();
+    return ack.get()
+        .exceptionallyCompose(e -> retryIfLibraryMissing(e, ack))
+        .exceptionallyCompose(e -> CompletableFuture.failedFuture(RedisReplies.map(e)));
   }
 
   /** The coupons that have an outbox with pending entries, on every master. */

@@ -5,6 +5,7 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyScanArgs;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
@@ -19,6 +20,7 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.protocol.ConnectionIntent;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -27,7 +29,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -92,7 +96,10 @@ public final class RedisStore implements AutoCloseable {
               .build());
       try {
         StatefulRedisClusterConnection<String, String> connection = client.connect();
-        return new RedisStore(settings, resources, client, connection, connection.async());
+        RedisStore store =
+            new RedisStore(settings, resources, client, connection, connection.async());
+        store.connectEveryMaster();
+        return store;
       } catch (RuntimeException e) {
         shutdown(client, resources);
         throw e;
@@ -143,8 +150,29 @@ public final class RedisStore implements AutoCloseable {
   }
 
   /**
+   * Opens the connection to every master now. Lettuce opens a cluster node's connection on the
+   * first command routed to it and, with commands rejected while disconnected, fails that command
+   * while the connection is still being opened; so without this, the first call to each master
+   * after start would fail as "unavailable".
+   */
+  private void connectEveryMaster() {
+    try {
+      onEveryMaster(c -> c.ping().toCompletableFuture())
+          .get(settings.commandTimeout().multipliedBy(4).toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      close();
+      throw new RedisConnectionException("interrupted while connecting to the cluster's masters");
+    } catch (ExecutionException | TimeoutException e) {
+      close();
+      throw new RedisConnectionException(
+          "cannot connect to every master of " + settings.describe(), e);
+    }
+  }
+
+  /**
    * Runs a command on every master (the one server when not on a cluster) and collects the results
-   * in node order.
+   * in node order. On a cluster it uses the same per-node connections that key-routed commands use.
    */
   public <T> CompletableFuture<List<T>> onEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
@@ -156,7 +184,8 @@ public final class RedisStore implements AutoCloseable {
       if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
         futures.add(
             cluster
-                .getConnectionAsync(node.getNodeId())
+                .getConnectionAsync(
+                    node.getUri().getHost(), node.getUri().getPort(), ConnectionIntent.WRITE)
                 .thenCompose(c -> command.apply(c.async()))
                 .toCompletableFuture());
       }

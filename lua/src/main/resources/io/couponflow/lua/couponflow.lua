@@ -20,14 +20,15 @@ A record is "generation|userId|amountCents|discountCents|acceptedAtMs|A|" while 
 "...|R|reversedAtMs" once reversed. A redemption id is "C.orderId.generation".
 
 Buckets keep each hash small enough for Redis's compact listpack encoding, which is what holds the
-memory per redemption near 120 bytes. The i buckets expire at max(ends, now) + retention, so an
+memory per accepted redemption near 140 bytes once its outbox entry is gone (MemoryIT measures it). The i buckets expire at max(ends, now) + retention, so an
 idempotency key is remembered for at least the retention after its redemption.
 
 Each writing function runs all of its checks before its first write: Lua does not roll back.
-Times come from the Redis clock (TIME), never from the caller.
+Times come from the Redis clock (TIME), never from the caller. Arguments are checked as strictly as
+the API checks them (ids, keys, amounts), so a call typed into redis-cli cannot corrupt a record.
 ]]
 
-local LIBRARY_VERSION = 2
+local LIBRARY_VERSION = 3
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -53,6 +54,40 @@ local function arg_text(args, i, name)
   end
   return v
 end
+
+-- A whole number written in digits only, 0..max.
+local function arg_count(args, i, name, max)
+  local v = args[i]
+  if v == nil or not string.match(v, '^%d+$') or tonumber(v) > max then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a whole number 0..' ..
+      string.format('%d', max) .. ', got ' .. tostring(v))
+  end
+  return tonumber(v)
+end
+
+-- A user or order id as the API allows them (1-64 of A-Z a-z 0-9 _ -): they become parts of
+-- records and redemption ids, so no separator may slip in.
+local function arg_id(args, i, name)
+  local v = args[i]
+  if v == nil or #v > 64 or not string.match(v, '^[%w_%-]+$') then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be 1-64 characters of ' ..
+      'A-Z a-z 0-9 _ -, got ' .. tostring(v))
+  end
+  return v
+end
+
+local function arg_key(args, i, name)
+  local v = args[i]
+  if v == nil or #v > 128 or not string.match(v, '^[%w%._:%-]+$') then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be 1-128 characters of ' ..
+      'A-Z a-z 0-9 . _ : -, got ' .. tostring(v))
+  end
+  return v
+end
+
+local MAX_AMOUNT = 1000000000000
+local MAX_GENERATION = 999999999
+local MAX_MS = 9007199254740991
 
 -- generation|user|amount|discount|acceptedAt|status|reversedAt
 local function parse_record(value)
@@ -117,11 +152,11 @@ Reply: ACCEPTED gen user amount discount acceptedAt A "" outboxId
 ]]
 local function redeem(keys, args)
   local buckets = arg_text(args, 1, 'buckets')
-  local key = arg_text(args, 2, 'idempotencyKey')
-  local user = arg_text(args, 3, 'userId')
-  local order = arg_text(args, 4, 'orderId')
-  local amount = arg_number(args, 5, 'orderAmountCents')
-  local retention = arg_number(args, 6, 'retentionMs')
+  local key = arg_key(args, 2, 'idempotencyKey')
+  local user = arg_id(args, 3, 'userId')
+  local order = arg_id(args, 4, 'orderId')
+  local amount = arg_count(args, 5, 'orderAmountCents', MAX_AMOUNT)
+  local retention = arg_count(args, 6, 'retentionMs', MAX_MS)
 
   -- 1. the coupon exists
   local m = redis.call('HMGET', keys[1], 'buckets', 'status', 'starts', 'ends', 'threshold',
@@ -216,9 +251,9 @@ Reply: REVERSED gen user amount discount acceptedAt R reversedAt replayed(0|1) o
 ]]
 local function reverse(keys, args)
   local buckets = arg_text(args, 1, 'buckets')
-  local order = arg_text(args, 2, 'orderId')
-  local gen = arg_number(args, 3, 'generation')
-  local user = arg_text(args, 4, 'userId')
+  local order = arg_id(args, 2, 'orderId')
+  local gen = arg_count(args, 3, 'generation', MAX_GENERATION)
+  local user = arg_id(args, 4, 'userId')
   local reason = args[5] or ''
 
   local b = redis.call('HGET', keys[1], 'buckets')
@@ -274,15 +309,22 @@ end
 --[[
 cf_get (read-only): one redemption.
 KEYS: m, o:<bucket(order)>, h
-ARGV: orderId, generation
+ARGV: orderId, generation, [buckets] (when given and not the coupon's, the answer is STALE_BUCKETS)
 Reply: FOUND gen user amount discount acceptedAt status reversedAt | REDEMPTION_NOT_FOUND
-     | COUPON_NOT_FOUND
+     | COUPON_NOT_FOUND | STALE_BUCKETS buckets
 ]]
 local function get(keys, args)
-  local order = arg_text(args, 1, 'orderId')
-  local gen = arg_number(args, 2, 'generation')
-  if redis.call('EXISTS', keys[1]) == 0 then
+  local order = arg_id(args, 1, 'orderId')
+  local gen = arg_count(args, 2, 'generation', MAX_GENERATION)
+  local b = redis.call('HGET', keys[1], 'buckets')
+  if not b then
     return { 'COUPON_NOT_FOUND' }
+  end
+  if args[3] ~= nil and args[3] ~= '' then
+    local stale = check_buckets(b, args[3])
+    if stale then
+      return stale
+    end
   end
   local r = find_record(keys[2], keys[3], order, gen)
   if r == nil then
@@ -303,19 +345,31 @@ ARGV: version, name, total, limit, threshold, discount, starts, ends, status, bu
 Reply: CREATED stock | UPDATED stock delta | UNCHANGED stock version | REFUSED reason
 ]]
 local function load(keys, args)
-  local version = arg_number(args, 1, 'version')
+  local version = arg_count(args, 1, 'version', MAX_MS)
   arg_text(args, 2, 'name')
-  local total = arg_number(args, 3, 'total')
-  arg_number(args, 4, 'limit')
-  arg_number(args, 5, 'threshold')
-  arg_number(args, 6, 'discount')
-  arg_number(args, 7, 'starts')
-  arg_number(args, 8, 'ends')
+  local total = arg_count(args, 3, 'total', MAX_MS)
+  if arg_count(args, 4, 'limit', MAX_GENERATION) < 1 then
+    error('couponflow: argument 4 (limit) must be at least 1')
+  end
+  arg_count(args, 5, 'threshold', MAX_MS)
+  if arg_count(args, 6, 'discount', MAX_MS) < 1 then
+    error('couponflow: argument 6 (discount) must be at least 1')
+  end
+  local starts = arg_count(args, 7, 'starts', MAX_MS)
+  if arg_count(args, 8, 'ends', MAX_MS) <= starts then
+    error('couponflow: argument 8 (ends) must be after argument 7 (starts)')
+  end
   local status = arg_text(args, 9, 'status')
   if status ~= 'ACTIVE' and status ~= 'PAUSED' then
     error('couponflow: argument 9 (status) must be ACTIVE or PAUSED, got ' .. status)
   end
-  arg_number(args, 10, 'buckets')
+  local b = arg_count(args, 10, 'buckets', 65536)
+  while b > 1 and b % 2 == 0 do
+    b = b / 2
+  end
+  if b ~= 1 then
+    error('couponflow: argument 10 (buckets) must be a power of two, got ' .. args[10])
+  end
 
   local fields = {}
   for i, name in ipairs(DEFINITION) do
@@ -482,17 +536,25 @@ ARGV: orderId, generation, userId, amount, discount, acceptedAtMs, status (A|R),
 Reply: RESTORED | PRESENT | COUPON_NOT_FOUND
 ]]
 local function restore(keys, args)
-  local order = arg_text(args, 1, 'orderId')
-  local gen = arg_number(args, 2, 'generation')
+  local order = arg_id(args, 1, 'orderId')
+  local gen = arg_count(args, 2, 'generation', MAX_GENERATION)
+  if gen < 1 then
+    error('couponflow: argument 2 (generation) must be at least 1')
+  end
   local r = {
-    gen = gen, user = arg_text(args, 3, 'userId'), amount = int(arg_number(args, 4, 'amount')),
-    discount = int(arg_number(args, 5, 'discount')), accepted_at = int(arg_number(args, 6, 'acceptedAt')),
-    status = arg_text(args, 7, 'status'), reversed_at = args[8] or ''
+    gen = gen, user = arg_id(args, 3, 'userId'), amount = int(arg_count(args, 4, 'amount', MAX_AMOUNT)),
+    discount = int(arg_count(args, 5, 'discount', MAX_AMOUNT)),
+    accepted_at = int(arg_count(args, 6, 'acceptedAt', MAX_MS)),
+    status = arg_text(args, 7, 'status'), reversed_at = ''
   }
-  local key = arg_text(args, 9, 'idempotencyKey')
-  local retention = arg_number(args, 10, 'retentionMs')
-  if r.status ~= 'A' and r.status ~= 'R' then
+  local key = arg_key(args, 9, 'idempotencyKey')
+  local retention = arg_count(args, 10, 'retentionMs', MAX_MS)
+  if r.status == 'R' then
+    r.reversed_at = int(arg_count(args, 8, 'reversedAt', MAX_MS))
+  elseif r.status ~= 'A' then
     error('couponflow: argument 7 (status) must be A or R')
+  elseif args[8] ~= nil and args[8] ~= '' then
+    error('couponflow: argument 8 (reversedAt) must be empty for an accepted redemption')
   end
   local ends = redis.call('HGET', keys[1], 'ends')
   if not ends then
@@ -528,8 +590,11 @@ ARGV: minAgeMs, count, [afterId] (exclusive; for paging)
 Reply: the entries, as XRANGE gives them
 ]]
 local function outbox_read(keys, args)
-  local min_age = arg_number(args, 1, 'minAgeMs')
-  local count = arg_number(args, 2, 'count')
+  local min_age = arg_count(args, 1, 'minAgeMs', MAX_MS)
+  local count = arg_count(args, 2, 'count', 100000)
+  if count < 1 then
+    error('couponflow: argument 2 (count) must be at least 1')
+  end
   local after = args[3]
   local start = (after == nil or after == '') and '-' or ('(' .. after)
   local before = now_ms() - min_age

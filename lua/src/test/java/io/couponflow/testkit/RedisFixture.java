@@ -48,6 +48,33 @@ public final class RedisFixture implements AutoCloseable {
     return redis.prefix();
   }
 
+  /**
+   * Every key under this fixture's prefix with its content and expiry (see {@link RedisSnapshot}).
+   */
+  public RedisSnapshot snapshot() {
+    return RedisSnapshot.of(redis.commands(), keys());
+  }
+
+  /** The Redis clock, in ms: the time the library's functions see. */
+  public long redisTimeMillis() {
+    List<String> time = join(redis.commands().time());
+    return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+  }
+
+  /** Waits for a Redis reply, at most 30 s. */
+  public static <T> T join(java.util.concurrent.CompletionStage<T> reply) {
+    try {
+      return reply.toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("Redis call failed: " + e.getCause(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("Redis call did not finish in 30 s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
   /** Every key under this fixture's prefix, on every master. */
   public List<String> keys() {
     return redis.scan(prefix() + ":*", null, Duration.ofSeconds(30));

@@ -1,0 +1,476 @@
+package io.couponflow.lua;
+
+import static io.couponflow.lua.TestCoupons.coupon;
+import static io.couponflow.testkit.RedisFixture.join;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.couponflow.model.Coupon;
+import io.couponflow.model.Redemption;
+import io.couponflow.model.RedemptionId;
+import io.couponflow.model.RedemptionStatus;
+import io.couponflow.testkit.RedisFixture;
+import io.couponflow.testkit.RedisSnapshot;
+import io.lettuce.core.ScriptOutputType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operator and sink functions against a real Redis: cf_coupon, cf_inspect, cf_reconcile,
+ * cf_reconcile_apply, cf_restore, cf_outbox_read and cf_outbox_ack.
+ */
+class OperatorFunctionsIT {
+  private static final AtomicLong IDS = new AtomicLong();
+  private static RedisFixture redis;
+  private static CouponFunctions functions;
+
+  @BeforeAll
+  static void connect() {
+    redis = RedisFixture.create(OperatorFunctionsIT.class);
+    functions = redis.functions();
+  }
+
+  @AfterAll
+  static void cleanUp() {
+    redis.close();
+  }
+
+  private static Coupon live(TestCoupons builder) {
+    Coupon c = builder.build();
+    assertThat(join(functions.load(c, 0, 0))).isEqualTo(new LoadOutcome.Created(c.totalStock()));
+    return c;
+  }
+
+  private static RedeemOutcome.Accepted redeem(Coupon c, String n) {
+    RedeemOutcome outcome =
+        join(
+            functions.redeem(
+                new RedeemRequest(c.couponId(), "key-" + n, "u-" + n, "SO-" + n, 35_000),
+                c.buckets()));
+    assertThat(outcome).isInstanceOf(RedeemOutcome.Accepted.class);
+    return (RedeemOutcome.Accepted) outcome;
+  }
+
+  private static List<String> ids(List<OutboxEntry> entries) {
+    return entries.stream().map(OutboxEntry::id).toList();
+  }
+
+  @Test
+  void coupon_returnsTheLiveDefinitionAndCounters_orEmpty() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10).limit(2).buckets(4));
+    redeem(c, "1");
+
+    assertThat(join(functions.coupon(c.couponId())))
+        .contains(
+            new LiveCoupon(
+                c.couponId(),
+                c.name(),
+                10,
+                2,
+                c.thresholdCents(),
+                c.discountCents(),
+                c.startsAt(),
+                c.endsAt(),
+                c.status(),
+                4,
+                1,
+                9,
+                1,
+                0));
+    assertThat(join(functions.coupon(999_999))).isEqualTo(Optional.empty());
+  }
+
+  @Test
+  void inspect_countsPendingAcceptsAndReversals_inOneRead() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    RedeemOutcome.Accepted first = redeem(c, "1");
+    redeem(c, "2");
+    RedeemOutcome.Accepted third = redeem(c, "3");
+    join(functions.reverse(third.redemption().redemptionId(), c.buckets(), "x"));
+    long before = redis.redisTimeMillis();
+    RedisSnapshot snapshot = redis.snapshot();
+
+    CouponInspection inspection = join(functions.inspect(c.couponId())).orElseThrow();
+
+    assertThat(redis.snapshot()).isEqualTo(snapshot);
+    assertThat(inspection.pending()).isEqualTo(4);
+    assertThat(inspection.pendingAccepts()).isEqualTo(3);
+    assertThat(inspection.pendingReversals()).isEqualTo(1);
+    assertThat(inspection.oldestPendingId()).contains(first.outboxId());
+    assertThat(inspection.redisNow().toEpochMilli()).isBetween(before, redis.redisTimeMillis());
+    assertThat(inspection.coupon().stock()).isEqualTo(8);
+    assertThat(inspection.coupon().accepted()).isEqualTo(2);
+    assertThat(inspection.coupon().reversed()).isEqualTo(1);
+    assertThat(inspection.oldestPendingAge())
+        .isEqualTo(
+            Duration.ofMillis(
+                inspection.redisNow().toEpochMilli() - OutboxEntry.millisOf(first.outboxId())));
+  }
+
+  @Test
+  void inspect_walksAnOutboxLongerThanOnePage() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(2_500).limit(1).threshold(0));
+    List<CompletableFuture<RedeemOutcome>> calls = new ArrayList<>();
+    for (int i = 0; i < 2_345; i++) {
+      calls.add(
+          functions.redeem(
+              new RedeemRequest(c.couponId(), "k" + i, "u" + i, "o" + i, 1), c.buckets()));
+    }
+    calls.forEach(f -> assertThat(join(f)).isInstanceOf(RedeemOutcome.Accepted.class));
+
+    CouponInspection inspection = join(functions.inspect(c.couponId())).orElseThrow();
+
+    assertThat(inspection.pending()).isEqualTo(2_345);
+    assertThat(inspection.pendingAccepts()).isEqualTo(2_345);
+    assertThat(inspection.pendingReversals()).isZero();
+  }
+
+  @Test
+  void inspect_emptyOutboxAndMissingCoupon() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+
+    CouponInspection inspection = join(functions.inspect(c.couponId())).orElseThrow();
+
+    assertThat(inspection.pending()).isZero();
+    assertThat(inspection.oldestPendingId()).isEmpty();
+    assertThat(inspection.oldestPendingAge()).isEqualTo(Duration.ZERO);
+    assertThat(join(functions.inspect(999_999))).isEqualTo(Optional.empty());
+  }
+
+  @Test
+  void readOnlyFunctions_runWithFcallRo_andWritingOnesAreRefusedThere() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    String meta = CouponKeys.meta(redis.prefix(), c.couponId());
+    String outbox = CouponKeys.outbox(redis.prefix(), c.couponId());
+
+    assertThat(fcallRo("cf_reconcile", new String[] {meta}, "10", "0", "0"))
+        .isEqualTo(List.of("MATCH", "10", "0", "0"));
+    assertThat(fcallRo("cf_coupon", new String[] {meta})).contains("total", "10");
+    assertThat(fcallRo("cf_inspect", new String[] {meta, outbox})).contains("pending", "0");
+    assertThat(fcallRo("cf_outbox_read", new String[] {outbox}, "0", "10")).isEqualTo(List.of());
+    assertThat(
+            fcallRo(
+                "cf_get",
+                new String[] {meta, functions.keys(c.couponId(), c.buckets()).orders("o"), meta},
+                "o",
+                "1"))
+        .isEqualTo(List.of("REDEMPTION_NOT_FOUND"));
+    for (String writer :
+        List.of(
+            "cf_redeem",
+            "cf_reverse",
+            "cf_load",
+            "cf_pause",
+            "cf_resume",
+            "cf_reconcile_apply",
+            "cf_restore",
+            "cf_outbox_ack")) {
+      assertThatThrownBy(() -> fcallRo(writer, new String[] {meta}))
+          .as(writer)
+          .hasMessageContaining("write flag");
+    }
+  }
+
+  @Test
+  void reconcile_comparesWithoutWriting() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    redeem(c, "1");
+    RedisSnapshot before = redis.snapshot();
+
+    assertThat(join(functions.reconcile(c.couponId(), new Counters(9, 1, 0))))
+        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.MATCH, new Counters(9, 1, 0)));
+    assertThat(join(functions.reconcile(c.couponId(), new Counters(8, 2, 0))))
+        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.DRIFT, new Counters(9, 1, 0)));
+    assertThat(join(functions.reconcile(999_999, new Counters(0, 0, 0))))
+        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.COUPON_NOT_FOUND, null));
+    assertThat(redis.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void reconcileApply_countersAsSeen_writesTheRepairOnly() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    redeem(c, "1");
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+    RedisSnapshot before = redis.snapshot();
+
+    ReconcileOutcome outcome =
+        join(functions.reconcileApply(c.couponId(), new Counters(9, 1, 0), new Counters(8, 2, 0)));
+
+    assertThat(outcome)
+        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.APPLIED, new Counters(8, 2, 0)));
+    assertThat(before.changesTo(redis.snapshot()))
+        .isEqualTo(Map.of(k.meta(), Map.of("stock", "9 -> 8", "accepted", "1 -> 2")));
+  }
+
+  @Test
+  void reconcileApply_afterTrafficMovedTheCounters_isMovedAndWritesNothing() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    ReconcileOutcome seen = join(functions.reconcile(c.couponId(), new Counters(10, 0, 0)));
+    redeem(c, "1");
+    RedisSnapshot before = redis.snapshot();
+
+    ReconcileOutcome outcome =
+        join(functions.reconcileApply(c.couponId(), seen.live(), new Counters(7, 3, 0)));
+
+    assertThat(outcome)
+        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.MOVED, new Counters(9, 1, 0)));
+    assertThat(redis.snapshot()).isEqualTo(before);
+    assertThat(join(functions.reconcileApply(999_999, seen.live(), seen.live())).status())
+        .isEqualTo(ReconcileOutcome.Status.COUPON_NOT_FOUND);
+  }
+
+  @Test
+  void reconcileApply_negativeCounters_isALibraryErrorAndWritesNothing() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    RedisSnapshot before = redis.snapshot();
+
+    assertThatThrownBy(
+            () ->
+                join(
+                    functions.reconcileApply(
+                        c.couponId(), new Counters(10, 0, 0), new Counters(-1, 11, 0))))
+        .hasCauseInstanceOf(RedisReplies.LibraryErrorException.class)
+        .hasMessageContaining("couponflow: counters must not be negative");
+    assertThat(redis.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void restore_lostRedemption_isPutBackAndBehavesAsIfNeverLost() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10).limit(1).buckets(1));
+    Instant acceptedAt = Instant.ofEpochMilli(redis.redisTimeMillis() - 60_000);
+    Redemption lost =
+        new Redemption(
+            new RedemptionId(c.couponId(), "SO-1", 1),
+            "u-1",
+            35_000,
+            5_000,
+            RedemptionStatus.ACCEPTED,
+            acceptedAt,
+            null);
+    CouponKeys k = functions.keys(c.couponId(), 1);
+    RedisSnapshot before = redis.snapshot();
+
+    assertThat(join(functions.restore(lost, "key-1", 1))).isTrue();
+
+    long keyExpiry = c.endsAt().toEpochMilli() + RedisFixture.RETENTION.toMillis();
+    assertThat(before.changesTo(redis.snapshot()))
+        .isEqualTo(
+            Map.of(
+                k.users("u-1"), Map.of("u-1", "(none) -> 1"),
+                k.orders("SO-1"),
+                    Map.of(
+                        "SO-1", "(none) -> 1|u-1|35000|5000|" + acceptedAt.toEpochMilli() + "|A|"),
+                k.idempotency("key-1"),
+                    Map.of("key-1", "(none) -> SO-1.1", "@expireAt", "(none) -> " + keyExpiry)));
+    RedisSnapshot restored = redis.snapshot();
+    assertThat(join(functions.restore(lost, "key-1", 1))).isFalse();
+    assertThat(redis.snapshot()).isEqualTo(restored);
+    assertThat(
+            join(
+                functions.redeem(
+                    new RedeemRequest(c.couponId(), "key-1", "u-1", "SO-1", 35_000), 1)))
+        .isEqualTo(new RedeemOutcome.Replayed(lost));
+    assertThat(
+            join(
+                functions.redeem(
+                    new RedeemRequest(c.couponId(), "key-2", "u-1", "SO-2", 35_000), 1)))
+        .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
+    assertThat(join(functions.get(lost.redemptionId(), 1)))
+        .isEqualTo(new RedemptionLookup.Found(lost));
+  }
+
+  @Test
+  void restore_olderGenerationAfterNewer_goesToHistory() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10).limit(5).buckets(1));
+    long t = redis.redisTimeMillis() - 60_000;
+    Redemption gen1 =
+        new Redemption(
+            new RedemptionId(c.couponId(), "SO-1", 1),
+            "u-1",
+            35_000,
+            5_000,
+            RedemptionStatus.REVERSED,
+            Instant.ofEpochMilli(t),
+            Instant.ofEpochMilli(t + 1_000));
+    Redemption gen2 =
+        new Redemption(
+            new RedemptionId(c.couponId(), "SO-1", 2),
+            "u-2",
+            40_000,
+            5_000,
+            RedemptionStatus.ACCEPTED,
+            Instant.ofEpochMilli(t + 2_000),
+            null);
+
+    assertThat(join(functions.restore(gen2, "key-2", 1))).isTrue();
+    assertThat(join(functions.restore(gen1, "key-1", 1))).isTrue();
+
+    assertThat(join(functions.get(gen1.redemptionId(), 1)))
+        .isEqualTo(new RedemptionLookup.Found(gen1));
+    assertThat(join(functions.get(gen2.redemptionId(), 1)))
+        .isEqualTo(new RedemptionLookup.Found(gen2));
+    CouponKeys k = functions.keys(c.couponId(), 1);
+    assertThat(join(redis.redis().commands().hgetall(k.users("u-1"))))
+        .isEqualTo(Map.of("u-2", "1"));
+    assertThat(join(redis.redis().commands().hgetall(k.history())))
+        .isEqualTo(Map.of("SO-1.1", "1|u-1|35000|5000|" + t + "|R|" + (t + 1_000)));
+  }
+
+  @Test
+  void restore_malformedRecordFromRedisCli_isRefusedAndWritesNothing() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).buckets(1));
+    CouponKeys k = functions.keys(c.couponId(), 1);
+    String[] keys = {
+      k.meta(), k.users("u-1"), k.orders("SO-1"), k.idempotency("key-1"), k.history()
+    };
+    RedisSnapshot before = redis.snapshot();
+
+    assertThat(restoreError(keys, "SO-1", "1", "u-1", "1", "1", "1", "R", "", "key-1", "1"))
+        .contains("couponflow: argument 8 (reversedAt)");
+    assertThat(restoreError(keys, "SO-1", "1", "u-1", "1", "1", "1", "A", "5", "key-1", "1"))
+        .contains("couponflow: argument 8 (reversedAt) must be empty");
+    assertThat(restoreError(keys, "SO-1", "0", "u-1", "1", "1", "1", "A", "", "key-1", "1"))
+        .contains("couponflow: argument 2 (generation) must be at least 1");
+    assertThat(restoreError(keys, "SO-1", "1", "u|1", "1", "1", "1", "A", "", "key-1", "1"))
+        .contains("couponflow: argument 3 (userId)");
+    assertThat(restoreError(keys, "SO-1", "1", "u-1", "1", "1", "1", "X", "", "key-1", "1"))
+        .contains("couponflow: argument 7 (status) must be A or R");
+    assertThat(redis.snapshot()).isEqualTo(before);
+  }
+
+  private static String restoreError(String[] keys, String... args) {
+    CompletableFuture<List<Object>> call =
+        redis
+            .redis()
+            .commands()
+            .<List<Object>>fcall("cf_restore", ScriptOutputType.MULTI, keys, args)
+            .toCompletableFuture();
+    assertThat(call).failsWithin(Duration.ofSeconds(5));
+    return call.handle((v, e) -> e.getMessage()).join();
+  }
+
+  @Test
+  void restore_beforeTheCouponIsLoaded_fails() {
+    Redemption r =
+        new Redemption(
+            new RedemptionId(999_996, "SO-1", 1),
+            "u-1",
+            1,
+            1,
+            RedemptionStatus.ACCEPTED,
+            Instant.now(),
+            null);
+
+    assertThatThrownBy(() -> join(functions.restore(r, "key-1", 1)))
+        .hasCauseInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("coupon 999996 must be loaded before its redemptions");
+  }
+
+  @Test
+  void outboxRead_takesOnlyEntriesOldEnoughByTheRedisClock() throws InterruptedException {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    RedeemOutcome.Accepted older = redeem(c, "1");
+    Thread.sleep(400);
+    RedeemOutcome.Accepted newer = redeem(c, "2");
+    long now = redis.redisTimeMillis();
+    Duration between = Duration.ofMillis(now - OutboxEntry.millisOf(newer.outboxId()) + 200);
+
+    List<OutboxEntry> old = join(functions.outboxRead(c.couponId(), between, 10, null));
+
+    assertThat(ids(old)).containsExactly(older.outboxId());
+    assertThat(old.get(0))
+        .isEqualTo(OutboxEntry.accepted(older.outboxId(), older.redemption(), "key-1"));
+    assertThat(ids(join(functions.outboxRead(c.couponId(), Duration.ZERO, 10, null))))
+        .containsExactly(older.outboxId(), newer.outboxId());
+    assertThat(join(functions.outboxRead(c.couponId(), Duration.ofMinutes(1), 10, null))).isEmpty();
+    assertThat(join(functions.outboxRead(c.couponId(), Duration.ofDays(100_000), 10, null)))
+        .isEmpty();
+  }
+
+  @Test
+  void outboxRead_pagesWithAfterId() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    List<String> all = new ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      all.add(redeem(c, Integer.toString(i)).outboxId());
+    }
+
+    List<String> page1 = ids(join(functions.outboxRead(c.couponId(), Duration.ZERO, 2, null)));
+    List<String> page2 =
+        ids(join(functions.outboxRead(c.couponId(), Duration.ZERO, 2, page1.get(1))));
+    List<String> page3 =
+        ids(join(functions.outboxRead(c.couponId(), Duration.ZERO, 2, page2.get(1))));
+    List<String> page4 =
+        ids(join(functions.outboxRead(c.couponId(), Duration.ZERO, 2, page3.get(0))));
+
+    assertThat(page1).containsExactly(all.get(0), all.get(1));
+    assertThat(page2).containsExactly(all.get(2), all.get(3));
+    assertThat(page3).containsExactly(all.get(4));
+    assertThat(page4).isEmpty();
+    assertThat(join(functions.outboxRead(999_999, Duration.ZERO, 2, null))).isEmpty();
+    assertThatThrownBy(() -> join(functions.outboxRead(c.couponId(), Duration.ZERO, 0, null)))
+        .hasCauseInstanceOf(RedisReplies.LibraryErrorException.class)
+        .hasMessageContaining("couponflow: argument 2 (count) must be at least 1");
+  }
+
+  @Test
+  void outboxRead_reversalEntry_carriesIdTimeAndReason() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    RedeemOutcome.Accepted a = redeem(c, "1");
+    ReverseOutcome.Reversed r =
+        (ReverseOutcome.Reversed)
+            join(functions.reverse(a.redemption().redemptionId(), c.buckets(), "order cancelled"));
+
+    List<OutboxEntry> entries = join(functions.outboxRead(c.couponId(), Duration.ZERO, 10, null));
+
+    assertThat(entries)
+        .containsExactly(
+            OutboxEntry.accepted(a.outboxId(), a.redemption(), "key-1"),
+            OutboxEntry.reversed(r.outboxId(), r.redemption(), "order cancelled"));
+  }
+
+  @Test
+  void outboxAck_deletesTheGivenEntries_andTheStreamDisappearsWhenEmpty() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    Coupon other = live(coupon(IDS.incrementAndGet()).stock(10));
+    String a = redeem(c, "1").outboxId();
+    String b = redeem(c, "2").outboxId();
+    String d = redeem(c, "3").outboxId();
+    redeem(other, "1");
+    String outbox = CouponKeys.outbox(redis.prefix(), c.couponId());
+    assertThat(functions.couponsWithPendingOutbox(Duration.ofSeconds(10)))
+        .contains(c.couponId(), other.couponId());
+
+    assertThat(join(functions.outboxAck(c.couponId(), List.of(a, d, "1-1")))).isEqualTo(2);
+    assertThat(ids(join(functions.outboxRead(c.couponId(), Duration.ZERO, 10, null))))
+        .containsExactly(b);
+    assertThat(join(functions.outboxAck(c.couponId(), List.of(a)))).isZero();
+    assertThat(join(functions.outboxAck(c.couponId(), List.of()))).isZero();
+    assertThat(join(redis.redis().commands().exists(outbox))).isEqualTo(1);
+
+    assertThat(join(functions.outboxAck(c.couponId(), List.of(b)))).isEqualTo(1);
+
+    assertThat(join(redis.redis().commands().exists(outbox))).isZero();
+    assertThat(functions.couponsWithPendingOutbox(Duration.ofSeconds(10)))
+        .contains(other.couponId())
+        .doesNotContain(c.couponId());
+    assertThat(join(functions.inspect(c.couponId())).orElseThrow().pending()).isZero();
+  }
+
+  private static List<Object> fcallRo(String function, String[] keys, String... args) {
+    return join(
+        redis
+            .redis()
+            .commands()
+            .<List<Object>>fcallReadOnly(function, ScriptOutputType.MULTI, keys, args));
+  }
+}
