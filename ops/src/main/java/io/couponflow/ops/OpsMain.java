@@ -15,11 +15,18 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "couponflow ops 0.1.0",
     description = "Operate couponflow: coupons, reversals, reconciliation and the outbox.",
-    subcommands = {DbCommand.class, CouponCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      DbCommand.class,
+      CouponCommand.class,
+      ReverseCommand.class,
+      ReconcileCommand.class,
+      OutboxCommand.class,
+      CommandLine.HelpCommand.class
+    },
     footer = {
       "",
       "Configuration comes from COUPON_* variables (COUPON_REDIS_URI, COUPON_JDBC_URL, ...); see the README.",
-      "Exit codes: 0 done, 1 failed, 2 bad usage."
+      "Exit codes: 0 done, 1 failed, 2 bad usage, 3 drift found (reconcile dry run)."
     })
 public final class OpsMain implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
