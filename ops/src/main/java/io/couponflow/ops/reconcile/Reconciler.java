@@ -615,7 +615,9 @@ public final class Reconciler {
                   + counters(current)
                   + " to "
                   + counters(target)
-                  + (attempt > 0 ? " (after " + attempt + " live changes)" : ""));
+                  + (attempt > 0
+                      ? " (live traffic moved them " + attempt + " time(s) first)"
+                      : ""));
           return;
         }
         case MOVED -> current = outcome.live();
