@@ -1,6 +1,5 @@
 package io.couponflow.ops;
 
-import io.couponflow.config.Env;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.OutboxEntry;
@@ -105,7 +104,7 @@ final class OutboxCommand implements Callable<Integer> {
                 "redemption", e.field("r").orElse("?"),
                 "user", e.field("u").orElse("-"),
                 "ageMs", Math.max(0, now.toEpochMilli() - e.appendedAtMillis()),
-                "age", age(now.toEpochMilli() - e.appendedAtMillis()));
+                "age", Human.age(now.toEpochMilli() - e.appendedAtMillis()));
         rows.add(row);
         entryRows.add(row);
       }
@@ -178,9 +177,11 @@ final class OutboxCommand implements Callable<Integer> {
     output.say(
         pendingTotal
             + " pending in "
-            + couponReports.stream().filter(c -> (Long) c.get("pending") > 0).count()
-            + " coupon(s)"
-            + (pendingTotal > 0 ? ", the oldest " + age(oldestAgeMs) + " old" : ""));
+            + Human.count(
+                couponReports.stream().filter(c -> (Long) c.get("pending") > 0).count(),
+                "coupon",
+                "coupons")
+            + (pendingTotal > 0 ? ", the oldest " + Human.age(oldestAgeMs) + " old" : ""));
     output.say("");
     output.say("Dead letters (MySQL refused them; table dead_letter): " + deadCount);
     if (!deadRows.isEmpty()) {
@@ -202,15 +203,5 @@ final class OutboxCommand implements Callable<Integer> {
         "pendingReversals", reversals,
         "oldestAgeMs", oldestAgeMs,
         "entries", entries);
-  }
-
-  private static String age(long ms) {
-    if (ms < 1000) {
-      return Math.max(0, ms) + "ms";
-    }
-    if (ms < 60_000) {
-      return String.format(java.util.Locale.ROOT, "%.1fs", ms / 1000.0);
-    }
-    return Env.human(Duration.ofSeconds(ms / 1000));
   }
 }

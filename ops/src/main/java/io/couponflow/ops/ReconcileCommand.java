@@ -119,8 +119,8 @@ final class ReconcileCommand implements Callable<Integer> {
     output.say(tally.summary(apply));
     if (apply && tally.failed > 0) {
       throw new OpsException(
-          tally.failed
-              + " coupon(s) still drift after repair: "
+          Human.count(tally.failed, "coupon still drifts", "coupons still drift")
+              + " after repair: "
               + String.join(", ", tally.failedIds));
     }
     return !apply && tally.drifting > 0 ? 3 : 0;
@@ -246,13 +246,9 @@ final class ReconcileCommand implements Callable<Integer> {
                                 live.coupon().stock(),
                                 live.coupon().accepted(),
                                 live.coupon().reversed()))
-                        + "; outbox "
+                        + "; outbox: "
                         + live.pending()
-                        + " pending ("
-                        + live.pendingAccepts()
-                        + " accepts, "
-                        + live.pendingReversals()
-                        + " reversals)"),
+                        + " pending"),
             () -> output.say("  redis     (nothing)"));
     output.say(
         "  mysql     "
@@ -260,12 +256,24 @@ final class ReconcileCommand implements Callable<Integer> {
                 .definition()
                 .map(c -> "total " + c.totalStock() + ", ")
                 .orElse("(no definition), ")
-            + check.rows().accepted()
-            + " accepted rows, "
-            + check.rows().reversed()
-            + " reversed rows");
+            + Human.count(check.rows().accepted(), "accepted row", "accepted rows")
+            + ", "
+            + Human.count(check.rows().reversed(), "reversed row", "reversed rows"));
+    check
+        .live()
+        .filter(live -> live.pending() > 0)
+        .ifPresent(
+            live ->
+                output.say(
+                    "  outbox    "
+                        + Human.count(live.pendingAccepts(), "accept", "accepts")
+                        + ", "
+                        + Human.count(live.pendingReversals(), "reversal", "reversals")
+                        + " not in MySQL yet, the oldest "
+                        + Human.age(live.oldestPendingAge().toMillis())
+                        + " old"));
     if (check.expected() != null) {
-      output.say("  expected  " + counterText(check.expected()));
+      output.say("  expected  " + counterText(check.expected()) + " (MySQL rows + outbox)");
     }
     for (Drift drift : check.drifts()) {
       output.say("  drift     " + drift);

@@ -338,7 +338,7 @@ class CouponCommandsIT {
     assertThat(r.out())
         .containsPattern("(?m)^11\\s+\\d+-\\d+\\s+accept\\s+11\\.SO-1\\.1\\s+u-1\\s+\\d+ms$")
         .containsPattern("(?m)^11\\s+\\d+-\\d+\\s+accept\\s+11\\.SO-2\\.1\\s+u-2\\s+\\d+ms$")
-        .contains("2 pending in 1 coupon(s), the oldest ")
+        .contains("2 pending in 1 coupon, the oldest ")
         .contains("Dead letters (MySQL refused them; table dead_letter): 1")
         .containsPattern("(?m)^11\\s+1700000000000-0\\s+\\S+\\s+poison row$");
     assertThat(cli.run("outbox", "--coupon", "11", "--json").out())

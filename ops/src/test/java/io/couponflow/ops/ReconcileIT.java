@@ -80,7 +80,7 @@ class ReconcileIT {
         .doesNotContain("coupon 21 ")
         .contains("coupon 22 \"coupon 22\": DRIFT")
         .contains(
-            "drift     row missing in MySQL: 1 redemption(s) in Redis are neither in MySQL nor in"
+            "drift     row missing in MySQL: 1 redemption is in Redis but neither in MySQL nor in"
                 + " the outbox: 22.SO-2.1")
         .contains("coupon 23 \"coupon 23\": DRIFT")
         .contains(
@@ -108,7 +108,7 @@ class ReconcileIT {
 
     assertThat(apply.exit()).as(apply.toString()).isZero();
     assertThat(apply.out())
-        .contains("repair    wrote 1 row(s) rebuilt from Redis's records into MySQL: 22.SO-2.1")
+        .contains("repair    wrote 1 row rebuilt from Redis's records into MySQL: 22.SO-2.1")
         .contains("repair    corrected stock/accepted/reversed from 999/3/0 to 7/3/0")
         .contains("repair    replayed the outbox into MySQL: 3 entries stored")
         .contains(

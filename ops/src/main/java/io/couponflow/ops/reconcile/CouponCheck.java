@@ -14,8 +14,8 @@ import java.util.Optional;
  * @param live the coupon, its counters and its outbox as Redis holds them, read in one atomic step;
  *     empty when Redis does not hold the coupon
  * @param rows the ACCEPTED and REVERSED rows MySQL held around that read
- * @param expected the counters Redis should hold given MySQL, the outbox and the rows found
- *     missing; null when Redis does not hold the coupon
+ * @param expected the counters MySQL and the outbox imply (rows plus pending entries); null when
+ *     Redis does not hold the coupon
  * @param drifts what disagrees, with causes; empty when consistent
  */
 public record CouponCheck(

@@ -1,6 +1,5 @@
 package io.couponflow.ops.reconcile;
 
-import io.couponflow.config.Env;
 import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
@@ -14,6 +13,7 @@ import io.couponflow.model.CouponStatus;
 import io.couponflow.model.Redemption;
 import io.couponflow.model.RedemptionId;
 import io.couponflow.model.RedemptionStatus;
+import io.couponflow.ops.Human;
 import io.couponflow.ops.OpsContext;
 import io.couponflow.ops.reconcile.RedisRecords.RedisRecord;
 import io.couponflow.sink.BatchWriter;
@@ -192,46 +192,47 @@ public final class Reconciler {
       drifts.add(
           new Drift(
               Drift.Kind.OUTBOX_NOT_DRAINED,
-              inspection.pending()
-                  + " entries are not in MySQL yet ("
-                  + inspection.pendingAccepts()
-                  + " accepts, "
-                  + inspection.pendingReversals()
-                  + " reversals), the oldest "
-                  + Env.human(Duration.ofMillis(inspection.oldestPendingAge().toMillis()))
+              Human.count(inspection.pending(), "entry is", "entries are")
+                  + " not in MySQL yet ("
+                  + Human.count(inspection.pendingAccepts(), "accept", "accepts")
+                  + ", "
+                  + Human.count(inspection.pendingReversals(), "reversal", "reversals")
+                  + "), the oldest "
+                  + Human.age(inspection.oldestPendingAge().toMillis())
                   + " old"));
     }
     Counters seen = s.seen();
     Counters expected = s.expected();
+    Counters truth = expected;
     if (deep || seen.accepted() != expected.accepted() || seen.reversed() != expected.reversed()) {
       Walk walk = walk(id, live.buckets());
       if (!walk.missingInMySql().isEmpty()) {
         drifts.add(
             new Drift(
                 Drift.Kind.ROW_MISSING_IN_MYSQL,
-                walk.missingInMySql().size()
-                    + " redemption(s) in Redis are neither in MySQL nor in the outbox: "
+                Human.count(walk.missingInMySql().size(), "redemption is", "redemptions are")
+                    + " in Redis but neither in MySQL nor in the outbox: "
                     + ids(walk.missingInMySql().stream().map(m -> m.record().id().toString()))));
       }
       if (!walk.reversalsMissingInMySql().isEmpty()) {
         drifts.add(
             new Drift(
                 Drift.Kind.ROW_MISSING_IN_MYSQL,
-                walk.reversalsMissingInMySql().size()
-                    + " reversal(s) in Redis are still ACCEPTED in MySQL and not in the outbox: "
+                Human.count(walk.reversalsMissingInMySql().size(), "reversal is", "reversals are")
+                    + " in Redis but MySQL still shows ACCEPTED and the outbox has none: "
                     + ids(walk.reversalsMissingInMySql().stream().map(r -> r.id().toString()))));
       }
       if (!walk.missingInRedis().isEmpty()) {
         drifts.add(
             new Drift(
                 Drift.Kind.RECORD_MISSING_IN_REDIS,
-                walk.missingInRedis().size()
-                    + " redemption(s) in MySQL have no record in Redis: "
+                Human.count(walk.missingInRedis().size(), "redemption is", "redemptions are")
+                    + " in MySQL but has no record in Redis: "
                     + ids(walk.missingInRedis().stream().map(RedemptionRow::redemptionId))));
       }
-      expected = walk.adjust(expected, live.totalStock());
+      truth = walk.adjust(expected, live.totalStock());
     }
-    if (!seen.equals(expected)) {
+    if (!seen.equals(truth)) {
       String inside =
           live.stock() + live.accepted() != live.totalStock()
               ? " (in Redis itself stock + accepted is "
@@ -246,7 +247,8 @@ public final class Reconciler {
               "Redis has stock/accepted/reversed "
                   + counters(seen)
                   + ", MySQL and the outbox say "
-                  + counters(expected)
+                  + counters(truth)
+                  + (truth.equals(expected) ? "" : " (counting the rows missing in MySQL)")
                   + inside));
     }
     return new CouponCheck(id, s.coupon(), s.live(), s.rows(), expected, drifts);
@@ -449,7 +451,10 @@ public final class Reconciler {
                 + " accepted rows)"
             : "coupon " + id + " was loaded into Redis meanwhile (by a gateway): " + loaded);
     int restored = restore(id, coupon.buckets(), rows(id).values());
-    actions.add("restored " + restored + " redemption records from MySQL into Redis");
+    actions.add(
+        "restored "
+            + Human.count(restored, "redemption record", "redemption records")
+            + " from MySQL into Redis");
     if (created && coupon.status() == CouponStatus.ACTIVE) {
       OpsContext.await(functions.setStatus(id, CouponStatus.ACTIVE, 0));
       actions.add("set coupon " + id + " ACTIVE again, as MySQL defines it");
@@ -515,8 +520,8 @@ public final class Reconciler {
     if (stored + dead + deferred > 0) {
       actions.add(
           "replayed the outbox into MySQL: "
-              + stored
-              + " entries stored"
+              + Human.count(stored, "entry", "entries")
+              + " stored"
               + (dead > 0 ? ", " + dead + " dead letters" : "")
               + (deferred > 0 ? ", " + deferred + " reversals wait for their accept" : ""));
     }
@@ -532,7 +537,10 @@ public final class Reconciler {
     Walk walk = walk(couponId, buckets);
     if (!walk.missingInRedis().isEmpty()) {
       int restored = restore(couponId, buckets, walk.missingInRedis());
-      actions.add("restored " + restored + " redemption records from MySQL into Redis");
+      actions.add(
+          "restored "
+              + Human.count(restored, "redemption record", "redemption records")
+              + " from MySQL into Redis");
     }
     boolean ok = true;
     if (!walk.missingInMySql().isEmpty()) {
@@ -551,8 +559,8 @@ public final class Reconciler {
       if (!written.isEmpty()) {
         actions.add(
             "wrote "
-                + written.size()
-                + " row(s) rebuilt from Redis's records into MySQL: "
+                + Human.count(written.size(), "row", "rows")
+                + " rebuilt from Redis's records into MySQL: "
                 + ids(written.stream()));
       }
     }
@@ -565,8 +573,8 @@ public final class Reconciler {
       }
       actions.add(
           "marked "
-              + walk.reversalsMissingInMySql().size()
-              + " row(s) REVERSED in MySQL as Redis records them");
+              + Human.count(walk.reversalsMissingInMySql().size(), "row", "rows")
+              + " REVERSED in MySQL as Redis records them");
     }
     return ok;
   }
@@ -616,7 +624,9 @@ public final class Reconciler {
                   + " to "
                   + counters(target)
                   + (attempt > 0
-                      ? " (live traffic moved them " + attempt + " time(s) first)"
+                      ? " (live traffic moved them first, "
+                          + Human.count(attempt, "time", "times")
+                          + ")"
                       : ""));
           return;
         }
