@@ -155,7 +155,7 @@ final class ReconcileCommand implements Callable<Integer> {
           reports.add(report);
         }
         if (System.currentTimeMillis() - lastProgress >= PROGRESS_EVERY_MS) {
-          progress(tally, total + onlyInRedis.size());
+          progress(tally, Math.max(total, tally.checked));
           lastProgress = System.currentTimeMillis();
         }
       }
@@ -259,19 +259,6 @@ final class ReconcileCommand implements Callable<Integer> {
             + Human.count(check.rows().accepted(), "accepted row", "accepted rows")
             + ", "
             + Human.count(check.rows().reversed(), "reversed row", "reversed rows"));
-    check
-        .live()
-        .filter(live -> live.pending() > 0)
-        .ifPresent(
-            live ->
-                output.say(
-                    "  outbox    "
-                        + Human.count(live.pendingAccepts(), "accept", "accepts")
-                        + ", "
-                        + Human.count(live.pendingReversals(), "reversal", "reversals")
-                        + " not in MySQL yet, the oldest "
-                        + Human.age(live.oldestPendingAge().toMillis())
-                        + " old"));
     if (check.expected() != null) {
       output.say("  expected  " + counterText(check.expected()) + " (MySQL rows + outbox)");
     }
