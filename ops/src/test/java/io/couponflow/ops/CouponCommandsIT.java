@@ -351,6 +351,18 @@ class CouponCommandsIT {
   }
 
   @Test
+  void reconcile_unknownCouponOrBadOptions_refuses() {
+    assertRefused(cli.run("reconcile", "--coupon", "999"), 1, "coupon 999 does not exist");
+    assertRefused(
+        cli.run("reconcile", "--coupon", "0"), 2, "--coupon: 0 (expected: a positive coupon id)");
+    assertRefused(
+        cli.run("reconcile", "--grace", "soon"),
+        2,
+        "Invalid value for option '--grace': 'soon' is not a duration");
+    assertRefused(cli.run("reconcile", "--aply"), 2, "Unknown option: '--aply'");
+  }
+
+  @Test
   void everyCommand_explainsItselfWithHelp() {
     List<List<String>> commands =
         List.of(
