@@ -1,27 +1,59 @@
 package io.couponflow.ops;
 
 import io.couponflow.lua.CouponEvents;
+import io.couponflow.lua.CouponInspection;
+import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
+import io.couponflow.ops.reconcile.CouponCheck;
+import io.couponflow.ops.reconcile.Drift;
+import io.couponflow.ops.reconcile.Reconciler;
 import io.couponflow.sql.CouponMapper;
+import io.couponflow.sql.RedemptionCounts;
+import io.couponflow.sql.RedemptionMapper;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import org.apache.ibatis.exceptions.PersistenceException;
 import org.apache.ibatis.session.SqlSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code coupons coupon ...}: coupon definitions (MySQL) made live at once (Redis). */
 @Command(
     name = "coupon",
     mixinStandardHelpOptions = true,
     description = "Create and manage coupons.",
-    subcommands = {CouponCommand.Create.class})
-final class CouponCommand {
+    subcommands = {
+      CouponCommand.Create.class,
+      CouponCommand.Show.class,
+      CouponCommand.ListCoupons.class,
+      CouponCommand.Pause.class,
+      CouponCommand.Resume.class,
+      CouponCommand.Restock.class
+    })
+final class CouponCommand implements Runnable {
+  private static final int MAX_TRIES = 5;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "a coupon command is required");
+  }
 
   @Command(
       name = "create",
@@ -130,6 +162,348 @@ final class CouponCommand {
                   "redis", loaded.getClass().getSimpleName().toUpperCase(java.util.Locale.ROOT)));
       return 0;
     }
+  }
+
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Show one coupon: its definition (MySQL), live stock, accepted and reversed counts"
+            + " (Redis), the outbox, MySQL's rows, and whether Redis and MySQL agree (what"
+            + " 'coupons reconcile --coupon N' would say).",
+        ""
+      })
+  static final class Show implements Callable<Integer> {
+    private final OpsContext context;
+    private final PrintWriter out;
+
+    @Parameters(paramLabel = "N", description = "The coupon id.")
+    long id;
+
+    @Mixin JsonOption json;
+
+    Show(OpsContext context, PrintWriter out) {
+      this.context = context;
+      this.out = out;
+    }
+
+    @Override
+    public Integer call() {
+      Coupon coupon = context.requireCoupon(id);
+      CouponCheck check =
+          new Reconciler(
+                  context.database(), context.functions(), context.writer(), Duration.ofSeconds(10))
+              .check(id, false);
+      Map<String, Object> fields = definition(coupon);
+      Optional<CouponInspection> live = check.live();
+      fields.put("live", live.isPresent());
+      fields.put("redisStatus", live.map(i -> i.coupon().status().name()).orElse(null));
+      fields.put("redisVersion", live.map(i -> i.coupon().version()).orElse(null));
+      fields.put("remainingStock", live.map(i -> i.coupon().stock()).orElse(null));
+      fields.put("accepted", live.map(i -> i.coupon().accepted()).orElse(null));
+      fields.put("reversed", live.map(i -> i.coupon().reversed()).orElse(null));
+      fields.put("outboxPending", live.map(CouponInspection::pending).orElse(null));
+      fields.put("outboxOldestAgeMs", live.map(i -> i.oldestPendingAge().toMillis()).orElse(null));
+      fields.put("mysqlAcceptedRows", check.rows().accepted());
+      fields.put("mysqlReversedRows", check.rows().reversed());
+      Output output = new Output(out, json.json);
+      if (output.json()) {
+        fields.put("agree", check.consistent());
+        fields.put(
+            "drifts",
+            check.drifts().stream()
+                .map(d -> Output.fields("kind", d.kind().name(), "detail", d.detail()))
+                .toList());
+        output.record(fields);
+      } else {
+        fields.put("agree", check.consistent() ? "yes" : "no");
+        output.record(fields);
+        for (Drift drift : check.drifts()) {
+          output.say("  drift: " + drift);
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = {
+        "List coupons in id order: definition from MySQL, remaining stock from Redis"
+            + " ('-' when Redis does not hold the coupon).",
+        ""
+      })
+  static final class ListCoupons implements Callable<Integer> {
+    private final OpsContext context;
+    private final PrintWriter out;
+
+    @Option(
+        names = "--after",
+        paramLabel = "ID",
+        defaultValue = "0",
+        description = "Start after this coupon id (for paging).")
+    long after;
+
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        defaultValue = "100",
+        description = "Most coupons listed (default: ${DEFAULT-VALUE}, at most 10000).")
+    int limit;
+
+    @Mixin JsonOption json;
+
+    ListCoupons(OpsContext context, PrintWriter out) {
+      this.context = context;
+      this.out = out;
+    }
+
+    @Override
+    public Integer call() {
+      if (limit < 1 || limit > 10_000) {
+        throw new OpsException("--limit: " + limit + " (expected: 1..10000)", 2);
+      }
+      if (after < 0) {
+        throw new OpsException("--after: " + after + " (expected: >= 0)", 2);
+      }
+      List<Coupon> page;
+      try (SqlSession session = context.database().sessions().openSession(true)) {
+        page = session.getMapper(CouponMapper.class).page(after, limit);
+      }
+      List<CompletableFuture<Optional<LiveCoupon>>> live = new ArrayList<>();
+      for (Coupon c : page) {
+        live.add(context.functions().coupon(c.couponId()));
+      }
+      List<Map<String, Object>> rows = new ArrayList<>();
+      for (int i = 0; i < page.size(); i++) {
+        Coupon c = page.get(i);
+        Optional<LiveCoupon> l = OpsContext.await(live.get(i));
+        rows.add(
+            Output.fields(
+                "id", c.couponId(),
+                "name", c.name(),
+                "status", c.status().name(),
+                "total", c.totalStock(),
+                "remaining", l.map(LiveCoupon::stock).orElse(null),
+                "accepted", l.map(LiveCoupon::accepted).orElse(null),
+                "startsAt", c.startsAt().toString(),
+                "endsAt", c.endsAt().toString()));
+      }
+      Output output = new Output(out, json.json);
+      output.table(
+          rows,
+          List.of("id", "name", "status", "total", "remaining", "accepted", "startsAt", "endsAt"));
+      if (page.size() == limit) {
+        output.say(
+            "(more: coupons coupon list --after " + page.get(page.size() - 1).couponId() + ")");
+      }
+      return 0;
+    }
+  }
+
+  /** Pause and resume: MySQL first (the version grows), then Redis with that version. */
+  abstract static class StatusChange implements Callable<Integer> {
+    private final OpsContext context;
+    private final PrintWriter out;
+
+    @Parameters(paramLabel = "N", description = "The coupon id.")
+    long id;
+
+    @Mixin JsonOption json;
+
+    StatusChange(OpsContext context, PrintWriter out) {
+      this.context = context;
+      this.out = out;
+    }
+
+    abstract CouponStatus target();
+
+    @Override
+    public Integer call() {
+      Coupon coupon = context.requireCoupon(id);
+      boolean changed = false;
+      for (int attempt = 0; coupon.status() != target(); attempt++) {
+        if (attempt == MAX_TRIES) {
+          throw new OpsException("coupon " + id + " keeps changing in MySQL; try again");
+        }
+        int updated;
+        try (SqlSession session = context.database().sessions().openSession(true)) {
+          updated =
+              session.getMapper(CouponMapper.class).updateStatus(id, target(), coupon.version());
+        }
+        if (updated == 1) {
+          coupon = coupon.withStatus(target(), coupon.version() + 1);
+          changed = true;
+        } else {
+          coupon = context.requireCoupon(id);
+        }
+      }
+      Optional<CouponStatus> redis =
+          OpsContext.await(context.functions().setStatus(id, target(), coupon.version()));
+      context.publishChanged(id);
+      new Output(out, json.json)
+          .record(
+              Output.fields(
+                  "couponId", id,
+                  "status", coupon.status().name(),
+                  "version", coupon.version(),
+                  "changed", changed,
+                  "redis",
+                      redis
+                          .map(CouponStatus::name)
+                          .orElse("NOT_LIVE (loaded with this status when first needed)")));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "pause",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Stop redemptions of a coupon at once: PAUSED in MySQL (new version), then in Redis"
+            + " (cf_pause), then every gateway is told. Already paused: nothing changes.",
+        ""
+      })
+  static final class Pause extends StatusChange {
+    Pause(OpsContext context, PrintWriter out) {
+      super(context, out);
+    }
+
+    @Override
+    CouponStatus target() {
+      return CouponStatus.PAUSED;
+    }
+  }
+
+  @Command(
+      name = "resume",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Let redemptions of a paused coupon go on: ACTIVE in MySQL (new version), then in Redis"
+            + " (cf_resume), then every gateway is told. Already active: nothing changes.",
+        ""
+      })
+  static final class Resume extends StatusChange {
+    Resume(OpsContext context, PrintWriter out) {
+      super(context, out);
+    }
+
+    @Override
+    CouponStatus target() {
+      return CouponStatus.ACTIVE;
+    }
+  }
+
+  @Command(
+      name = "restock",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Add stock to a live coupon: total stock grows in MySQL (new version), then Redis applies"
+            + " the same delta to the remaining stock (cf_load). What was already redeemed is never"
+            + " reset.",
+        ""
+      })
+  static final class Restock implements Callable<Integer> {
+    static final long MAX_ADD = 1_000_000_000L;
+
+    private final OpsContext context;
+    private final PrintWriter out;
+
+    @Parameters(paramLabel = "N", description = "The coupon id.")
+    long id;
+
+    @Option(
+        names = "--add",
+        paramLabel = "K",
+        required = true,
+        description = "Units of stock to add (1..1000000000).")
+    long add;
+
+    @Mixin JsonOption json;
+
+    Restock(OpsContext context, PrintWriter out) {
+      this.context = context;
+      this.out = out;
+    }
+
+    @Override
+    public Integer call() {
+      if (add < 1 || add > MAX_ADD) {
+        throw new OpsException("--add: " + add + " (expected: 1.." + MAX_ADD + ")", 2);
+      }
+      Coupon coupon = context.requireCoupon(id);
+      for (int attempt = 0; ; attempt++) {
+        if (attempt == MAX_TRIES) {
+          throw new OpsException("coupon " + id + " keeps changing in MySQL; try again");
+        }
+        int updated;
+        try (SqlSession session = context.database().sessions().openSession(true)) {
+          updated = session.getMapper(CouponMapper.class).addStock(id, add, coupon.version());
+        }
+        if (updated == 1) {
+          break;
+        }
+        coupon = context.requireCoupon(id);
+      }
+      Coupon restocked = context.requireCoupon(id);
+      String redis;
+      Long remaining = null;
+      if (OpsContext.await(context.functions().coupon(id)).isEmpty()) {
+        redis = "NOT_LIVE (loaded with the new total when first needed)";
+      } else {
+        RedemptionCounts rows;
+        try (SqlSession session = context.database().sessions().openSession(true)) {
+          rows = session.getMapper(RedemptionMapper.class).countsFor(id);
+        }
+        LoadOutcome loaded =
+            OpsContext.await(context.functions().load(restocked, rows.accepted(), rows.reversed()));
+        if (loaded instanceof LoadOutcome.Updated updated) {
+          redis = "UPDATED (+" + updated.restockDelta() + ")";
+          remaining = updated.stock();
+        } else if (loaded instanceof LoadOutcome.Created created) {
+          redis = "CREATED";
+          remaining = created.stock();
+        } else if (loaded instanceof LoadOutcome.Unchanged unchanged) {
+          redis = "UNCHANGED (Redis holds version " + unchanged.liveVersion() + ")";
+          remaining = unchanged.stock();
+        } else {
+          throw new OpsException(
+              "MySQL has the new total "
+                  + restocked.totalStock()
+                  + " but Redis refused it: "
+                  + ((LoadOutcome.Refused) loaded).reason());
+        }
+      }
+      context.publishChanged(id);
+      new Output(out, json.json)
+          .record(
+              Output.fields(
+                  "couponId", id,
+                  "added", add,
+                  "totalStock", restocked.totalStock(),
+                  "remainingStock", remaining,
+                  "version", restocked.version(),
+                  "redis", redis));
+      return 0;
+    }
+  }
+
+  /** The definition's fields, in the order people read them. */
+  static Map<String, Object> definition(Coupon coupon) {
+    return Output.fields(
+        "couponId", coupon.couponId(),
+        "name", coupon.name(),
+        "status", coupon.status().name(),
+        "totalStock", coupon.totalStock(),
+        "perUserLimit", coupon.perUserLimit(),
+        "thresholdCents", coupon.thresholdCents(),
+        "discountCents", coupon.discountCents(),
+        "startsAt", coupon.startsAt().toString(),
+        "endsAt", coupon.endsAt().toString(),
+        "hot", coupon.hot(),
+        "buckets", coupon.buckets(),
+        "version", coupon.version());
   }
 
   static Instant instant(String option, String value) {

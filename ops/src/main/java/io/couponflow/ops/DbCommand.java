@@ -6,6 +6,9 @@ import java.util.concurrent.Callable;
 import org.flywaydb.core.api.output.MigrateResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code coupons db ...}: the MySQL schema. */
 @Command(
@@ -13,7 +16,13 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     description = "Manage the MySQL schema.",
     subcommands = {DbCommand.Migrate.class})
-final class DbCommand {
+final class DbCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "a db command is required");
+  }
 
   @Command(
       name = "migrate",

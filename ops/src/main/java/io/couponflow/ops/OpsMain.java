@@ -15,11 +15,18 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "couponflow ops 0.1.0",
     description = "Operate couponflow: coupons, reversals, reconciliation and the outbox.",
-    subcommands = {DbCommand.class, CouponCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      DbCommand.class,
+      CouponCommand.class,
+      ReverseCommand.class,
+      ReconcileCommand.class,
+      OutboxCommand.class,
+      CommandLine.HelpCommand.class
+    },
     footer = {
       "",
       "Configuration comes from COUPON_* variables (COUPON_REDIS_URI, COUPON_JDBC_URL, ...); see the README.",
-      "Exit codes: 0 done, 1 failed, 2 bad usage."
+      "Exit codes: 0 done, 1 failed, 2 bad usage, 3 drift found (reconcile dry run)."
     })
 public final class OpsMain implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -41,12 +48,25 @@ public final class OpsMain implements Runnable {
   /** Runs one command line and returns its exit code (tests call this directly). */
   public static int run(Env env, PrintWriter out, PrintWriter err, String... args) {
     try (OpsContext context = new OpsContext(env)) {
-      CommandLine cli = new CommandLine(new OpsMain(), new ContextFactory(context, out));
+      CommandLine cli = new CommandLine(new OpsMain(), new ContextFactory(context, out, err));
       cli.setOut(out);
       cli.setErr(err);
+      cli.setParameterExceptionHandler(
+          (e, arguments) -> {
+            CommandLine failed = e.getCommandLine();
+            err.println(
+                "coupons: "
+                    + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
+                    + " (see '"
+                    + failed.getCommandSpec().qualifiedName()
+                    + " --help')");
+            err.flush();
+            return 2;
+          });
       cli.setExecutionExceptionHandler(
           (e, commandLine, parseResult) -> {
             Throwable cause = e;
+            err.flush();
             if (cause instanceof OpsException ops) {
               err.println("coupons: " + ops.getMessage());
               return ops.exitCode();
@@ -72,16 +92,24 @@ public final class OpsMain implements Runnable {
     return message.lines().findFirst().orElse(message);
   }
 
-  /** Hands each command the shared context and output stream. */
-  private record ContextFactory(OpsContext context, PrintWriter out)
+  /**
+   * Hands each command the shared context and output streams: a command takes {@code (OpsContext,
+   * PrintWriter out, PrintWriter err)} or {@code (OpsContext, PrintWriter out)}.
+   */
+  private record ContextFactory(OpsContext context, PrintWriter out, PrintWriter err)
       implements CommandLine.IFactory {
     @Override
     public <K> K create(Class<K> cls) throws Exception {
       try {
-        return cls.getDeclaredConstructor(OpsContext.class, PrintWriter.class)
-            .newInstance(context, out);
+        return cls.getDeclaredConstructor(OpsContext.class, PrintWriter.class, PrintWriter.class)
+            .newInstance(context, out, err);
       } catch (NoSuchMethodException e) {
-        return CommandLine.defaultFactory().create(cls);
+        try {
+          return cls.getDeclaredConstructor(OpsContext.class, PrintWriter.class)
+              .newInstance(context, out);
+        } catch (NoSuchMethodException again) {
+          return CommandLine.defaultFactory().create(cls);
+        }
       }
     }
   }

@@ -14,6 +14,8 @@ import java.util.Map;
 /**
  * How a command shows rows: an aligned table for people, or JSON (an array of objects, or one
  * object) for machines with {@code --json}.
+ *
+ * <p>Thread-safety: one command thread.
  */
 public final class Output {
   private static final JsonFactory JSON = new JsonFactory();
@@ -73,6 +75,14 @@ public final class Output {
     out.flush();
   }
 
+  /** Prints one JSON document for machines; nothing for people (they get {@link #say} lines). */
+  public void document(Map<String, ?> fields) {
+    if (json) {
+      out.println(toJson(List.of(fields), false));
+      out.flush();
+    }
+  }
+
   /** A line for people; nothing in JSON mode. */
   public void say(String line) {
     if (!json) {
@@ -117,19 +127,29 @@ public final class Output {
     g.writeStartObject();
     for (Map.Entry<String, ?> e : row.entrySet()) {
       g.writeFieldName(e.getKey());
-      Object v = e.getValue();
-      if (v == null) {
-        g.writeNull();
-      } else if (v instanceof Long || v instanceof Integer) {
-        g.writeNumber(((Number) v).longValue());
-      } else if (v instanceof Boolean b) {
-        g.writeBoolean(b);
-      } else if (v instanceof Map<?, ?> m) {
-        writeObject(g, (Map<String, ?>) m);
-      } else {
-        g.writeString(String.valueOf(v));
-      }
+      writeValue(g, e.getValue());
     }
     g.writeEndObject();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void writeValue(JsonGenerator g, Object v) throws IOException {
+    if (v == null) {
+      g.writeNull();
+    } else if (v instanceof Long || v instanceof Integer) {
+      g.writeNumber(((Number) v).longValue());
+    } else if (v instanceof Boolean b) {
+      g.writeBoolean(b);
+    } else if (v instanceof Map<?, ?> m) {
+      writeObject(g, (Map<String, ?>) m);
+    } else if (v instanceof List<?> list) {
+      g.writeStartArray();
+      for (Object item : list) {
+        writeValue(g, item);
+      }
+      g.writeEndArray();
+    } else {
+      g.writeString(String.valueOf(v));
+    }
   }
 }
