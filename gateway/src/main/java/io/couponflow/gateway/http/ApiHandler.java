@@ -12,6 +12,7 @@ import io.couponflow.model.RedemptionId;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -24,6 +25,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -69,6 +71,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
   private final ChannelFutureListener releasePermit;
   private boolean busy;
+  private boolean head;
   private boolean timedOut;
 
   ApiHandler(RedemptionService service, HttpMetrics metrics, InFlight inFlight) {
@@ -87,7 +90,6 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       ctx.fireChannelRead(msg);
       return;
     }
-    ctx.pipeline().fireUserEventTriggered(RequestDeadline.COMPLETE);
     if (timedOut) {
       request.release();
       return;
@@ -110,7 +112,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       if (!busy) {
         ctx.close();
       }
-    } else if (evt == RequestDeadline.EXPIRED) {
+    } else if (evt == DeadlineRequestDecoder.EXPIRED) {
       timedOut = true;
       if (!busy) {
         answerTimeout(ctx);
@@ -137,6 +139,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
   private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
     busy = true;
+    head = HttpMethod.HEAD.equals(request.method());
     long start = System.nanoTime();
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     Route route = Route.MALFORMED;
@@ -147,6 +150,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       if (decoded.isFailure()) {
         keepAlive = false;
         now = decoderFailure(ctx, decoded.cause());
+      } else if (request.protocolVersion().majorVersion() != 1
+          || request.protocolVersion().minorVersion() > 1) {
+        keepAlive = false;
+        now = error(ctx, ApiError.INVALID_REQUEST, "only HTTP/1.0 and HTTP/1.1 are spoken here");
       } else {
         Route.Match match = Route.match(pathOf(request.uri()));
         route = match.route();
@@ -216,8 +223,16 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     } else {
       metrics.recordSuccess(route, answer.success(), answer.response().status().code(), nanos);
     }
-    write(ctx, answer.response(), keepAlive && !timedOut, permit);
+    FullHttpResponse response = answer.response();
+    if (head) {
+      int length = response.content().readableBytes();
+      response = response.replace(Unpooled.EMPTY_BUFFER);
+      answer.response().release();
+      HttpUtil.setContentLength(response, length);
+    }
+    write(ctx, response, keepAlive && !timedOut, permit);
     busy = false;
+    head = false;
     FullHttpRequest next = waiting.poll();
     if (next != null) {
       handle(ctx, next);
@@ -242,7 +257,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    HttpUtil.setContentLength(response, response.content().readableBytes());
+    if (!head) {
+      HttpUtil.setContentLength(response, response.content().readableBytes());
+    }
     response
         .headers()
         .set(

@@ -12,7 +12,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
@@ -48,8 +48,11 @@ public final class ApiInitializer extends ChannelInitializer<SocketChannel> {
         .addLast(
             "idle",
             new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-        .addLast("deadline", new RequestDeadline(config.requestTimeout()))
-        .addLast("codec", new HttpServerCodec(config.maxLineBytes(), config.maxHeaderBytes(), 8192))
+        .addLast("encoder", new HttpResponseEncoder())
+        .addLast(
+            "decoder",
+            new DeadlineRequestDecoder(
+                config.maxLineBytes(), config.maxHeaderBytes(), config.requestTimeout()))
         .addLast("aggregator", new JsonAggregator(config.maxBodyBytes(), metrics))
         .addLast("api", new ApiHandler(service, metrics, inFlight));
   }
