@@ -128,9 +128,20 @@ public final class CouponDirectory {
                 cache.put(couponId, CompletableFuture.completedFuture(live));
                 return CompletableFuture.completedFuture(live);
               }
-              cache.synchronous().invalidate(couponId);
+              if (knownToExist(couponId)) {
+                cache.synchronous().invalidate(couponId);
+              }
               return find(couponId);
             });
+  }
+
+  /** Whether the tier holds the coupon's metadata (so Redis lacking it means Redis lost it). */
+  private boolean knownToExist(long couponId) {
+    CompletableFuture<Optional<LiveCoupon>> cached = cache.getIfPresent(couponId);
+    return cached != null
+        && cached.isDone()
+        && !cached.isCompletedExceptionally()
+        && cached.join().isPresent();
   }
 
   /** Drops what is known locally of a coupon (it changed, or Redis lost it). */
