@@ -5,7 +5,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -38,8 +37,8 @@ public final class OpenApiDoc {
   public Map<String, Set<String>> operations() {
     Map<String, Set<String>> operations = new TreeMap<>();
     root.get("paths")
-        .fields()
-        .forEachRemaining(
+        .properties()
+        .forEach(
             path -> {
               Set<String> methods = new TreeSet<>();
               path.getValue().fieldNames().forEachRemaining(m -> methods.add(m.toUpperCase()));
@@ -102,9 +101,7 @@ public final class OpenApiDoc {
 
   private static Map<Integer, Set<String>> byStatus(JsonNode responses, boolean operation) {
     Map<Integer, Set<String>> answers = new TreeMap<>();
-    Iterator<Map.Entry<String, JsonNode>> it = responses.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : responses.properties()) {
       Set<String> codes = new TreeSet<>();
       JsonNode list = operation ? e.getValue().path("x-error-codes") : e.getValue();
       list.forEach(c -> codes.add(c.asText()));
