@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Hostile and careless input, each case with its exact status and code, sent as raw bytes; after
- * each, every Redis key of the test's prefix and every MySQL table are exactly as before. None may
- * produce a 5xx.
+ * each, the coupon's Redis keys and every MySQL table are exactly as before, and after all of them
+ * every Redis key of the test's prefix is too. None may produce a 5xx.
  */
 class BadInputIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,6 +29,7 @@ class BadInputIT {
   private static final String VALID = GatewayFixture.redeemBody(1, "u-1", "SO-1", 1_000);
   private static GatewayFixture fx;
   private static String before;
+  private static String beforeEverything;
 
   @BeforeAll
   static void start() {
@@ -36,12 +37,17 @@ class BadInputIT {
     fx.createCoupon(1, 10, 1, 0, 100);
     assertThat(fx.redeem("seed", 1, "u-seed", "SO-seed", 1_000).statusCode()).isEqualTo(201);
     assertThat(fx.get("/v1/coupons/1").statusCode()).isEqualTo(200);
-    before = fx.state();
+    before = fx.state(1);
+    beforeEverything = fx.state();
   }
 
   @AfterAll
   static void stop() {
-    fx.close();
+    try {
+      assertThat(fx.state()).isEqualTo(beforeEverything);
+    } finally {
+      fx.close();
+    }
   }
 
   private static Arguments redeem(String name, String body, int status, String code) {
@@ -378,7 +384,7 @@ class BadInputIT {
     assertThat(r.header("Content-Type")).isEqualTo("application/json");
     JsonNode body = JSON.readTree(r.body());
     assertThat(body.at("/error/code").asText()).isEqualTo(code);
-    assertThat(fx.state()).isEqualTo(before);
+    assertThat(fx.state(1)).isEqualTo(before);
   }
 
   @Test
@@ -396,7 +402,7 @@ class BadInputIT {
       assertThat(r.status()).isEqualTo(408);
       assertThat(JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("REQUEST_TIMEOUT");
     }
-    assertThat(fx.state()).isEqualTo(before);
+    assertThat(fx.state(1)).isEqualTo(before);
   }
 
   @Test

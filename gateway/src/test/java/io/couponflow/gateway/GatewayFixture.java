@@ -228,12 +228,69 @@ public final class GatewayFixture implements AutoCloseable {
         .until(() -> redis.keys().stream().noneMatch(k -> k.endsWith(":x")));
   }
 
-  /** Every key of the prefix with its type and whole content (TTLs left out). */
+  /** Every key of the prefix with its type and whole content (TTLs left out); SCANs Redis. */
   public String redisState() {
+    return describe(redis.keys());
+  }
+
+  /**
+   * Like {@link #state()}, but reads only the keys of the given coupons by name instead of scanning
+   * the whole shared Redis: cheap enough to call after every request.
+   */
+  public String state(long... couponIds) {
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> exists(outboxKeys(couponIds)) == 0);
+    return describe(couponKeys(couponIds)) + "\n" + mysqlState();
+  }
+
+  private List<String> outboxKeys(long... couponIds) {
+    List<String> keys = new ArrayList<>();
+    for (long id : couponIds) {
+      keys.add(base(id) + "x");
+    }
+    return keys;
+  }
+
+  private String base(long couponId) {
+    return redis.prefix() + ":{" + couponId + "}:";
+  }
+
+  private long exists(List<String> keys) {
+    try {
+      return redis.redis().commands().exists(keys.toArray(String[]::new)).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private List<String> couponKeys(long... couponIds) {
+    List<String> keys = new ArrayList<>();
+    try {
+      for (long id : couponIds) {
+        String b = base(id);
+        String buckets = redis.redis().commands().hget(b + "m", "buckets").get(5, TimeUnit.SECONDS);
+        keys.add(b + "m");
+        keys.add(b + "h");
+        keys.add(b + "x");
+        for (int i = 0; i < (buckets == null ? 1 : Integer.parseInt(buckets)); i++) {
+          keys.add(b + "u:" + i);
+          keys.add(b + "o:" + i);
+          keys.add(b + "i:" + i);
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    return keys;
+  }
+
+  private String describe(List<String> keys) {
     Map<String, String> byKey = new TreeMap<>();
     var c = redis.redis().commands();
     try {
-      for (String key : redis.keys()) {
+      for (String key : keys) {
         String type = c.type(key).get(5, TimeUnit.SECONDS);
         String value =
             switch (type) {
