@@ -1,14 +1,19 @@
 package io.couponflow.gateway;
 
+import io.couponflow.gateway.coupon.CouponDefinitions;
 import io.couponflow.gateway.coupon.CouponDirectory;
 import io.couponflow.gateway.coupon.CouponEventListener;
+import io.couponflow.gateway.coupon.MySqlCouponDefinitions;
 import io.couponflow.gateway.health.Health;
 import io.couponflow.gateway.http.ApiInitializer;
 import io.couponflow.gateway.http.HttpMetrics;
 import io.couponflow.gateway.http.HttpServer;
 import io.couponflow.gateway.http.InFlight;
 import io.couponflow.gateway.http.ManagementHandler;
+import io.couponflow.gateway.http.ManagementInitializer;
 import io.couponflow.gateway.redeem.RedemptionService;
+import io.couponflow.gateway.resilience.Breakers;
+import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.RedisStore;
@@ -23,16 +28,15 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,8 +60,9 @@ public final class Gateway implements AutoCloseable {
   private final HttpServer management;
   private final int apiPort;
   private final int managementPort;
+  private final AtomicBoolean stopped = new AtomicBoolean();
 
-  private Gateway(GatewayConfig config) {
+  private Gateway(GatewayConfig config, UnaryOperator<CouponDefinitions> definitionsDecorator) {
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
@@ -76,15 +81,20 @@ public final class Gateway implements AutoCloseable {
         Executors.newFixedThreadPool(config.jdbc().poolSize(), daemonThreads("couponflow-mysql"));
     CouponFunctions functions = new CouponFunctions(redis, config.idempotencyRetention());
     this.sink = new Sink(config.sink(), database, functions, registry);
+    Breakers breakers = new Breakers(config.breakers(), registry);
+    RedisGuard guard = new RedisGuard(breakers.redis(), registry);
     CouponDirectory coupons =
         new CouponDirectory(
             functions,
-            database,
+            guard,
+            definitionsDecorator.apply(new MySqlCouponDefinitions(database)),
+            breakers.mysql(),
             blocking,
             config.cacheRefresh(),
             config.negativeCacheTtl(),
+            config.soldOutHint(),
             registry);
-    RedemptionService service = new RedemptionService(functions, coupons, sink);
+    RedemptionService service = new RedemptionService(functions, guard, coupons, sink);
     this.events = new CouponEventListener(redis, coupons);
     events.warmHotSet(Duration.ofSeconds(10));
     this.inFlight = new InFlight(config.maxInFlight());
@@ -95,27 +105,24 @@ public final class Gateway implements AutoCloseable {
         api.bind(
             "0.0.0.0",
             config.httpPort(),
-            new ApiInitializer(config, service, new HttpMetrics(registry), inFlight));
+            new ApiInitializer(
+                config, service, new HttpMetrics(registry), inFlight, api.connections()));
     this.management = HttpServer.sharing("Management", api);
-    ManagementHandler handler =
-        new ManagementHandler(new Health(redis, database, sink, blocking), registry);
+    Health health = new Health(redis, database, sink, blocking, inFlight::isDraining);
     this.managementPort =
         management.bind(
             config.managementHost(),
             config.managementPort(),
-            new ChannelInitializer<SocketChannel>() {
-              @Override
-              protected void initChannel(SocketChannel ch) {
-                ch.pipeline()
-                    .addLast(new HttpServerCodec(4096, 8192, 8192))
-                    .addLast(new HttpObjectAggregator(4096))
-                    .addLast(handler);
-              }
-            });
+            new ManagementInitializer(new ManagementHandler(health, registry)));
   }
 
   public static Gateway start(GatewayConfig config) {
-    return new Gateway(config);
+    return new Gateway(config, UnaryOperator.identity());
+  }
+
+  /** Starts with the MySQL definition reads passed through {@code decorator} (tests count them). */
+  static Gateway start(GatewayConfig config, UnaryOperator<CouponDefinitions> decorator) {
+    return new Gateway(config, decorator);
   }
 
   public int apiPort() {
@@ -191,21 +198,34 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Stops without losing anything: stop accepting connections, let in-flight requests finish, write
-   * the queue to MySQL, then close. Whatever cannot be written stays in the Redis outbox.
+   * Stops without losing anything: stop accepting connections and turn new requests away (503,
+   * {@code Connection: close}), let the requests in flight be answered, close the connections,
+   * write the queue to MySQL, then close. Whatever cannot be written stays in the Redis outbox.
+   * Only the first call does anything.
    */
   public void stop() {
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
     log.info("Stopping: no new connections; waiting for {} in-flight requests", inFlight.current());
+    inFlight.startDraining();
     api.stopAccepting();
     long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
     while (inFlight.current() > 0 && System.nanoTime() < deadline) {
       try {
-        Thread.sleep(10);
+        Thread.sleep(5);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
     }
+    if (inFlight.current() > 0) {
+      log.warn(
+          "{} requests still in flight after the grace period; their redemptions, if accepted,"
+              + " are in the outbox",
+          inFlight.current());
+    }
+    api.closeConnections(Duration.ofSeconds(2));
     sink.stop(
         Duration.ofNanos(Math.max(Duration.ofSeconds(1).toNanos(), deadline - System.nanoTime())));
     management.close();
@@ -222,7 +242,7 @@ public final class Gateway implements AutoCloseable {
     stop();
   }
 
-  private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+  private static ThreadFactory daemonThreads(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, name + "-" + n.incrementAndGet());

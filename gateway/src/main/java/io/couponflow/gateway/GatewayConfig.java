@@ -1,6 +1,7 @@
 package io.couponflow.gateway;
 
 import io.couponflow.config.Env;
+import io.couponflow.gateway.resilience.BreakerSettings;
 import io.couponflow.lua.RedisSettings;
 import io.couponflow.sink.SinkSettings;
 import io.couponflow.sql.JdbcSettings;
@@ -28,8 +29,11 @@ import java.time.Duration;
  *     (COUPON_CACHE_REFRESH)
  * @param negativeCacheTtl how long an unknown coupon id is answered locally
  *     (COUPON_CACHE_NEGATIVE_TTL)
+ * @param soldOutHint how long a sold-out coupon's ledger answers SOLD_OUT locally; 0 turns the
+ *     hints off (COUPON_CACHE_SOLD_OUT_HINT)
  * @param shutdownGrace how long SIGTERM waits for in-flight requests and the queue
  *     (COUPON_SHUTDOWN_GRACE)
+ * @param breakers when the Redis and MySQL circuit breakers open (COUPON_BREAKER_*)
  */
 public record GatewayConfig(
     int httpPort,
@@ -45,7 +49,9 @@ public record GatewayConfig(
     Duration idempotencyRetention,
     Duration cacheRefresh,
     Duration negativeCacheTtl,
+    Duration soldOutHint,
     Duration shutdownGrace,
+    BreakerSettings breakers,
     RedisSettings redis,
     JdbcSettings jdbc,
     SinkSettings sink) {
@@ -83,7 +89,13 @@ public record GatewayConfig(
         env.duration(
             "COUPON_CACHE_NEGATIVE_TTL", Duration.ofSeconds(2), Duration.ZERO, Duration.ofHours(1)),
         env.duration(
+            "COUPON_CACHE_SOLD_OUT_HINT",
+            Duration.ofSeconds(1),
+            Duration.ZERO,
+            Duration.ofMinutes(10)),
+        env.duration(
             "COUPON_SHUTDOWN_GRACE", Duration.ofSeconds(20), Duration.ZERO, Duration.ofMinutes(10)),
+        BreakerSettings.from(env),
         RedisSettings.from(env),
         JdbcSettings.from(env),
         SinkSettings.from(env));

@@ -93,6 +93,9 @@ class EndToEndIT {
 
   @Test
   void health_isReadyAndMetricsAreExported() {
+    fx.createCoupon(3, 1, 1, 0, 100);
+    fx.redeem("m-1", 3, "u-1", "o-1", 1_000);
+    fx.redeem("m-2", 3, "u-2", "o-2", 1_000);
     HttpResponse<String> ready =
         fx.send(java.net.http.HttpRequest.newBuilder(fx.management("/health/ready")).GET().build());
     HttpResponse<String> metrics =
@@ -100,6 +103,21 @@ class EndToEndIT {
 
     assertThat(ready.statusCode()).isEqualTo(200);
     assertThat(ready.body()).contains("\"redis\":\"UP\"", "\"mysql\":\"UP\"");
-    assertThat(metrics.body()).contains("couponflow_sink_queue_depth");
+    assertThat(metrics.body())
+        .contains(
+            "couponflow_sink_queue_depth",
+            "couponflow_sink_queue_dropped",
+            "cache_gets_total{cache=\"coupons\"",
+            "resilience4j_circuitbreaker_state{name=\"redis\",state=\"closed\"} 1.0",
+            "resilience4j_circuitbreaker_state{name=\"mysql\",state=\"closed\"} 1.0",
+            "netty_allocator_memory_used",
+            "jvm_memory_used_bytes",
+            "couponflow_redis_calls_seconds_bucket{call=\"redeem\"")
+        .containsPattern(
+            "couponflow_http_requests_seconds_count\\{outcome=\"ACCEPTED\",route=\"redeem\",status=\"201\"\\} [1-9]")
+        .containsPattern(
+            "couponflow_http_requests_seconds_count\\{outcome=\"SOLD_OUT\",route=\"redeem\",status=\"409\"\\} [1-9]")
+        .containsPattern(
+            "couponflow_http_requests_seconds_bucket\\{outcome=\"ACCEPTED\",route=\"redeem\",status=\"201\",le=");
   }
 }

@@ -1,57 +1,75 @@
 package io.couponflow.gateway.coupon;
 
+import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import io.couponflow.gateway.resilience.RedisGuard;
+import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
-import io.couponflow.model.Coupon;
-import io.couponflow.sql.CouponMapper;
-import io.couponflow.sql.Database;
-import io.couponflow.sql.RedemptionCounts;
-import io.couponflow.sql.RedemptionMapper;
+import io.couponflow.lua.RedeemRequest;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import org.apache.ibatis.session.SqlSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's local tier of coupon metadata (Caffeine).
+ * The gateway's local tier of coupon metadata (Caffeine), and the sold-out hints.
  *
- * <p>What it decides: only that a coupon id is unknown (a short negative entry, so unknown ids do
- * not reach MySQL), and the bucket count that names a coupon's keys. Stock, limits, windows and
- * idempotency are decided by Redis on every request.
+ * <p>What it decides locally, and only this: that a coupon id is unknown (a short negative entry,
+ * so unknown ids do not reach MySQL), the bucket count that names a coupon's keys, and that a
+ * sold-out coupon would refuse a request (see {@link SoldOutLedgers} for the exact rule). Stock,
+ * limits, windows and idempotency are decided by Redis.
  *
  * <p>Loading: from Redis ({@code cf_coupon}); when Redis does not hold the coupon, one load per
- * gateway reads MySQL on the blocking executor and puts it into Redis through {@code cf_load}, the
- * same function the preheat job uses. Entries refresh from Redis in the background.
+ * gateway and coupon at a time (Caffeine's single flight) reads the definition from MySQL on the
+ * blocking executor, behind the {@code mysql} breaker, and puts it into Redis through {@code
+ * cf_load}, the function the preheat job uses. Entries refresh from Redis in the background; a
+ * failed refresh keeps the entry. MySQL being down therefore stops only the first load of a coupon
+ * Redis does not hold: that request is answered 503, never 404.
  *
- * <p>Thread-safety: safe for use by many threads.
+ * <p>Thread-safety: safe for use by many threads; nothing here blocks the caller.
  */
 public final class CouponDirectory {
   private static final Logger log = LoggerFactory.getLogger(CouponDirectory.class);
 
   private final CouponFunctions functions;
-  private final Database database;
+  private final RedisGuard redis;
+  private final CouponDefinitions definitions;
+  private final CircuitBreaker mysql;
   private final Executor blocking;
+  private final SoldOutLedgers soldOut;
   private final AsyncLoadingCache<Long, Optional<LiveCoupon>> cache;
 
+  /**
+   * @param refresh how often an entry is refreshed from Redis
+   * @param negativeTtl how long an unknown id is answered locally
+   * @param soldOutHint how long a sold-out ledger answers locally; zero turns the hints off
+   */
   public CouponDirectory(
       CouponFunctions functions,
-      Database database,
+      RedisGuard redis,
+      CouponDefinitions definitions,
+      CircuitBreaker mysql,
       Executor blocking,
       Duration refresh,
       Duration negativeTtl,
+      Duration soldOutHint,
       MeterRegistry registry) {
     this.functions = functions;
-    this.database = database;
+    this.redis = redis;
+    this.definitions = definitions;
+    this.mysql = mysql;
     this.blocking = blocking;
+    this.soldOut = new SoldOutLedgers(functions, redis, soldOutHint, registry);
     long positiveNanos = refresh.multipliedBy(30).toNanos();
     long negativeNanos = negativeTtl.toNanos();
     this.cache =
@@ -78,7 +96,20 @@ public final class CouponDirectory {
                   }
                 })
             .recordStats()
-            .buildAsync((id, executor) -> load(id));
+            .buildAsync(
+                new AsyncCacheLoader<Long, Optional<LiveCoupon>>() {
+                  @Override
+                  public CompletableFuture<Optional<LiveCoupon>> asyncLoad(
+                      Long id, Executor executor) {
+                    return load(id);
+                  }
+
+                  @Override
+                  public CompletableFuture<Optional<LiveCoupon>> asyncReload(
+                      Long id, Optional<LiveCoupon> old, Executor executor) {
+                    return load(id).exceptionally(e -> old);
+                  }
+                });
     CaffeineCacheMetrics.monitor(registry, cache, "coupons");
   }
 
@@ -89,37 +120,74 @@ public final class CouponDirectory {
 
   /** The coupon as Redis holds it right now (live stock), loading it into Redis if needed. */
   public CompletableFuture<Optional<LiveCoupon>> fresh(long couponId) {
-    return functions
-        .coupon(couponId)
+    return redis
+        .call(RedisGuard.Call.COUPON, () -> functions.coupon(couponId))
         .thenCompose(
             live -> {
               if (live.isPresent()) {
                 cache.put(couponId, CompletableFuture.completedFuture(live));
                 return CompletableFuture.completedFuture(live);
               }
-              cache.synchronous().invalidate(couponId);
+              if (knownToExist(couponId)) {
+                cache.synchronous().invalidate(couponId);
+              }
               return find(couponId);
             });
   }
 
-  /** Drops what is cached for a coupon (it changed, or Redis lost it). */
+  /** Whether the tier holds the coupon's metadata (so Redis lacking it means Redis lost it). */
+  private boolean knownToExist(long couponId) {
+    CompletableFuture<Optional<LiveCoupon>> cached = cache.getIfPresent(couponId);
+    return cached != null
+        && cached.isDone()
+        && !cached.isCompletedExceptionally()
+        && cached.join().isPresent();
+  }
+
+  /** Drops what is known locally of a coupon (it changed, or Redis lost it). */
   public void invalidate(long couponId) {
+    soldOut.drop(couponId);
     cache.synchronous().invalidate(couponId);
   }
 
-  /** Loads a coupon into the local tier (after a preheat published it). */
+  /** Loads a coupon into the local tier again (after a preheat loaded it). */
   public void warm(long couponId) {
+    soldOut.drop(couponId);
     cache.synchronous().refresh(couponId);
   }
 
+  /** This gateway changed a coupon's stock (a reversal): drop it here and tell the others. */
+  public void changedHere(long couponId) {
+    invalidate(couponId);
+    functions
+        .redis()
+        .publish(CouponEvents.channel(functions.prefix()), CouponEvents.changed(couponId))
+        .whenComplete(
+            (receivers, e) -> {
+              if (e != null) {
+                log.debug("Could not publish the change of coupon {}: {}", couponId, e.toString());
+              }
+            });
+  }
+
+  /** Whether a sold-out ledger answers this request SOLD_OUT without Redis. */
+  public boolean soldOutLocally(RedeemRequest request) {
+    return soldOut.soldOut(request);
+  }
+
+  /** Redis answered SOLD_OUT for this coupon. */
+  public void soldOutInRedis(long couponId) {
+    soldOut.onSoldOut(couponId);
+  }
+
   private CompletableFuture<Optional<LiveCoupon>> load(long couponId) {
-    return functions
-        .coupon(couponId)
+    return redis
+        .call(RedisGuard.Call.COUPON, () -> functions.coupon(couponId))
         .thenCompose(
             live ->
                 live.isPresent()
                     ? CompletableFuture.completedFuture(live)
-                    : CompletableFuture.supplyAsync(() -> readMySql(couponId), blocking)
+                    : CompletableFuture.supplyAsync(() -> readDefinition(couponId), blocking)
                         .thenCompose(
                             found ->
                                 found
@@ -127,39 +195,30 @@ public final class CouponDirectory {
                                     .orElse(CompletableFuture.completedFuture(Optional.empty()))));
   }
 
-  private CompletableFuture<Optional<LiveCoupon>> loadIntoRedis(Definition found) {
-    return functions
-        .load(found.coupon(), found.counts().accepted(), found.counts().reversed())
+  private Optional<CouponDefinitions.Definition> readDefinition(long couponId) {
+    try {
+      return mysql.executeSupplier(() -> definitions.read(couponId));
+    } catch (CallNotPermittedException e) {
+      throw new MetadataUnavailableException(
+          "coupon " + couponId + " is not in Redis and MySQL is failing; retry shortly", e);
+    }
+  }
+
+  private CompletableFuture<Optional<LiveCoupon>> loadIntoRedis(
+      CouponDefinitions.Definition found) {
+    long couponId = found.coupon().couponId();
+    return redis
+        .call(
+            RedisGuard.Call.COUPON,
+            () -> functions.load(found.coupon(), found.accepted(), found.reversed()))
         .thenCompose(
             outcome -> {
               if (outcome instanceof LoadOutcome.Refused refused) {
-                log.error(
-                    "Coupon {} cannot be loaded into Redis: {}",
-                    found.coupon().couponId(),
-                    refused.reason());
+                log.error("Coupon {} cannot be loaded into Redis: {}", couponId, refused.reason());
               } else {
-                log.info(
-                    "Loaded coupon {} into Redis on demand: {}",
-                    found.coupon().couponId(),
-                    outcome);
+                log.info("Loaded coupon {} into Redis on demand: {}", couponId, outcome);
               }
-              return functions.coupon(found.coupon().couponId());
+              return redis.call(RedisGuard.Call.COUPON, () -> functions.coupon(couponId));
             });
-  }
-
-  private record Definition(Coupon coupon, RedemptionCounts counts) {}
-
-  private Optional<Definition> readMySql(long couponId) {
-    try (SqlSession session = database.sessions().openSession(true)) {
-      return session
-          .getMapper(CouponMapper.class)
-          .findById(couponId)
-          .map(
-              c ->
-                  new Definition(c, session.getMapper(RedemptionMapper.class).countsFor(couponId)));
-    } catch (RuntimeException e) {
-      throw new MetadataUnavailableException(
-          "coupon " + couponId + " is not in Redis and MySQL cannot be read: " + e.getMessage(), e);
-    }
   }
 }

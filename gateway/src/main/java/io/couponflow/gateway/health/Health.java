@@ -13,11 +13,13 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
- * Readiness: Redis must answer and hold the couponflow library (without it nothing can be decided);
- * MySQL and the sink are reported but do not make the gateway unready, because accepting goes on
- * through a MySQL outage (the outbox holds what MySQL cannot take yet).
+ * Readiness: Redis must answer and hold the couponflow library (without it nothing can be decided),
+ * and the gateway must not be shutting down; MySQL and the sink are reported but do not make the
+ * gateway unready, because accepting goes on through a MySQL outage (the outbox holds what MySQL
+ * cannot take yet).
  *
  * <p>Thread-safety: safe for use by many threads.
  */
@@ -38,12 +40,18 @@ public final class Health {
   private final Database database;
   private final Sink sink;
   private final Executor blocking;
+  private final BooleanSupplier stopping;
 
-  public Health(RedisStore redis, Database database, Sink sink, Executor blocking) {
+  /**
+   * @param stopping true once shutdown has begun: the gateway is then not ready
+   */
+  public Health(
+      RedisStore redis, Database database, Sink sink, Executor blocking, BooleanSupplier stopping) {
     this.redis = redis;
     this.database = database;
     this.sink = sink;
     this.blocking = blocking;
+    this.stopping = stopping;
   }
 
   public CompletableFuture<Report> check() {
@@ -66,7 +74,7 @@ public final class Health {
           components.put("redis", r);
           components.put("mysql", m);
           components.put("sink", sinkState(m));
-          return new Report(r == State.UP, components);
+          return new Report(r == State.UP && !stopping.getAsBoolean(), components);
         });
   }
 

@@ -2,14 +2,18 @@ package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.coupon.MetadataUnavailableException;
 import io.couponflow.gateway.redeem.RedemptionService;
+import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.lua.RedemptionLookup;
 import io.couponflow.lua.RedisReplies;
 import io.couponflow.lua.ReverseOutcome;
 import io.couponflow.model.RedemptionId;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -20,6 +24,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -27,41 +32,57 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The API: routes each request, answers from the {@link RedemptionService}, and maps every outcome
- * to HTTP in one place ({@link #answer}).
+ * The API: routes each request, asks the {@link RedemptionService}, and maps every outcome to HTTP
+ * in one place ({@link #answer}).
  *
- * <p>One instance per connection (it keeps the connection's pipeline order): requests pipelined on
- * one connection are processed one after another and answered in the order they came. Everything
- * runs on the connection's event loop except the service calls, whose completions are handed back
- * to it.
+ * <p>One instance per connection, because it keeps the connection's order: requests pipelined on
+ * one connection are processed one after another and answered in the order they came (at most
+ * {@value #MAX_PIPELINED} may wait; a client sending more is cut off). Everything runs on the
+ * connection's event loop except the service calls, whose completions are handed back to it.
+ *
+ * <p>Admission: a request that passed validation takes a permit from {@link InFlight}, held until
+ * its answer is written; without one it is answered 503 with {@code Retry-After}. Validation
+ * failures are answered at once and take none.
  */
 final class ApiHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
-  private static final int MAX_PIPELINED = 32;
-  private static final String REDEMPTIONS = "/v1/redemptions";
-  private static final String COUPONS = "/v1/coupons/";
+  static final int MAX_PIPELINED = 32;
+  private static final AsciiString IDEMPOTENCY_KEY = AsciiString.cached("idempotency-key");
+  private static final AsciiString IDEMPOTENT_REPLAYED = AsciiString.cached("idempotent-replayed");
+  private static final AsciiString TRUE = AsciiString.cached("true");
+  private static final AsciiString ONE_SECOND = AsciiString.cached("1");
+  private static final AsciiString JSON = AsciiString.cached("application/json");
+  private static final Pattern COUPON_ID = Pattern.compile("[1-9][0-9]{0,18}");
 
   private final RedemptionService service;
   private final HttpMetrics metrics;
   private final InFlight inFlight;
   private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
+  private final ChannelFutureListener releasePermit;
   private boolean busy;
+  private boolean head;
+  private boolean timedOut;
 
   ApiHandler(RedemptionService service, HttpMetrics metrics, InFlight inFlight) {
     this.service = service;
     this.metrics = metrics;
     this.inFlight = inFlight;
+    this.releasePermit = f -> inFlight.release();
   }
+
+  /** What a request came to: the response, and the outcome for the metrics. */
+  private record Answer(FullHttpResponse response, HttpMetrics.Success success, ApiError error) {}
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -69,7 +90,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
       ctx.fireChannelRead(msg);
       return;
     }
-    ctx.pipeline().fireUserEventTriggered(RequestDeadline.COMPLETE);
+    if (timedOut) {
+      request.release();
+      return;
+    }
     if (busy) {
       if (waiting.size() >= MAX_PIPELINED) {
         request.release();
@@ -85,13 +109,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof IdleStateEvent) {
-      ctx.close();
-    } else if (evt == RequestDeadline.EXPIRED) {
-      reply(
-          ctx,
-          Call.of("timeout"),
-          error(ctx, ApiError.REQUEST_TIMEOUT, "the request was not received in time"),
-          false);
+      if (!busy) {
+        ctx.close();
+      }
+    } else if (evt == DeadlineRequestDecoder.EXPIRED) {
+      timedOut = true;
+      if (!busy) {
+        answerTimeout(ctx);
+      }
     } else {
       ctx.fireUserEventTriggered(evt);
     }
@@ -112,72 +137,144 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  /** What the handler keeps of a request once its buffers are released. */
-  private record Call(String route, boolean keepAlive) {
-    static Call of(String route) {
-      return new Call(route, false);
-    }
-  }
-
   private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
     busy = true;
+    head = HttpMethod.HEAD.equals(request.method());
+    long start = System.nanoTime();
     boolean keepAlive = HttpUtil.isKeepAlive(request);
-    CompletableFuture<FullHttpResponse> response;
-    String route;
+    Route route = Route.MALFORMED;
+    Answer now = null;
+    CompletableFuture<Answer> later = null;
     try {
       DecoderResult decoded = request.decoderResult();
       if (decoded.isFailure()) {
-        route = "malformed";
         keepAlive = false;
-        response = CompletableFuture.completedFuture(decoderFailure(ctx, decoded.cause()));
+        now = decoderFailure(ctx, decoded.cause());
+      } else if (request.protocolVersion().majorVersion() != 1
+          || request.protocolVersion().minorVersion() > 1) {
+        keepAlive = false;
+        now = error(ctx, ApiError.INVALID_REQUEST, "only HTTP/1.0 and HTTP/1.1 are spoken here");
       } else {
-        String path = pathOf(request.uri());
-        route = routeOf(request.method(), path);
-        response = route(ctx, request, path, route);
+        Route.Match match = Route.match(pathOf(request.uri()));
+        route = match.route();
+        if (inFlight.isDraining()) {
+          keepAlive = false;
+          now = unavailable(ctx, "the gateway is shutting down; retry on another");
+        } else {
+          Supplier<CompletableFuture<Answer>> call = validate(ctx, request, match);
+          if (!inFlight.tryAcquire()) {
+            now = unavailable(ctx, "too many requests in flight; retry shortly");
+          } else {
+            later = start(call);
+          }
+        }
       }
     } catch (ApiException e) {
-      route = "rejected";
-      response = CompletableFuture.completedFuture(error(ctx, e.error(), e.getMessage()));
+      now = error(ctx, e.error(), e.getMessage());
+      if (e.error() == ApiError.METHOD_NOT_ALLOWED) {
+        now.response().headers().set(HttpHeaderNames.ALLOW, route.method().name());
+      }
     } finally {
       request.release();
     }
-    Call call = new Call(route, keepAlive);
-    long start = System.nanoTime();
-    response.whenComplete(
-        (ok, failure) -> {
+    if (now != null) {
+      finish(ctx, route, keepAlive, start, now, false);
+      return;
+    }
+    Route r = route;
+    boolean k = keepAlive;
+    later.whenComplete(
+        (answer, failure) -> {
           if (ctx.executor().inEventLoop()) {
-            finish(ctx, call, start, ok, failure);
+            finish(ctx, r, k, start, answer != null ? answer : failure(ctx, failure), true);
           } else {
-            ctx.executor().execute(() -> finish(ctx, call, start, ok, failure));
+            ctx.executor()
+                .execute(
+                    () ->
+                        finish(
+                            ctx,
+                            r,
+                            k,
+                            start,
+                            answer != null ? answer : failure(ctx, failure),
+                            true));
           }
         });
   }
 
-  private void finish(
-      ChannelHandlerContext ctx, Call call, long start, FullHttpResponse ok, Throwable failure) {
-    FullHttpResponse response = ok != null ? ok : failure(ctx, failure);
-    metrics.record(call.route(), response.status().code(), System.nanoTime() - start);
-    reply(ctx, call, response, call.keepAlive());
-    busy = false;
-    FullHttpRequest next = waiting.poll();
-    if (next != null) {
-      handle(ctx, next);
+  private static CompletableFuture<Answer> start(Supplier<CompletableFuture<Answer>> call) {
+    try {
+      return call.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
     }
   }
 
-  private void reply(
-      ChannelHandlerContext ctx, Call call, FullHttpResponse response, boolean keepAlive) {
+  private void finish(
+      ChannelHandlerContext ctx,
+      Route route,
+      boolean keepAlive,
+      long start,
+      Answer answer,
+      boolean permit) {
+    long nanos = System.nanoTime() - start;
+    if (answer.error() != null) {
+      metrics.recordError(route, answer.error(), nanos);
+    } else {
+      metrics.recordSuccess(route, answer.success(), answer.response().status().code(), nanos);
+    }
+    FullHttpResponse response = answer.response();
+    if (head) {
+      int length = response.content().readableBytes();
+      response = response.replace(Unpooled.EMPTY_BUFFER);
+      answer.response().release();
+      HttpUtil.setContentLength(response, length);
+    }
+    write(ctx, response, keepAlive && !timedOut, permit);
+    busy = false;
+    head = false;
+    FullHttpRequest next = waiting.poll();
+    if (next != null) {
+      handle(ctx, next);
+    } else if (timedOut) {
+      answerTimeout(ctx);
+    }
+  }
+
+  private void answerTimeout(ChannelHandlerContext ctx) {
+    Answer answer =
+        error(ctx, ApiError.REQUEST_TIMEOUT, "the request was not received whole in time");
+    metrics.recordError(Route.MALFORMED, ApiError.REQUEST_TIMEOUT, 0);
+    write(ctx, answer.response(), false, false);
+  }
+
+  private void write(
+      ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive, boolean permit) {
     if (!ctx.channel().isActive()) {
       response.release();
+      if (permit) {
+        inFlight.release();
+      }
       return;
     }
-    HttpUtil.setContentLength(response, response.content().readableBytes());
-    if (keepAlive) {
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    if (!head) {
+      HttpUtil.setContentLength(response, response.content().readableBytes());
+    }
+    response
+        .headers()
+        .set(
+            HttpHeaderNames.CONNECTION,
+            keepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
+    if (keepAlive && !permit) {
       ctx.writeAndFlush(response, ctx.voidPromise());
-    } else {
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    ChannelFuture written = ctx.writeAndFlush(response);
+    if (permit) {
+      written.addListener(releasePermit);
+    }
+    if (!keepAlive) {
+      written.addListener(ChannelFutureListener.CLOSE);
     }
   }
 
@@ -186,61 +283,38 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     return query < 0 ? uri : uri.substring(0, query);
   }
 
-  /** The route's name for metrics, or "unknown". */
-  private static String routeOf(HttpMethod method, String path) {
-    if (path.equals(REDEMPTIONS)) {
-      return "redeem";
+  /** Checks everything that can be checked locally; returns the service call to make. */
+  private Supplier<CompletableFuture<Answer>> validate(
+      ChannelHandlerContext ctx, FullHttpRequest request, Route.Match match) throws ApiException {
+    Route route = match.route();
+    if (route == Route.UNMATCHED) {
+      throw new ApiException(ApiError.NOT_FOUND, "no such resource");
     }
-    if (path.startsWith(REDEMPTIONS + "/") && path.endsWith("/reversal")) {
-      return "reverse";
-    }
-    if (path.startsWith(REDEMPTIONS + "/")) {
-      return "get_redemption";
-    }
-    if (path.startsWith(COUPONS)) {
-      return "get_coupon";
-    }
-    return "unknown";
-  }
-
-  private CompletableFuture<FullHttpResponse> route(
-      ChannelHandlerContext ctx, FullHttpRequest request, String path, String route)
-      throws ApiException {
-    HttpMethod method = request.method();
-    switch (route) {
-      case "redeem" -> {
-        requireMethod(method, HttpMethod.POST);
-        return redeem(ctx, request);
-      }
-      case "reverse" -> {
-        requireMethod(method, HttpMethod.POST);
-        String id = path.substring(REDEMPTIONS.length() + 1, path.length() - "/reversal".length());
-        return reverse(ctx, request, id);
-      }
-      case "get_redemption" -> {
-        requireMethod(method, HttpMethod.GET);
-        return getRedemption(ctx, path.substring(REDEMPTIONS.length() + 1));
-      }
-      case "get_coupon" -> {
-        requireMethod(method, HttpMethod.GET);
-        return getCoupon(ctx, path.substring(COUPONS.length()));
-      }
-      default -> throw new ApiException(ApiError.NOT_FOUND, "no such resource: " + path);
-    }
-  }
-
-  private static void requireMethod(HttpMethod actual, HttpMethod allowed) throws ApiException {
-    if (!actual.equals(allowed)) {
+    if (!request.method().equals(route.method())) {
       throw new ApiException(
           ApiError.METHOD_NOT_ALLOWED,
-          "method " + actual + " is not allowed here (allowed: " + allowed + ")");
+          "method " + printable(request.method().name()) + " is not allowed here");
     }
+    return switch (route) {
+      case REDEEM -> redeem(ctx, request);
+      case REVERSE -> reverse(ctx, request, match.parameter());
+      case GET_REDEMPTION -> getRedemption(ctx, match.parameter());
+      case GET_COUPON -> getCoupon(ctx, match.parameter());
+      case UNMATCHED, MALFORMED -> throw new IllegalStateException("not a route: " + route);
+    };
   }
 
-  private CompletableFuture<FullHttpResponse> redeem(
+  private Supplier<CompletableFuture<Answer>> redeem(
       ChannelHandlerContext ctx, FullHttpRequest request) throws ApiException {
-    requireJson(request, true);
-    List<String> keys = request.headers().getAll("Idempotency-Key");
+    requireJson(request.headers());
+    String key = idempotencyKey(request.headers());
+    RedeemRequest redeem =
+        ApiJson.parseRedeem(ByteBufUtil.getBytes(request.content())).withKey(key);
+    return () -> service.redeem(redeem).thenApply(outcome -> answer(ctx, outcome));
+  }
+
+  private static String idempotencyKey(HttpHeaders headers) throws ApiException {
+    List<String> keys = headers.getAll(IDEMPOTENCY_KEY);
     if (keys.isEmpty()) {
       throw new ApiException(ApiError.INVALID_REQUEST, "the Idempotency-Key header is required");
     }
@@ -254,96 +328,67 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
           ApiError.INVALID_REQUEST,
           "Idempotency-Key: must be 1-128 characters of A-Z a-z 0-9 . _ : -");
     }
-    RedeemRequest redeem =
-        ApiJson.parseRedeem(ByteBufUtil.getBytes(request.content())).withKey(key);
-    return admit(() -> service.redeem(redeem).thenApply(outcome -> answer(ctx, outcome)));
+    return key;
   }
 
-  private CompletableFuture<FullHttpResponse> reverse(
+  private Supplier<CompletableFuture<Answer>> reverse(
       ChannelHandlerContext ctx, FullHttpRequest request, String rawId) throws ApiException {
-    RedemptionId id = redemptionId(rawId);
     byte[] body = ByteBufUtil.getBytes(request.content());
     if (body.length > 0) {
-      requireJson(request, true);
+      requireJson(request.headers());
     }
     String reason = ApiJson.parseReversal(body);
-    return admit(
-        () ->
-            service
-                .reverse(id, reason)
-                .thenApply(
-                    outcome ->
-                        outcome instanceof ReverseOutcome.Reversed r
-                            ? json(
-                                ctx,
-                                HttpResponseStatus.OK,
-                                ApiJson.redemption(ctx.alloc(), r.redemption()))
-                            : notFound(ctx, rawId)));
+    RedemptionId id = redemptionId(rawId);
+    return () ->
+        service
+            .reverse(id, reason)
+            .thenApply(
+                outcome ->
+                    outcome instanceof ReverseOutcome.Reversed r
+                        ? ok(ctx, ApiJson.redemption(ctx.alloc(), r.redemption()))
+                        : redemptionNotFound(ctx, rawId));
   }
 
-  private CompletableFuture<FullHttpResponse> getRedemption(ChannelHandlerContext ctx, String rawId)
+  private Supplier<CompletableFuture<Answer>> getRedemption(ChannelHandlerContext ctx, String rawId)
       throws ApiException {
     RedemptionId id = redemptionId(rawId);
-    return admit(
-        () ->
-            service
-                .get(id)
-                .thenApply(
-                    lookup ->
-                        lookup instanceof RedemptionLookup.Found found
-                            ? json(
-                                ctx,
-                                HttpResponseStatus.OK,
-                                ApiJson.redemption(ctx.alloc(), found.redemption()))
-                            : notFound(ctx, rawId)));
+    return () ->
+        service
+            .get(id)
+            .thenApply(
+                lookup ->
+                    lookup instanceof RedemptionLookup.Found found
+                        ? ok(ctx, ApiJson.redemption(ctx.alloc(), found.redemption()))
+                        : redemptionNotFound(ctx, rawId));
   }
 
-  private CompletableFuture<FullHttpResponse> getCoupon(ChannelHandlerContext ctx, String rawId)
+  private Supplier<CompletableFuture<Answer>> getCoupon(ChannelHandlerContext ctx, String rawId)
       throws ApiException {
-    long couponId = parseCouponId(rawId);
-    return admit(
-        () ->
-            service
-                .coupon(couponId)
-                .thenApply(
-                    coupon ->
-                        coupon
-                            .map(
-                                c ->
-                                    json(
-                                        ctx, HttpResponseStatus.OK, ApiJson.coupon(ctx.alloc(), c)))
-                            .orElseGet(
-                                () ->
-                                    error(
-                                        ctx, ApiError.COUPON_NOT_FOUND, "no coupon " + couponId))));
+    long couponId = couponId(rawId);
+    return () ->
+        service.coupon(couponId).thenApply((Optional<LiveCoupon> c) -> couponAnswer(ctx, c));
   }
 
-  /** Runs a service call unless too many are in flight already. */
-  private CompletableFuture<FullHttpResponse> admit(
-      java.util.function.Supplier<CompletableFuture<FullHttpResponse>> call) {
-    if (!inFlight.tryAcquire()) {
-      return CompletableFuture.failedFuture(new Overloaded());
+  private static Answer couponAnswer(ChannelHandlerContext ctx, Optional<LiveCoupon> coupon) {
+    if (coupon.isEmpty()) {
+      return error(ctx, ApiError.COUPON_NOT_FOUND, "no such coupon");
     }
-    CompletableFuture<FullHttpResponse> result;
-    try {
-      result = call.get();
-    } catch (RuntimeException e) {
-      inFlight.release();
-      return CompletableFuture.failedFuture(e);
-    }
-    return result.whenComplete((r, e) -> inFlight.release());
+    return ok(ctx, ApiJson.coupon(ctx.alloc(), coupon.get()));
   }
 
   /** The one mapping of a redemption outcome to HTTP. */
-  private static FullHttpResponse answer(ChannelHandlerContext ctx, RedeemOutcome outcome) {
+  private static Answer answer(ChannelHandlerContext ctx, RedeemOutcome outcome) {
     if (outcome instanceof RedeemOutcome.Accepted a) {
-      return json(ctx, HttpResponseStatus.CREATED, ApiJson.redemption(ctx.alloc(), a.redemption()));
+      return new Answer(
+          json(HttpResponseStatus.CREATED, ApiJson.redemption(ctx.alloc(), a.redemption())),
+          HttpMetrics.Success.ACCEPTED,
+          null);
     }
     if (outcome instanceof RedeemOutcome.Replayed r) {
       FullHttpResponse response =
-          json(ctx, HttpResponseStatus.CREATED, ApiJson.redemption(ctx.alloc(), r.redemption()));
-      response.headers().set("Idempotent-Replayed", "true");
-      return response;
+          json(HttpResponseStatus.CREATED, ApiJson.redemption(ctx.alloc(), r.redemption()));
+      response.headers().set(IDEMPOTENT_REPLAYED, TRUE);
+      return new Answer(response, HttpMetrics.Success.REPLAYED, null);
     }
     return switch (((RedeemOutcome.Rejected) outcome).rejection()) {
       case COUPON_NOT_FOUND -> error(ctx, ApiError.COUPON_NOT_FOUND, "no such coupon");
@@ -384,43 +429,57 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     return id.get();
   }
 
-  private static long parseCouponId(String raw) throws ApiException {
-    if (!raw.matches("[1-9][0-9]{0,18}")) {
-      throw new ApiException(ApiError.COUPON_NOT_FOUND, "no coupon " + printable(raw));
+  private static long couponId(String raw) throws ApiException {
+    if (COUPON_ID.matcher(raw).matches()) {
+      try {
+        return Long.parseLong(raw);
+      } catch (NumberFormatException e) {
+        // beyond 2^63-1: no such coupon
+      }
     }
-    try {
-      return Long.parseLong(raw);
-    } catch (NumberFormatException e) {
-      throw new ApiException(ApiError.COUPON_NOT_FOUND, "no coupon " + printable(raw));
-    }
+    throw new ApiException(ApiError.COUPON_NOT_FOUND, "no coupon " + printable(raw));
   }
 
-  private static void requireJson(FullHttpRequest request, boolean required) throws ApiException {
-    String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
-    if (type == null) {
+  private static void requireJson(HttpHeaders headers) throws ApiException {
+    List<String> types = headers.getAll(HttpHeaderNames.CONTENT_TYPE);
+    if (types.size() != 1) {
+      throw new ApiException(
+          ApiError.UNSUPPORTED_MEDIA_TYPE, "one Content-Type: application/json is required");
+    }
+    String type = types.get(0);
+    int semicolon = type.indexOf(';');
+    String mediaType = (semicolon < 0 ? type : type.substring(0, semicolon)).trim();
+    if (!mediaType.equalsIgnoreCase("application/json")) {
       throw new ApiException(
           ApiError.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     }
-    String[] parts = type.split(";");
-    if (!parts[0].trim().equalsIgnoreCase("application/json")) {
-      throw new ApiException(
-          ApiError.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
+    if (semicolon < 0) {
+      return;
     }
-    for (int i = 1; i < parts.length; i++) {
-      String param = parts[i].trim().toLowerCase(Locale.ROOT);
-      if (param.startsWith("charset=")
-          && !param.equals("charset=utf-8")
-          && !param.equals("charset=\"utf-8\"")) {
-        throw new ApiException(ApiError.UNSUPPORTED_MEDIA_TYPE, "the body must be UTF-8");
+    for (String param : type.substring(semicolon + 1).split(";")) {
+      String p = param.trim();
+      int eq = p.indexOf('=');
+      if (eq < 0) {
+        if (!p.isEmpty()) {
+          throw new ApiException(
+              ApiError.UNSUPPORTED_MEDIA_TYPE, "Content-Type has a malformed parameter");
+        }
+        continue;
+      }
+      if (p.substring(0, eq).trim().equalsIgnoreCase("charset")) {
+        String charset = p.substring(eq + 1).trim();
+        if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("\"utf-8\"")) {
+          throw new ApiException(ApiError.UNSUPPORTED_MEDIA_TYPE, "the body must be UTF-8");
+        }
       }
     }
   }
 
-  private static FullHttpResponse notFound(ChannelHandlerContext ctx, String rawId) {
+  private static Answer redemptionNotFound(ChannelHandlerContext ctx, String rawId) {
     return error(ctx, ApiError.REDEMPTION_NOT_FOUND, "no redemption " + printable(rawId));
   }
 
-  private static FullHttpResponse decoderFailure(ChannelHandlerContext ctx, Throwable cause) {
+  private static Answer decoderFailure(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof TooLongHttpLineException) {
       return error(ctx, ApiError.URI_TOO_LONG, "the request line is too long");
     }
@@ -433,64 +492,54 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     return error(ctx, ApiError.INVALID_REQUEST, "malformed HTTP request");
   }
 
-  private FullHttpResponse failure(ChannelHandlerContext ctx, Throwable failure) {
-    Throwable cause =
-        failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause()
-            : failure;
-    if (cause instanceof Overloaded) {
-      FullHttpResponse r =
-          error(ctx, ApiError.UNAVAILABLE, "too many requests in flight; retry shortly");
-      r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-      return r;
+  private static Answer failure(ChannelHandlerContext ctx, Throwable failure) {
+    RuntimeException cause = RedisReplies.map(failure);
+    if (cause instanceof RedisReplies.RedisUnavailableException) {
+      return unavailable(ctx, "redemptions cannot be decided right now; retry shortly");
     }
-    RuntimeException mapped = RedisReplies.map(cause);
-    if (mapped instanceof RedisReplies.RedisUnavailableException) {
-      FullHttpResponse r =
-          error(
-              ctx, ApiError.UNAVAILABLE, "redemptions cannot be decided right now; retry shortly");
-      r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-      return r;
+    if (cause instanceof CallNotPermittedException) {
+      return unavailable(ctx, "Redis is failing; retry shortly");
     }
-    if (mapped instanceof MetadataUnavailableException) {
-      FullHttpResponse r = error(ctx, ApiError.UNAVAILABLE, mapped.getMessage());
-      r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-      return r;
+    if (cause instanceof MetadataUnavailableException) {
+      return unavailable(ctx, "the coupon's definition cannot be read right now; retry shortly");
     }
     log.error("Request failed", cause);
     return error(ctx, ApiError.INTERNAL, "the service could not decide; retry shortly");
   }
 
-  static FullHttpResponse error(ChannelHandlerContext ctx, ApiError error, String message) {
-    return json(ctx, error.status(), ApiJson.error(ctx.alloc(), error, message));
+  private static Answer unavailable(ChannelHandlerContext ctx, String message) {
+    Answer answer = error(ctx, ApiError.UNAVAILABLE, message);
+    answer.response().headers().set(HttpHeaderNames.RETRY_AFTER, ONE_SECOND);
+    return answer;
   }
 
-  private static FullHttpResponse json(
-      ChannelHandlerContext ctx, HttpResponseStatus status, ByteBuf body) {
+  static Answer error(ChannelHandlerContext ctx, ApiError error, String message) {
+    return new Answer(
+        json(error.status(), ApiJson.error(ctx.alloc(), error, message)), null, error);
+  }
+
+  /** A JSON error response on its own, for handlers in front of this one. */
+  static FullHttpResponse errorResponse(ChannelHandlerContext ctx, ApiError error, String message) {
+    return json(error.status(), ApiJson.error(ctx.alloc(), error, message));
+  }
+
+  private static Answer ok(ChannelHandlerContext ctx, ByteBuf body) {
+    return new Answer(json(HttpResponseStatus.OK, body), HttpMetrics.Success.OK, null);
+  }
+
+  private static FullHttpResponse json(HttpResponseStatus status, ByteBuf body) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-    response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-    if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
-      response.headers().set(HttpHeaderNames.ALLOW, "GET, POST");
-    }
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, JSON);
     return response;
   }
 
   /** Text safe to echo in an error message: printable ASCII, at most 100 characters. */
   private static String printable(String raw) {
-    StringBuilder b = new StringBuilder();
+    StringBuilder b = new StringBuilder(Math.min(raw.length(), 100));
     for (int i = 0; i < raw.length() && b.length() < 100; i++) {
       char c = raw.charAt(i);
       b.append(c >= 0x20 && c < 0x7f ? c : '?');
     }
     return b.toString();
-  }
-
-  /** Too many requests in flight. */
-  private static final class Overloaded extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    Overloaded() {
-      super("overloaded", null, false, false);
-    }
   }
 }

@@ -54,6 +54,7 @@ final class ApiJson {
     String userId = null;
     String orderId = null;
     Long amount = null;
+    requireUtf8(body);
     try (JsonParser p = FACTORY.createParser(body)) {
       expectObjectStart(p);
       for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
@@ -95,6 +96,7 @@ final class ApiJson {
       return "";
     }
     String reason = "";
+    requireUtf8(body);
     try (JsonParser p = FACTORY.createParser(body)) {
       expectObjectStart(p);
       for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
@@ -123,6 +125,24 @@ final class ApiJson {
       throw new UncheckedIOException(e);
     }
     return reason;
+  }
+
+  /**
+   * Refuses bodies in UTF-16 or UTF-32, which Jackson would otherwise detect and read: the API
+   * speaks UTF-8 only. A JSON text starts with an ASCII character, so a NUL among its first four
+   * bytes or a UTF-16 byte order mark gives those encodings away.
+   */
+  private static void requireUtf8(byte[] body) throws ApiException {
+    if (body.length >= 2
+        && ((body[0] == (byte) 0xFE && body[1] == (byte) 0xFF)
+            || (body[0] == (byte) 0xFF && body[1] == (byte) 0xFE))) {
+      throw invalid("body must be UTF-8");
+    }
+    for (int i = 0; i < Math.min(4, body.length); i++) {
+      if (body[i] == 0) {
+        throw invalid("body must be UTF-8");
+      }
+    }
   }
 
   private static void expectObjectStart(JsonParser p) throws IOException, ApiException {

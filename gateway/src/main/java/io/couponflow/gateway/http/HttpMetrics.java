@@ -2,39 +2,62 @@ package io.couponflow.gateway.http;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Request counts and latency by route and status ({@code couponflow.http.requests}), with histogram
- * buckets for percentiles. Meters are created once per (route, status) and reused.
+ * Request counts and latency by route, HTTP status and outcome ({@code couponflow.http.requests}),
+ * with histogram buckets for percentiles. The outcome is the error code, or for a success what
+ * happened ({@code ACCEPTED}, {@code REPLAYED}, {@code OK}). Each meter is registered on first use
+ * and then found by array index: no string building or registry lookup per request.
  *
  * <p>Thread-safety: safe for use by many threads.
  */
 public final class HttpMetrics {
+  /** What a successful request did. */
+  enum Success {
+    ACCEPTED,
+    REPLAYED,
+    OK
+  }
+
+  private static final Route[] ROUTES = Route.values();
+  private static final ApiError[] ERRORS = ApiError.values();
+  private static final Success[] SUCCESSES = Success.values();
+  private static final int OUTCOMES = ERRORS.length + SUCCESSES.length;
+
   private final MeterRegistry registry;
-  private final ConcurrentMap<String, Timer> timers = new ConcurrentHashMap<>();
+  private final AtomicReferenceArray<Timer> timers =
+      new AtomicReferenceArray<>(ROUTES.length * OUTCOMES);
 
   public HttpMetrics(MeterRegistry registry) {
     this.registry = registry;
   }
 
-  void record(String route, int status, long nanos) {
-    String key = route + ':' + status;
-    Timer timer = timers.get(key);
+  void recordSuccess(Route route, Success success, int status, long nanos) {
+    timer(route, ERRORS.length + success.ordinal(), success.name(), status)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void recordError(Route route, ApiError error, long nanos) {
+    timer(route, error.ordinal(), error.name(), error.status().code())
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Timer timer(Route route, int outcome, String outcomeName, int status) {
+    int index = route.ordinal() * OUTCOMES + outcome;
+    Timer timer = timers.get(index);
     if (timer == null) {
       timer =
-          timers.computeIfAbsent(
-              key,
-              k ->
-                  Timer.builder("couponflow.http.requests")
-                      .description("API requests by route and HTTP status")
-                      .tag("route", route)
-                      .tag("status", Integer.toString(status))
-                      .publishPercentileHistogram()
-                      .register(registry));
+          Timer.builder("couponflow.http.requests")
+              .description("API requests by route, HTTP status and outcome")
+              .tag("route", route.metricName())
+              .tag("status", Integer.toString(status))
+              .tag("outcome", outcomeName)
+              .publishPercentileHistogram()
+              .register(registry);
+      timers.set(index, timer);
     }
-    timer.record(nanos, TimeUnit.NANOSECONDS);
+    return timer;
   }
 }

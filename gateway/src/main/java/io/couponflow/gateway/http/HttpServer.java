@@ -11,9 +11,13 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +28,7 @@ public final class HttpServer implements AutoCloseable {
   private final String name;
   private final EventLoopGroup group;
   private final boolean ownsGroup;
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private Channel channel;
 
   private HttpServer(String name, EventLoopGroup group, boolean ownsGroup) {
@@ -73,6 +78,16 @@ public final class HttpServer implements AutoCloseable {
     log.info(
         "{} listening on {}:{} ({})", name, host, bound, Epoll.isAvailable() ? "epoll" : "nio");
     return bound;
+  }
+
+  /** The open connections, for an initializer to add each new one to. */
+  public ChannelGroup connections() {
+    return connections;
+  }
+
+  /** Closes every open connection, waiting at most {@code timeout}. */
+  public void closeConnections(Duration timeout) {
+    connections.close().awaitUninterruptibly(timeout.toMillis());
   }
 
   /** Stops accepting connections; open connections go on. */

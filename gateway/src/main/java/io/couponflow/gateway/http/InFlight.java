@@ -3,13 +3,16 @@ package io.couponflow.gateway.http;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts requests being processed across all connections and bounds them; shutdown waits on it.
+ * Admission control for the API: bounds the requests being processed across all connections, and
+ * once {@link #startDraining draining} turns new requests away so shutdown can wait for the ones in
+ * flight. A permit is held from admission until the answer has been written.
  *
  * <p>Thread-safety: safe for use by many threads.
  */
 public final class InFlight {
   private final int max;
   private final AtomicInteger current = new AtomicInteger();
+  private volatile boolean draining;
 
   public InFlight(int max) {
     if (max < 1) {
@@ -18,6 +21,7 @@ public final class InFlight {
     this.max = max;
   }
 
+  /** Takes a permit; false when {@code max} are taken already. */
   boolean tryAcquire() {
     while (true) {
       int now = current.get();
@@ -34,7 +38,18 @@ public final class InFlight {
     current.decrementAndGet();
   }
 
+  /** Requests admitted and not answered yet. */
   public int current() {
     return current.get();
+  }
+
+  /** From now on, requests are answered 503 and their connections closed. */
+  public void startDraining() {
+    draining = true;
+  }
+
+  /** Whether shutdown has begun. */
+  public boolean isDraining() {
+    return draining;
   }
 }

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -36,12 +37,13 @@ public final class ManagementHandler extends SimpleChannelInboundHandler<FullHtt
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     String path = request.uri().split("\\?", 2)[0];
     if (!request.method().equals(HttpMethod.GET)) {
-      send(
-          ctx,
-          keepAlive,
-          HttpResponseStatus.METHOD_NOT_ALLOWED,
-          "application/json",
-          "{\"error\":{\"code\":\"METHOD_NOT_ALLOWED\",\"message\":\"only GET\"}}");
+      FullHttpResponse response =
+          response(
+              HttpResponseStatus.METHOD_NOT_ALLOWED,
+              "application/json",
+              "{\"error\":{\"code\":\"METHOD_NOT_ALLOWED\",\"message\":\"only GET\"}}");
+      response.headers().set(HttpHeaderNames.ALLOW, "GET");
+      send(ctx, keepAlive, response);
       return;
     }
     switch (path) {
@@ -102,15 +104,33 @@ public final class ManagementHandler extends SimpleChannelInboundHandler<FullHtt
       HttpResponseStatus status,
       String type,
       String body) {
+    send(ctx, keepAlive, response(status, type, body));
+  }
+
+  private static FullHttpResponse response(HttpResponseStatus status, String type, String body) {
     ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
     HttpUtil.setContentLength(response, content.readableBytes());
+    return response;
+  }
+
+  private static void send(
+      ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
     HttpUtil.setKeepAlive(response, keepAlive);
     if (keepAlive) {
       ctx.writeAndFlush(response);
     } else {
       ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      ctx.close();
+    } else {
+      ctx.fireUserEventTriggered(evt);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.couponflow.gateway.redeem;
 
 import io.couponflow.gateway.coupon.CouponDirectory;
+import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.OutboxEntry;
@@ -14,29 +15,43 @@ import io.couponflow.sink.Sink;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Redeem, reverse and look up, as the API offers them: Redis decides through the couponflow
- * functions, and what Redis accepted goes onto the sink's queue.
+ * functions (behind the {@link RedisGuard}), and what Redis accepted or reversed goes onto the
+ * sink's queue. A sold-out coupon's storm is answered from the {@link CouponDirectory}'s ledger.
  *
  * <p>Thread-safety: safe for use by many threads; nothing here blocks.
  */
 public final class RedemptionService {
+  private static final CompletableFuture<RedeemOutcome> SOLD_OUT =
+      CompletableFuture.completedFuture(new RedeemOutcome.Rejected(Rejection.SOLD_OUT));
+
   private final CouponFunctions functions;
+  private final RedisGuard redis;
   private final CouponDirectory coupons;
   private final Sink sink;
 
-  public RedemptionService(CouponFunctions functions, CouponDirectory coupons, Sink sink) {
+  public RedemptionService(
+      CouponFunctions functions, RedisGuard redis, CouponDirectory coupons, Sink sink) {
     this.functions = functions;
+    this.redis = redis;
     this.coupons = coupons;
     this.sink = sink;
   }
 
   public CompletableFuture<RedeemOutcome> redeem(RedeemRequest request) {
+    if (coupons.soldOutLocally(request)) {
+      return SOLD_OUT;
+    }
     return withCoupon(
             request.couponId(),
             () -> new RedeemOutcome.Rejected(Rejection.COUPON_NOT_FOUND),
-            coupon -> functions.redeem(request, coupon.buckets()),
+            coupon ->
+                redis.call(
+                    RedisGuard.Call.REDEEM, () -> functions.redeem(request, coupon.buckets())),
             outcome ->
                 outcome instanceof RedeemOutcome.Rejected r
                     && r.rejection() == Rejection.COUPON_NOT_FOUND)
@@ -46,6 +61,9 @@ public final class RedemptionService {
                 sink.offer(
                     OutboxEntry.accepted(
                         accepted.outboxId(), accepted.redemption(), request.idempotencyKey()));
+              } else if (outcome instanceof RedeemOutcome.Rejected r
+                  && r.rejection() == Rejection.SOLD_OUT) {
+                coupons.soldOutInRedis(request.couponId());
               }
               return outcome;
             });
@@ -55,7 +73,9 @@ public final class RedemptionService {
     return withCoupon(
             id.couponId(),
             ReverseOutcome.NotFound::new,
-            coupon -> functions.reverse(id, coupon.buckets(), reason),
+            coupon ->
+                redis.call(
+                    RedisGuard.Call.REVERSE, () -> functions.reverse(id, coupon.buckets(), reason)),
             outcome -> outcome instanceof ReverseOutcome.CouponMissing)
         .thenApply(
             outcome -> {
@@ -63,6 +83,7 @@ public final class RedemptionService {
                   && reversed.outboxId() != null) {
                 sink.offer(
                     OutboxEntry.reversed(reversed.outboxId(), reversed.redemption(), reason));
+                coupons.changedHere(id.couponId());
               }
               return outcome instanceof ReverseOutcome.CouponMissing
                   ? new ReverseOutcome.NotFound()
@@ -74,7 +95,7 @@ public final class RedemptionService {
     return withCoupon(
             id.couponId(),
             RedemptionLookup.NotFound::new,
-            coupon -> functions.get(id, coupon.buckets()),
+            coupon -> redis.call(RedisGuard.Call.GET, () -> functions.get(id, coupon.buckets())),
             outcome -> outcome instanceof RedemptionLookup.CouponMissing)
         .thenApply(
             outcome ->
@@ -95,9 +116,9 @@ public final class RedemptionService {
    */
   private <T> CompletableFuture<T> withCoupon(
       long couponId,
-      java.util.function.Supplier<T> unknown,
+      Supplier<T> unknown,
       Function<LiveCoupon, CompletableFuture<T>> call,
-      java.util.function.Predicate<T> couponMissing) {
+      Predicate<T> couponMissing) {
     return coupons
         .find(couponId)
         .thenCompose(
