@@ -74,7 +74,9 @@ public record Coupon(
    * Redis's compact hash encoding (128 entries by default).
    */
   public static int bucketsFor(long totalStock) {
-    long wanted = Math.max(1, (totalStock + ENTRIES_PER_BUCKET - 1) / ENTRIES_PER_BUCKET);
+    long wanted =
+        Math.max(
+            1, totalStock / ENTRIES_PER_BUCKET + (totalStock % ENTRIES_PER_BUCKET == 0 ? 0 : 1));
     if (wanted >= MAX_BUCKETS) {
       return MAX_BUCKETS;
     }

@@ -132,7 +132,8 @@ class CouponTest {
     "10000, 256",
     "20000, 512",
     "4194304, 65536",
-    "100000000, 65536"
+    "100000000, 65536",
+    "9223372036854775807, 65536"
   })
   void bucketsFor_stock_keepsAboutSixtyFourEntriesPerBucket(long stock, int expected) {
     assertThat(Coupon.bucketsFor(stock)).isEqualTo(expected);
