@@ -41,6 +41,28 @@ public record CouponKeys(String prefix, long couponId, int buckets) {
     return base() + "i:" + bucket(idempotencyKey, buckets);
   }
 
+  /** Bucket {@code b} of the per-user counts (for reading a coupon whole). */
+  public String usersBucket(int b) {
+    return base() + "u:" + checkBucket(b);
+  }
+
+  /** Bucket {@code b} of the per-order records. */
+  public String ordersBucket(int b) {
+    return base() + "o:" + checkBucket(b);
+  }
+
+  /** Bucket {@code b} of the idempotency keys. */
+  public String idempotencyBucket(int b) {
+    return base() + "i:" + checkBucket(b);
+  }
+
+  private int checkBucket(int b) {
+    if (b < 0 || b >= buckets) {
+      throw new IllegalArgumentException("bucket: " + b + " (expected: 0.." + (buckets - 1) + ")");
+    }
+    return b;
+  }
+
   public String history() {
     return base() + "h";
   }

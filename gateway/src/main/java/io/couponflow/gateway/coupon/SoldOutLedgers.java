@@ -186,15 +186,15 @@ final class SoldOutLedgers {
 
   /** Every idempotency key, user and order the coupon's buckets hold, in that order. */
   private CompletableFuture<List<Set<String>>> readMembers(LiveCoupon c) {
-    String meta = CouponKeys.meta(functions.prefix(), c.couponId());
-    String base = meta.substring(0, meta.length() - 1);
+    CouponKeys keys = functions.keys(c.couponId(), c.buckets());
     List<Set<String>> members = List.of(new HashSet<>(), new HashSet<>(), new HashSet<>());
-    String[] kinds = {"i:", "u:", "o:"};
+    List<java.util.function.IntFunction<String>> kinds =
+        List.of(keys::idempotencyBucket, keys::usersBucket, keys::ordersBucket);
     List<CompletableFuture<Void>> reads = new ArrayList<>(3 * c.buckets());
-    for (int k = 0; k < kinds.length; k++) {
+    for (int k = 0; k < kinds.size(); k++) {
       Set<String> into = members.get(k);
       for (int b = 0; b < c.buckets(); b++) {
-        String key = base + kinds[k] + b;
+        String key = kinds.get(k).apply(b);
         reads.add(
             functions
                 .redis()

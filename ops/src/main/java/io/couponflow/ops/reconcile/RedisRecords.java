@@ -62,7 +62,7 @@ final class RedisRecords {
     Map<String, RedisRecord> records = new HashMap<>();
     List<String> orderBuckets = new ArrayList<>(buckets);
     for (int b = 0; b < buckets; b++) {
-      orderBuckets.add(bucketKey(keys, "o", b));
+      orderBuckets.add(keys.ordersBucket(b));
     }
     hashes(functions, orderBuckets, (order, value) -> add(records, parse(couponId, order, value)));
     hashes(
@@ -81,7 +81,7 @@ final class RedisRecords {
     CouponKeys keys = functions.keys(couponId, buckets);
     List<String> keyBuckets = new ArrayList<>(buckets);
     for (int b = 0; b < buckets; b++) {
-      keyBuckets.add(bucketKey(keys, "i", b));
+      keyBuckets.add(keys.idempotencyBucket(b));
     }
     Map<String, String> byRedemption = new HashMap<>();
     hashes(
@@ -90,14 +90,6 @@ final class RedisRecords {
         (idempotencyKey, orderAndGeneration) ->
             byRedemption.put(couponId + "." + orderAndGeneration, idempotencyKey));
     return byRedemption;
-  }
-
-  /**
-   * {@code P:{C}:<kind>:<bucket>}, the layout of couponflow.lua ({@link CouponKeys} names a bucket
-   * only by its text).
-   */
-  private static String bucketKey(CouponKeys keys, String kind, int bucket) {
-    return keys.prefix() + ":{" + keys.couponId() + "}:" + kind + ":" + bucket;
   }
 
   private static void add(Map<String, RedisRecord> records, RedisRecord record) {
