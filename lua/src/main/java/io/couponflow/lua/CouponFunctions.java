@@ -368,6 +368,15 @@ public final class CouponFunctions {
    */
   public CompletableFuture<Boolean> restore(
       Redemption redemption, String idempotencyKey, int buckets) {
+    return restore(redemption, idempotencyKey, buckets, null);
+  }
+
+  /**
+   * Like {@link #restore(Redemption, String, int)}, but also before the coupon's meta exists: the
+   * idempotency key then expires by {@code endsAt} (the coupon's end) plus the retention.
+   */
+  public CompletableFuture<Boolean> restore(
+      Redemption redemption, String idempotencyKey, int buckets, Instant endsAt) {
     CouponKeys k = keys(redemption.couponId(), buckets);
     RedemptionId id = redemption.redemptionId();
     return call(
@@ -391,7 +400,8 @@ public final class CouponFunctions {
                 ? ""
                 : Long.toString(redemption.reversedAt().toEpochMilli()),
             idempotencyKey,
-            Long.toString(retentionMillis))
+            Long.toString(retentionMillis),
+            endsAt == null ? "" : Long.toString(endsAt.toEpochMilli()))
         .thenApply(
             reply -> {
               String code = text(reply, 0);

@@ -28,7 +28,7 @@ Times come from the Redis clock (TIME), never from the caller. Arguments are che
 the API checks them (ids, keys, amounts), so a call typed into redis-cli cannot corrupt a record.
 ]]
 
-local LIBRARY_VERSION = 3
+local LIBRARY_VERSION = 4
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -529,11 +529,12 @@ end
 --[[
 cf_restore: put back one redemption lost with Redis (rebuilt from MySQL). Leaves stock and the
 coupon's counters alone (cf_load and cf_reconcile_apply set those) and never replaces a newer
-record.
+record. It may run before the coupon's meta exists, when endsAtMs is given: a coupon rebuilt from
+MySQL gets its records first and its meta (cf_load) last, so it is never live without them.
 KEYS: m, u:<bucket(user)>, o:<bucket(order)>, i:<bucket(key)>, h
 ARGV: orderId, generation, userId, amount, discount, acceptedAtMs, status (A|R), reversedAtMs,
-      idempotencyKey, retentionMs
-Reply: RESTORED | PRESENT | COUPON_NOT_FOUND
+      idempotencyKey, retentionMs, [endsAtMs] (used when the meta does not exist yet)
+Reply: RESTORED | PRESENT | COUPON_NOT_FOUND (no meta and no endsAtMs)
 ]]
 local function restore(keys, args)
   local order = arg_id(args, 1, 'orderId')
@@ -558,7 +559,10 @@ local function restore(keys, args)
   end
   local ends = redis.call('HGET', keys[1], 'ends')
   if not ends then
-    return { 'COUPON_NOT_FOUND' }
+    if args[11] == nil or args[11] == '' then
+      return { 'COUPON_NOT_FOUND' }
+    end
+    ends = int(arg_count(args, 11, 'endsAtMs', MAX_MS))
   end
   local existing = find_record(keys[3], keys[5], order, gen)
   if existing then
