@@ -16,6 +16,7 @@ import io.couponflow.gateway.resilience.Breakers;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
+import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.sink.Sink;
 import io.couponflow.sql.Database;
@@ -88,6 +89,7 @@ public final class Gateway implements AutoCloseable {
             functions,
             guard,
             definitionsDecorator.apply(new MySqlCouponDefinitions(database)),
+            new CouponLoader(functions, database.sessions()),
             breakers.mysql(),
             blocking,
             config.cacheRefresh(),

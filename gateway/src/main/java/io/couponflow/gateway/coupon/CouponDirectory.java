@@ -7,9 +7,11 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedeemRequest;
+import io.couponflow.sql.RedemptionCounts;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,9 +34,11 @@ import org.slf4j.LoggerFactory;
  * <p>Loading: from Redis ({@code cf_coupon}); when Redis does not hold the coupon, one load per
  * gateway and coupon at a time (Caffeine's single flight) reads the definition from MySQL on the
  * blocking executor, behind the {@code mysql} breaker, and puts it into Redis through {@code
- * cf_load}, the function the preheat job uses. Entries refresh from Redis in the background; a
- * failed refresh keeps the entry. MySQL being down therefore stops only the first load of a coupon
- * Redis does not hold: that request is answered 503, never 404.
+ * cf_load}, the function the preheat job uses; a coupon that already has redemptions (Redis lost
+ * it) goes through {@link CouponLoader}, which restores their records before the coupon is live
+ * again. Entries refresh from Redis in the background; a failed refresh keeps the entry. MySQL
+ * being down therefore stops only the first load of a coupon Redis does not hold: that request is
+ * answered 503, never 404.
  *
  * <p>Thread-safety: safe for use by many threads; nothing here blocks the caller.
  */
@@ -44,6 +48,7 @@ public final class CouponDirectory {
   private final CouponFunctions functions;
   private final RedisGuard redis;
   private final CouponDefinitions definitions;
+  private final CouponLoader loader;
   private final CircuitBreaker mysql;
   private final Executor blocking;
   private final SoldOutLedgers soldOut;
@@ -58,6 +63,7 @@ public final class CouponDirectory {
       CouponFunctions functions,
       RedisGuard redis,
       CouponDefinitions definitions,
+      CouponLoader loader,
       CircuitBreaker mysql,
       Executor blocking,
       Duration refresh,
@@ -67,6 +73,7 @@ public final class CouponDirectory {
     this.functions = functions;
     this.redis = redis;
     this.definitions = definitions;
+    this.loader = loader;
     this.mysql = mysql;
     this.blocking = blocking;
     this.soldOut = new SoldOutLedgers(functions, redis, soldOutHint, registry);
@@ -207,18 +214,32 @@ public final class CouponDirectory {
   private CompletableFuture<Optional<LiveCoupon>> loadIntoRedis(
       CouponDefinitions.Definition found) {
     long couponId = found.coupon().couponId();
-    return redis
-        .call(
-            RedisGuard.Call.COUPON,
-            () -> functions.load(found.coupon(), found.accepted(), found.reversed()))
-        .thenCompose(
-            outcome -> {
-              if (outcome instanceof LoadOutcome.Refused refused) {
-                log.error("Coupon {} cannot be loaded into Redis: {}", couponId, refused.reason());
-              } else {
-                log.info("Loaded coupon {} into Redis on demand: {}", couponId, outcome);
-              }
-              return redis.call(RedisGuard.Call.COUPON, () -> functions.coupon(couponId));
-            });
+    CompletableFuture<LoadOutcome> loaded;
+    if (found.accepted() + found.reversed() == 0) {
+      loaded =
+          redis.call(
+              RedisGuard.Call.COUPON,
+              () -> functions.load(found.coupon(), found.accepted(), found.reversed()));
+    } else {
+      // Redis lost a coupon that has redemptions: its records go back before it is live again.
+      loaded =
+          CompletableFuture.supplyAsync(
+              () ->
+                  mysql.executeSupplier(
+                      () ->
+                          loader.load(
+                              found.coupon(),
+                              new RedemptionCounts(couponId, found.accepted(), found.reversed()))),
+              blocking);
+    }
+    return loaded.thenCompose(
+        outcome -> {
+          if (outcome instanceof LoadOutcome.Refused refused) {
+            log.error("Coupon {} cannot be loaded into Redis: {}", couponId, refused.reason());
+          } else {
+            log.info("Loaded coupon {} into Redis on demand: {}", couponId, outcome);
+          }
+          return redis.call(RedisGuard.Call.COUPON, () -> functions.coupon(couponId));
+        });
   }
 }
