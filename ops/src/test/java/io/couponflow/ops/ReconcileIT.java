@@ -113,9 +113,8 @@ class ReconcileIT {
         .contains("repair    corrected stock/accepted/reversed from 999/3/0 to 7/3/0")
         .contains("repair    replayed the outbox into MySQL: 3 entries stored")
         .contains(
-            "repair    loaded coupon 25 into Redis PAUSED with stock 8 (total 10 - 2 accepted rows)")
-        .contains("repair    restored 3 redemption records from MySQL into Redis")
-        .contains("repair    set coupon 25 ACTIVE again, as MySQL defines it")
+            "repair    rebuilt coupon 25 in Redis from MySQL: 3 redemption records restored first,"
+                + " then the coupon made live with stock 8 (total 10 - 2 accepted rows)")
         .endsWith("checked 5 coupons: 1 consistent, 4 repaired, 0 still drifting\n");
     Result after = cli.run("reconcile", "--grace", "0s");
     assertThat(after.exit()).as(after.toString()).isZero();

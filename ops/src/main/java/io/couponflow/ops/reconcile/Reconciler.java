@@ -4,14 +4,12 @@ import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
+import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.OutboxEntry;
 import io.couponflow.lua.ReconcileOutcome;
 import io.couponflow.model.Coupon;
-import io.couponflow.model.CouponStatus;
-import io.couponflow.model.Redemption;
-import io.couponflow.model.RedemptionId;
 import io.couponflow.model.RedemptionStatus;
 import io.couponflow.ops.Human;
 import io.couponflow.ops.OpsContext;
@@ -50,14 +48,14 @@ import org.apache.ibatis.session.SqlSession;
  * order rows, records, outbox, rows, so that no race with the sink shows as a missing row), to name
  * the redemptions that MySQL or Redis lacks.
  *
- * <p>Repair ({@link #repair}): a coupon Redis lost is loaded PAUSED from MySQL, every row is
- * restored ({@code cf_restore}), then its status is set back; a definition behind is loaded; the
- * outbox is replayed through the sink's {@link BatchWriter}; rows missing in MySQL are written from
- * Redis's records; and the counters are corrected last with {@code cf_reconcile_apply}. That call
- * writes only if the counters are still what was just read; live traffic moves counters and the
- * truth alike, so the correction (truth minus counters) stays valid, and on MOVED it is applied
- * again to the counters Redis answered with, a bounded number of times. Live redemptions are never
- * overwritten.
+ * <p>Repair ({@link #repair}): a coupon Redis lost is rebuilt by {@link CouponLoader}: every row is
+ * restored ({@code cf_restore}) before the coupon's meta makes it live ({@code cf_load}); a
+ * definition behind is loaded; the outbox is replayed through the sink's {@link BatchWriter}; rows
+ * missing in MySQL are written from Redis's records; and the counters are corrected last with
+ * {@code cf_reconcile_apply}. That call writes only if the counters are still what was just read;
+ * live traffic moves counters and the truth alike, so the correction (truth minus counters) stays
+ * valid, and on MOVED it is applied again to the counters Redis answered with, a bounded number of
+ * times. Live redemptions are never overwritten.
  *
  * <p>Thread-safety: safe for use by many threads, but run one reconcile per coupon at a time: two
  * repairs of the same drift would both apply their correction.
@@ -427,38 +425,26 @@ public final class Reconciler {
 
   private void rebuild(Coupon coupon, RedemptionCounts rows, List<String> actions) {
     long id = coupon.couponId();
-    LoadOutcome loaded =
-        OpsContext.await(
-            functions.load(
-                coupon.withStatus(CouponStatus.PAUSED, coupon.version()),
-                rows.accepted(),
-                rows.reversed()));
-    boolean created = loaded instanceof LoadOutcome.Created;
+    LoadOutcome loaded = new CouponLoader(functions, database.sessions()).load(coupon, rows);
     if (loaded instanceof LoadOutcome.Refused refused) {
       actions.add("could not load coupon " + id + " into Redis: " + refused.reason());
       return;
     }
     actions.add(
-        created
-            ? "loaded coupon "
+        loaded instanceof LoadOutcome.Created created
+            ? "rebuilt coupon "
                 + id
-                + " into Redis PAUSED with stock "
-                + ((LoadOutcome.Created) loaded).stock()
+                + " in Redis from MySQL: "
+                + Human.count(
+                    rows.accepted() + rows.reversed(), "redemption record", "redemption records")
+                + " restored first, then the coupon made live with stock "
+                + created.stock()
                 + " (total "
                 + coupon.totalStock()
                 + " - "
                 + rows.accepted()
                 + " accepted rows)"
             : "coupon " + id + " was loaded into Redis meanwhile (by a gateway): " + loaded);
-    int restored = restore(id, coupon.buckets(), rows(id).values());
-    actions.add(
-        "restored "
-            + Human.count(restored, "redemption record", "redemption records")
-            + " from MySQL into Redis");
-    if (created && coupon.status() == CouponStatus.ACTIVE) {
-      OpsContext.await(functions.setStatus(id, CouponStatus.ACTIVE, 0));
-      actions.add("set coupon " + id + " ACTIVE again, as MySQL defines it");
-    }
   }
 
   private int restore(long couponId, int buckets, java.util.Collection<RedemptionRow> rows) {
@@ -467,7 +453,7 @@ public final class Reconciler {
     for (int from = 0; from < all.size(); from += PAGE) {
       List<CompletableFuture<Boolean>> calls = new ArrayList<>();
       for (RedemptionRow row : all.subList(from, Math.min(all.size(), from + PAGE))) {
-        calls.add(functions.restore(redemption(row), row.idempotencyKey(), buckets));
+        calls.add(functions.restore(CouponLoader.redemption(row), row.idempotencyKey(), buckets));
       }
       for (CompletableFuture<Boolean> call : calls) {
         if (OpsContext.await(call)) {
@@ -641,23 +627,6 @@ public final class Reconciler {
         "counters not corrected: live traffic moved them "
             + APPLY_ATTEMPTS
             + " times in a row; run reconcile again");
-  }
-
-  private static Redemption redemption(RedemptionRow row) {
-    RedemptionId id =
-        RedemptionId.parse(row.redemptionId())
-            .orElseThrow(
-                () ->
-                    new IllegalStateException(
-                        "MySQL holds an unreadable redemption id: " + row.redemptionId()));
-    return new Redemption(
-        id,
-        row.userId(),
-        row.orderAmountCents(),
-        row.discountCents(),
-        row.status(),
-        row.acceptedAt(),
-        row.status() == RedemptionStatus.REVERSED ? row.reversedAt() : null);
   }
 
   private static Counters minus(Counters a, Counters b) {
