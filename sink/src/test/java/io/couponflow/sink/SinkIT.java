@@ -57,9 +57,7 @@ class SinkIT {
   void queuedAndUnqueuedAccepts_allReachMySqlAndLeaveTheOutbox() {
     Coupon c = coupon(1, 1000);
     functions.load(c, 0, 0).join();
-    SinkSettings settings =
-        new SinkSettings(
-            1024, 50, Duration.ofMillis(1), Duration.ofMillis(200), Duration.ofMillis(300));
+    SinkSettings settings = SinkTests.settings("COUPON_SINK_BATCH_SIZE", "50");
     try (Sink sink = new Sink(settings, db.database(), functions, new SimpleMeterRegistry())) {
       for (int i = 0; i < 200; i++) {
         RedeemRequest request = new RedeemRequest(1, "k-" + i, "u-" + i, "SO-" + i, 500);
