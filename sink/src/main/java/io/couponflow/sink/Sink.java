@@ -189,8 +189,10 @@ public final class Sink implements AutoCloseable {
     try {
       sweeper.sweep(minAge);
     } catch (MySqlUnavailableException e) {
-      if (e.isBreakerOpen()) {
-        log.debug("Outbox sweep skipped: MySQL circuit breaker open");
+      if (e.isBreakerOpen() || breaker.getState() != CircuitBreaker.State.CLOSED) {
+        log.debug(
+            "Outbox sweep stopped while the MySQL circuit breaker is not closed: {}",
+            e.getMessage());
       } else {
         log.warn("Outbox sweep stopped, MySQL unavailable: {}", e.getMessage());
       }
