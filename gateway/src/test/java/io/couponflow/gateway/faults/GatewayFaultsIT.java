@@ -190,8 +190,13 @@ class GatewayFaultsIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> outboxAge(functions).toSeconds() >= 5);
     assertThat(gatewayMetric("couponflow_sink_outbox_pending")).isPositive();
     Thread.sleep(Math.max(0, Duration.ofSeconds(21).toMillis() - millisSince(frozenAt)));
-    assertThat(gatewayMetric("resilience4j_circuitbreaker_state{name=\"mysql\",state=\"open\"}"))
-        .isEqualTo(1.0);
+    assertThat(gatewayMetric("resilience4j_circuitbreaker_state{name=\"mysql\",state=\"closed\"}"))
+        .isZero();
+    assertThat(
+            gatewayMetric(
+                "resilience4j_circuitbreaker_not_permitted_calls_total{kind=\"not_permitted\","
+                    + "name=\"mysql\"}"))
+        .isPositive();
     assertThat(gatewayMetric("couponflow_sink_outbox_oldest_age_seconds")).isGreaterThan(15.0);
     long answersDuringOutage = load.answers().size();
     mariadb.thaw();
