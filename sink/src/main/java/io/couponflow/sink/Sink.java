@@ -23,13 +23,13 @@ import org.slf4j.LoggerFactory;
  * periodic outbox sweeper (the safety net), both writing through one {@link BatchWriter} behind one
  * MySQL circuit breaker.
  *
- * <p>Outage and recovery: failed writes open the breaker; while it is open the drainer drains
- * nothing (the queue fills, then offers are refused and counted) and the outbox holds every
- * accepted redemption. When trial writes succeed and the breaker closes, the sink catches up oldest
- * first: it holds the drainer, lets go of what is queued (all of it is in the outbox), sweeps the
- * whole outbox regardless of age, then lets the drainer go on with what was queued meanwhile. Each
- * breaker transition is logged once at WARN; the breaker's state is exported as {@code
- * resilience4j.circuitbreaker.state{name="mysql"}}.
+ * <p>Outage and recovery: failed writes open the breaker. From that moment the drainer is held: it
+ * drains nothing (the queue fills, then offers are refused and counted) and the outbox holds every
+ * accepted redemption. The trial write after the open period is the sweeper's, oldest first; when
+ * it succeeds and the breaker closes, the sink catches up oldest first: it lets go of what is
+ * queued (all of it is in the outbox), sweeps the whole outbox regardless of age, and only then
+ * lets the drainer go on with what was queued meanwhile. Each breaker transition is logged once at
+ * WARN; the breaker's state is exported as {@code resilience4j.circuitbreaker.state{name="mysql"}}.
  *
  * <p>Thread-safety: {@link #offer} may be called from any thread; start and stop from one.
  */
@@ -104,19 +104,21 @@ public final class Sink implements AutoCloseable {
 
   private void onTransition(CircuitBreaker.StateTransition transition) {
     switch (transition.getToState()) {
-      case OPEN, FORCED_OPEN ->
-          log.warn(
-              "MySQL circuit breaker opened ({}): the sink stops writing for {}; the outbox keeps"
-                  + " every accepted redemption",
-              transition,
-              settings.breakerOpenFor());
+      case OPEN, FORCED_OPEN -> {
+        drainer.pause();
+        log.warn(
+            "MySQL circuit breaker opened ({}): the sink stops writing for {}; the outbox keeps"
+                + " every accepted redemption",
+            transition,
+            settings.breakerOpenFor());
+      }
       case HALF_OPEN -> log.warn("MySQL circuit breaker half-open: trying a write");
       case CLOSED -> {
         log.warn("MySQL circuit breaker closed: MySQL is back; catching up on the outbox");
         try {
           sweeps.execute(this::catchUp);
         } catch (RejectedExecutionException stopped) {
-          log.debug("Sink stopping; no catch-up");
+          drainer.resume();
         }
       }
       default -> log.warn("MySQL circuit breaker {}", transition);
