@@ -7,6 +7,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -81,7 +82,7 @@ public final class Sink implements AutoCloseable {
     Gauge.builder("couponflow.sink.queue.depth", queue, RedemptionQueue::size)
         .description("Accepted redemptions waiting in memory for the drainer")
         .register(registry);
-    Gauge.builder("couponflow.sink.queue.dropped", queue, RedemptionQueue::dropped)
+    FunctionCounter.builder("couponflow.sink.queue.dropped", queue, RedemptionQueue::dropped)
         .description("Offers refused by a full queue and left to the outbox sweeper")
         .register(registry);
   }
