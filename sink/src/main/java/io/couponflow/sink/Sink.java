@@ -168,6 +168,10 @@ public final class Sink implements AutoCloseable {
     return breaker;
   }
 
+  Thread drainerThread() {
+    return drainerThread;
+  }
+
   /** Runs on the sweeper thread after the breaker closed. */
   private void catchUp() {
     drainer.pause();
