@@ -35,6 +35,7 @@ final class Drainer implements Runnable {
 
   private final RedemptionQueue queue;
   private final BatchWriter writer;
+  private final OutboxSweeper sweeper;
   private final SinkMetrics metrics;
   private final CircuitBreaker breaker;
   private final int batchSize;
@@ -46,11 +47,13 @@ final class Drainer implements Runnable {
   Drainer(
       RedemptionQueue queue,
       BatchWriter writer,
+      OutboxSweeper sweeper,
       SinkMetrics metrics,
       CircuitBreaker breaker,
       SinkSettings settings) {
     this.queue = queue;
     this.writer = writer;
+    this.sweeper = sweeper;
     this.metrics = metrics;
     this.breaker = breaker;
     this.batchSize = settings.batchSize();
@@ -112,10 +115,13 @@ final class Drainer implements Runnable {
 
   private void write(List<OutboxEntry> batch) {
     try {
-      writer.write(batch);
+      BatchWriter.Report report = writer.write(batch);
+      if (report.deferred() > 0) {
+        leftToOutbox(batch, false);
+      }
       backoff.reset();
     } catch (MySqlUnavailableException e) {
-      metrics.leftToOutbox(batch.size());
+      leftToOutbox(batch, true);
       if (e.isBreakerOpen()) {
         return;
       }
@@ -130,10 +136,24 @@ final class Drainer implements Runnable {
       }
       backoff.pause();
     } catch (RuntimeException e) {
-      metrics.leftToOutbox(batch.size());
+      leftToOutbox(batch, true);
       log.error(
           "Unexpected failure writing {} entries; left to the outbox sweeper", batch.size(), e);
       backoff.pause();
+    }
+  }
+
+  /** Tells the sweeper which coupons now have entries that only the outbox holds. */
+  private void leftToOutbox(List<OutboxEntry> batch, boolean count) {
+    long last = -1;
+    for (OutboxEntry e : batch) {
+      if (e.couponId() != last) {
+        sweeper.markPending(e.couponId());
+        last = e.couponId();
+      }
+    }
+    if (count) {
+      metrics.leftToOutbox(batch.size());
     }
   }
 }

@@ -10,10 +10,14 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,9 +26,13 @@ import org.slf4j.LoggerFactory;
  * Persists what the fast path missed: outbox entries older than a minimum age (left by a crash, a
  * full queue or a MySQL outage).
  *
- * <p>Scope: every coupon with an outbox key, found by SCAN on every master; a coupon's outbox key
- * exists only while it has pending entries. Each sweep first measures the backlog (pipelined XLEN
- * and the oldest id per coupon, against the Redis clock) for the outbox metrics.
+ * <p>Scope: a full sweep covers every coupon with an outbox key, found by SCAN on every master (a
+ * coupon's outbox key exists only while it has pending entries). SCAN walks the whole keyspace, so
+ * between full sweeps a known-coupons sweep covers only the coupons the last full sweep found
+ * pending plus those the fast path reported ({@link #markPending}: a refused offer, a failed
+ * batch); entries another gateway left behind wait for the next full sweep. Each sweep first
+ * measures the backlog of the coupons it covers (pipelined XLEN and oldest id, against the Redis
+ * clock) for the outbox metrics, and forgets coupons whose outbox is empty.
  *
  * <p>Order: oldest first. Each coupon's outbox is read in id order, in pages of a batch, and the
  * coupons take turns page by page, so after an outage every coupon's oldest pending entry gets
@@ -44,6 +52,8 @@ public final class OutboxSweeper {
   private final BatchWriter writer;
   private final SinkMetrics metrics;
   private final int pageSize;
+  private final Set<Long> reported = ConcurrentHashMap.newKeySet();
+  private final Set<Long> known = new HashSet<>();
 
   public OutboxSweeper(
       CouponFunctions functions, BatchWriter writer, SinkMetrics metrics, int pageSize) {
@@ -60,13 +70,54 @@ public final class OutboxSweeper {
   public record Report(int coupons, int stored, int deadLettered, int deferred) {}
 
   /**
-   * Sweeps every coupon, taking entries at least {@code minAge} old.
+   * Called from any thread when entries of a coupon were left to the outbox, so that the next
+   * known-coupons sweep covers it.
+   */
+  public void markPending(long couponId) {
+    reported.add(couponId);
+  }
+
+  /**
+   * Sweeps every coupon with an outbox (SCAN), taking entries at least {@code minAge} old.
    *
    * @throws MySqlUnavailableException when MySQL cannot be written (the sweep stops there)
    */
   public synchronized Report sweep(Duration minAge) {
-    List<Long> coupons = functions.couponsWithPendingOutbox(SCAN_TIMEOUT);
-    long redisNow = observe(coupons);
+    List<Long> found = functions.couponsWithPendingOutbox(SCAN_TIMEOUT);
+    known.clear();
+    try {
+      return sweep(found, minAge);
+    } catch (RuntimeException e) {
+      reported.addAll(found);
+      throw e;
+    }
+  }
+
+  /**
+   * Sweeps the coupons known to have pending entries (found by the last full sweep, or reported
+   * since), without a SCAN.
+   *
+   * @throws MySqlUnavailableException when MySQL cannot be written (the sweep stops there)
+   */
+  public synchronized Report sweepKnown(Duration minAge) {
+    Set<Long> coupons = new TreeSet<>(known);
+    for (Iterator<Long> it = reported.iterator(); it.hasNext(); ) {
+      coupons.add(it.next());
+      it.remove();
+    }
+    known.clear();
+    try {
+      return sweep(List.copyOf(coupons), minAge);
+    } catch (RuntimeException e) {
+      reported.addAll(coupons);
+      throw e;
+    }
+  }
+
+  private Report sweep(List<Long> candidates, Duration minAge) {
+    List<Long> coupons = new ArrayList<>(candidates.size());
+    long redisNow = observe(candidates, coupons);
+    known.addAll(coupons);
     long cutoff = redisNow - minAge.toMillis();
     Map<Long, String> cursors = new LinkedHashMap<>();
     coupons.forEach(c -> cursors.put(c, null));
@@ -112,9 +163,10 @@ public final class OutboxSweeper {
   /**
    * Measures the backlog of the given coupons in one pipelined round trip and publishes it.
    *
+   * @param pending receives the coupons whose outbox is not empty
    * @return the Redis clock, in milliseconds
    */
-  private long observe(List<Long> coupons) {
+  private long observe(List<Long> coupons, List<Long> pendingCoupons) {
     RedisClusterAsyncCommands<String, String> redis = functions.redis().commands();
     RedisFuture<List<String>> time = redis.time();
     List<RedisFuture<Long>> lengths = new ArrayList<>(coupons.size());
@@ -131,7 +183,11 @@ public final class OutboxSweeper {
       List<String> t = time.get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       now = Long.parseLong(t.get(0)) * 1000 + Long.parseLong(t.get(1)) / 1000;
       for (int i = 0; i < coupons.size(); i++) {
-        pending += lengths.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        long length = lengths.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (length > 0) {
+          pendingCoupons.add(coupons.get(i));
+        }
+        pending += length;
         List<StreamMessage<String, String>> first =
             oldest.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (!first.isEmpty()) {

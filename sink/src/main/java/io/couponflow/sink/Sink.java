@@ -47,6 +47,7 @@ public final class Sink implements AutoCloseable {
   private final Drainer drainer;
   private final Thread drainerThread;
   private final ScheduledExecutorService sweeps;
+  private long lastFullSweep;
 
   public Sink(
       SinkSettings settings, Database database, CouponFunctions functions, MeterRegistry registry) {
@@ -68,7 +69,7 @@ public final class Sink implements AutoCloseable {
     this.writer =
         new BatchWriter(database, functions, metrics, breaker, settings.orphanReversalAge(), clock);
     this.sweeper = new OutboxSweeper(functions, writer, metrics, settings.batchSize());
-    this.drainer = new Drainer(queue, writer, metrics, breaker, settings);
+    this.drainer = new Drainer(queue, writer, sweeper, metrics, breaker, settings);
     this.drainerThread = new Thread(drainer, "couponflow-drainer");
     this.drainerThread.setDaemon(true);
     this.sweeps =
@@ -132,10 +133,20 @@ public final class Sink implements AutoCloseable {
    */
   public void start() {
     drainerThread.start();
-    sweeps.execute(() -> sweepQuietly(Duration.ZERO));
+    lastFullSweep = System.nanoTime();
+    sweeps.execute(() -> sweepQuietly(() -> sweeper.sweep(Duration.ZERO)));
     long every = settings.sweepInterval().toMillis();
-    sweeps.scheduleWithFixedDelay(
-        () -> sweepQuietly(settings.sweepMinAge()), every, every, TimeUnit.MILLISECONDS);
+    sweeps.scheduleWithFixedDelay(this::periodicSweep, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  private void periodicSweep() {
+    long now = System.nanoTime();
+    if (now - lastFullSweep >= settings.sweepScanInterval().toNanos()) {
+      lastFullSweep = now;
+      sweepQuietly(() -> sweeper.sweep(settings.sweepMinAge()));
+    } else {
+      sweepQuietly(() -> sweeper.sweepKnown(settings.sweepMinAge()));
+    }
   }
 
   /**
@@ -144,7 +155,11 @@ public final class Sink implements AutoCloseable {
    * @return false when the queue was full (the sweeper will store the entry)
    */
   public boolean offer(OutboxEntry entry) {
-    return queue.offer(entry);
+    if (queue.offer(entry)) {
+      return true;
+    }
+    sweeper.markPending(entry.couponId());
+    return false;
   }
 
   public RedemptionQueue queue() {
@@ -192,9 +207,9 @@ public final class Sink implements AutoCloseable {
     }
   }
 
-  private void sweepQuietly(Duration minAge) {
+  private void sweepQuietly(Runnable sweep) {
     try {
-      sweeper.sweep(minAge);
+      sweep.run();
     } catch (MySqlUnavailableException e) {
       if (e.isBreakerOpen() || breaker.getState() != CircuitBreaker.State.CLOSED) {
         log.debug(

@@ -14,6 +14,8 @@ import java.util.Map;
  * @param sweepInterval how often the outbox sweeper runs (COUPON_SWEEP_INTERVAL)
  * @param sweepMinAge how old an outbox entry must be before the sweeper takes it; younger ones are
  *     the fast path's (COUPON_SWEEP_MIN_AGE)
+ * @param sweepScanInterval how often a sweep looks for outboxes with a SCAN of the whole keyspace;
+ *     the sweeps in between cover the coupons known to be pending (COUPON_SWEEP_SCAN_INTERVAL)
  * @param breakerFailureRate percentage of failed writes, among the last {@code breakerWindow}, that
  *     opens the MySQL circuit breaker (COUPON_SINK_BREAKER_FAILURE_RATE)
  * @param breakerWindow how many recent writes the breaker judges (COUPON_SINK_BREAKER_WINDOW); it
@@ -29,6 +31,7 @@ public record SinkSettings(
     Duration linger,
     Duration sweepInterval,
     Duration sweepMinAge,
+    Duration sweepScanInterval,
     int breakerFailureRate,
     int breakerWindow,
     Duration breakerOpenFor,
@@ -70,6 +73,11 @@ public record SinkSettings(
             Duration.ofHours(1)),
         env.duration(
             "COUPON_SWEEP_MIN_AGE", Duration.ofSeconds(5), Duration.ZERO, Duration.ofHours(1)),
+        env.duration(
+            "COUPON_SWEEP_SCAN_INTERVAL",
+            Duration.ofSeconds(30),
+            Duration.ZERO,
+            Duration.ofHours(24)),
         env.integer("COUPON_SINK_BREAKER_FAILURE_RATE", 50, 1, 100),
         env.integer("COUPON_SINK_BREAKER_WINDOW", 10, 1, 1_000),
         env.duration(

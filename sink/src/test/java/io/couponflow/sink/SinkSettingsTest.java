@@ -20,6 +20,7 @@ class SinkSettingsTest {
     assertThat(s.linger()).isEqualTo(Duration.ofMillis(2));
     assertThat(s.sweepInterval()).isEqualTo(Duration.ofSeconds(2));
     assertThat(s.sweepMinAge()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(s.sweepScanInterval()).isEqualTo(Duration.ofSeconds(30));
     assertThat(s.breakerFailureRate()).isEqualTo(50);
     assertThat(s.breakerWindow()).isEqualTo(10);
     assertThat(s.breakerMinimumCalls()).isEqualTo(3);
