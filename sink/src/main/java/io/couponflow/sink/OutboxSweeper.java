@@ -28,11 +28,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Scope: a full sweep covers every coupon with an outbox key, found by SCAN on every master (a
  * coupon's outbox key exists only while it has pending entries). SCAN walks the whole keyspace, so
- * between full sweeps a known-coupons sweep covers only the coupons the last full sweep found
- * pending plus those the fast path reported ({@link #markPending}: a refused offer, a failed
- * batch); entries another gateway left behind wait for the next full sweep. Each sweep first
- * measures the backlog of the coupons it covers (pipelined XLEN and oldest id, against the Redis
- * clock) for the outbox metrics, and forgets coupons whose outbox is empty.
+ * between full sweeps a known-coupons sweep covers only the coupons the last sweep found pending
+ * plus those this process accepted or left to the outbox since ({@link #markPending}); entries
+ * another gateway left behind wait for the next full sweep. Each sweep first measures the backlog
+ * of the coupons it covers (pipelined XLEN and oldest id, against the Redis clock) for the outbox
+ * metrics, and forgets coupons whose outbox is empty.
  *
  * <p>Order: oldest first. Each coupon's outbox is read in id order, in pages of a batch, and the
  * coupons take turns page by page, so after an outage every coupon's oldest pending entry gets
@@ -70,11 +70,14 @@ public final class OutboxSweeper {
   public record Report(int coupons, int stored, int deadLettered, int deferred) {}
 
   /**
-   * Called from any thread when entries of a coupon were left to the outbox, so that the next
-   * known-coupons sweep covers it.
+   * Called from any thread when a coupon may have entries in its outbox (one was just accepted, or
+   * left to the outbox), so that the next known-coupons sweep covers it. Cheap when the coupon is
+   * already marked.
    */
   public void markPending(long couponId) {
-    reported.add(couponId);
+    if (!reported.contains(couponId)) {
+      reported.add(couponId);
+    }
   }
 
   /**

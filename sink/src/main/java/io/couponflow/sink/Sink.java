@@ -155,11 +155,8 @@ public final class Sink implements AutoCloseable {
    * @return false when the queue was full (the sweeper will store the entry)
    */
   public boolean offer(OutboxEntry entry) {
-    if (queue.offer(entry)) {
-      return true;
-    }
     sweeper.markPending(entry.couponId());
-    return false;
+    return queue.offer(entry);
   }
 
   public RedemptionQueue queue() {
