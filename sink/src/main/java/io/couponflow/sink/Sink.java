@@ -3,10 +3,17 @@ package io.couponflow.sink;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.OutboxEntry;
 import io.couponflow.sql.Database;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -14,29 +21,55 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The sink as a process uses it: a bounded queue with a drainer thread (the fast path) and a
- * periodic outbox sweeper (the safety net), both writing through one {@link BatchWriter}.
+ * periodic outbox sweeper (the safety net), both writing through one {@link BatchWriter} behind one
+ * MySQL circuit breaker.
+ *
+ * <p>Outage and recovery: failed writes open the breaker. From that moment the drainer is held: it
+ * drains nothing (the queue fills, then offers are refused and counted) and the outbox holds every
+ * accepted redemption. The trial write after the open period is the sweeper's, oldest first; when
+ * it succeeds and the breaker closes, the sink catches up oldest first: it lets go of what is
+ * queued (all of it is in the outbox), sweeps the whole outbox regardless of age, and only then
+ * lets the drainer go on with what was queued meanwhile. Each breaker transition is logged once at
+ * WARN; the breaker's state is exported as {@code resilience4j.circuitbreaker.state{name="mysql"}}.
  *
  * <p>Thread-safety: {@link #offer} may be called from any thread; start and stop from one.
  */
 public final class Sink implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Sink.class);
+  static final String BREAKER_NAME = "mysql";
 
   private final SinkSettings settings;
   private final RedemptionQueue queue;
+  private final SinkMetrics metrics;
+  private final CircuitBreaker breaker;
   private final BatchWriter writer;
   private final OutboxSweeper sweeper;
   private final Drainer drainer;
   private final Thread drainerThread;
   private final ScheduledExecutorService sweeps;
+  private long lastFullSweep;
 
   public Sink(
       SinkSettings settings, Database database, CouponFunctions functions, MeterRegistry registry) {
+    this(settings, database, functions, registry, Clock.systemUTC());
+  }
+
+  Sink(
+      SinkSettings settings,
+      Database database,
+      CouponFunctions functions,
+      MeterRegistry registry,
+      Clock clock) {
     this.settings = settings;
     this.queue = new RedemptionQueue(settings.queueCapacity());
-    SinkMetrics metrics = new SinkMetrics(registry);
-    this.writer = new BatchWriter(database, functions, metrics);
-    this.sweeper = new OutboxSweeper(functions, writer, settings);
-    this.drainer = new Drainer(queue, writer, metrics, settings);
+    this.metrics = new SinkMetrics(registry);
+    CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(breakerConfig(settings, clock));
+    this.breaker = breakers.circuitBreaker(BREAKER_NAME);
+    TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(registry);
+    this.writer =
+        new BatchWriter(database, functions, metrics, breaker, settings.orphanReversalAge(), clock);
+    this.sweeper = new OutboxSweeper(functions, writer, metrics, settings.batchSize());
+    this.drainer = new Drainer(queue, writer, sweeper, metrics, breaker, settings);
     this.drainerThread = new Thread(drainer, "couponflow-drainer");
     this.drainerThread.setDaemon(true);
     this.sweeps =
@@ -46,12 +79,52 @@ public final class Sink implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    breaker.getEventPublisher().onStateTransition(e -> onTransition(e.getStateTransition()));
     Gauge.builder("couponflow.sink.queue.depth", queue, RedemptionQueue::size)
         .description("Accepted redemptions waiting in memory for the drainer")
         .register(registry);
-    Gauge.builder("couponflow.sink.queue.dropped", queue, RedemptionQueue::dropped)
+    FunctionCounter.builder("couponflow.sink.queue.dropped", queue, RedemptionQueue::dropped)
         .description("Offers refused by a full queue and left to the outbox sweeper")
         .register(registry);
+  }
+
+  private static CircuitBreakerConfig breakerConfig(SinkSettings settings, Clock clock) {
+    return CircuitBreakerConfig.custom()
+        .slidingWindow(
+            settings.breakerWindow(),
+            settings.breakerMinimumCalls(),
+            CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .failureRateThreshold(settings.breakerFailureRate())
+        .waitDurationInOpenState(settings.breakerOpenFor())
+        .automaticTransitionFromOpenToHalfOpenEnabled(true)
+        .permittedNumberOfCallsInHalfOpenState(1)
+        .recordExceptions(MySqlUnavailableException.class)
+        .writableStackTraceEnabled(false)
+        .clock(clock)
+        .build();
+  }
+
+  private void onTransition(CircuitBreaker.StateTransition transition) {
+    switch (transition.getToState()) {
+      case OPEN, FORCED_OPEN -> {
+        drainer.pause();
+        log.warn(
+            "MySQL circuit breaker opened ({}): the sink stops writing for {}; the outbox keeps"
+                + " every accepted redemption",
+            transition,
+            settings.breakerOpenFor());
+      }
+      case HALF_OPEN -> log.warn("MySQL circuit breaker half-open: trying a write");
+      case CLOSED -> {
+        log.warn("MySQL circuit breaker closed: MySQL is back; catching up on the outbox");
+        try {
+          sweeps.execute(this::catchUp);
+        } catch (RejectedExecutionException stopped) {
+          drainer.resume();
+        }
+      }
+      default -> log.warn("MySQL circuit breaker {}", transition);
+    }
   }
 
   /**
@@ -60,10 +133,20 @@ public final class Sink implements AutoCloseable {
    */
   public void start() {
     drainerThread.start();
-    sweeps.execute(() -> sweepQuietly(Duration.ZERO));
+    lastFullSweep = System.nanoTime();
+    sweeps.execute(() -> sweepQuietly(() -> sweeper.sweep(Duration.ZERO)));
     long every = settings.sweepInterval().toMillis();
-    sweeps.scheduleWithFixedDelay(
-        () -> sweepQuietly(settings.sweepMinAge()), every, every, TimeUnit.MILLISECONDS);
+    sweeps.scheduleWithFixedDelay(this::periodicSweep, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  private void periodicSweep() {
+    long now = System.nanoTime();
+    if (now - lastFullSweep >= settings.sweepScanInterval().toNanos()) {
+      lastFullSweep = now;
+      sweepQuietly(() -> sweeper.sweep(settings.sweepMinAge()));
+    } else {
+      sweepQuietly(() -> sweeper.sweepKnown(settings.sweepMinAge()));
+    }
   }
 
   /**
@@ -72,6 +155,7 @@ public final class Sink implements AutoCloseable {
    * @return false when the queue was full (the sweeper will store the entry)
    */
   public boolean offer(OutboxEntry entry) {
+    sweeper.markPending(entry.couponId());
     return queue.offer(entry);
   }
 
@@ -87,11 +171,50 @@ public final class Sink implements AutoCloseable {
     return writer;
   }
 
-  private void sweepQuietly(Duration minAge) {
+  public SinkMetrics metrics() {
+    return metrics;
+  }
+
+  /** The MySQL circuit breaker every sink write goes through. */
+  public CircuitBreaker breaker() {
+    return breaker;
+  }
+
+  Thread drainerThread() {
+    return drainerThread;
+  }
+
+  /** Runs on the sweeper thread after the breaker closed. */
+  private void catchUp() {
+    drainer.pause();
     try {
-      sweeper.sweep(minAge);
+      int released = queue.drain(entry -> {}, Integer.MAX_VALUE);
+      metrics.leftToOutbox(released);
+      OutboxSweeper.Report report = sweeper.sweep(Duration.ZERO);
+      log.info(
+          "Caught up after the MySQL outage: {} entries stored oldest first across {} coupons",
+          report.stored(),
+          report.coupons());
     } catch (MySqlUnavailableException e) {
-      log.warn("Outbox sweep stopped, MySQL unavailable: {}", e.getMessage());
+      log.warn("Catch-up stopped, MySQL unavailable again: {}", e.getMessage());
+    } catch (RuntimeException e) {
+      log.warn("Catch-up failed; the periodic sweep goes on: {}", e.toString());
+    } finally {
+      drainer.resume();
+    }
+  }
+
+  private void sweepQuietly(Runnable sweep) {
+    try {
+      sweep.run();
+    } catch (MySqlUnavailableException e) {
+      if (e.isBreakerOpen() || breaker.getState() != CircuitBreaker.State.CLOSED) {
+        log.debug(
+            "Outbox sweep stopped while the MySQL circuit breaker is not closed: {}",
+            e.getMessage());
+      } else {
+        log.warn("Outbox sweep stopped, MySQL unavailable: {}", e.getMessage());
+      }
     } catch (RuntimeException e) {
       log.warn("Outbox sweep failed: {}", e.toString());
     }
@@ -103,6 +226,7 @@ public final class Sink implements AutoCloseable {
    */
   public void stop(Duration timeout) {
     sweeps.shutdownNow();
+    drainer.resume();
     drainer.stop();
     try {
       drainerThread.join(timeout.toMillis());

@@ -2,9 +2,12 @@ package io.couponflow.sink;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** The sink's meters. Thread-safety: safe for use by many threads. */
 public final class SinkMetrics {
@@ -13,6 +16,9 @@ public final class SinkMetrics {
   private final Timer flushLatency;
   private final DistributionSummary batchSize;
   private final Counter outages;
+  private final Counter leftToOutbox;
+  private final AtomicLong outboxPending = new AtomicLong();
+  private final AtomicLong outboxOldestAgeMillis = new AtomicLong();
 
   public SinkMetrics(MeterRegistry registry) {
     this.rowsWritten =
@@ -37,6 +43,22 @@ public final class SinkMetrics {
         Counter.builder("couponflow.sink.mysql.failures")
             .description("Batches that could not be written because MySQL was unavailable")
             .register(registry);
+    this.leftToOutbox =
+        Counter.builder("couponflow.sink.left.to.outbox")
+            .description(
+                "Entries the drainer let go unwritten (MySQL unavailable, breaker open, catch-up);"
+                    + " the outbox sweeper stores them")
+            .register(registry);
+    Gauge.builder("couponflow.sink.outbox.pending", outboxPending, AtomicLong::get)
+        .description("Outbox entries not yet in MySQL, across all coupons, at the last sweep")
+        .register(registry);
+    TimeGauge.builder(
+            "couponflow.sink.outbox.oldest.age",
+            outboxOldestAgeMillis,
+            TimeUnit.MILLISECONDS,
+            AtomicLong::get)
+        .description("Age of the oldest outbox entry not yet in MySQL, at the last sweep")
+        .register(registry);
   }
 
   void recordFlush(int rows, long nanos) {
@@ -53,5 +75,26 @@ public final class SinkMetrics {
 
   void outage() {
     outages.increment();
+  }
+
+  void leftToOutbox(int count) {
+    if (count > 0) {
+      leftToOutbox.increment(count);
+    }
+  }
+
+  void outbox(long pending, long oldestAgeMillis) {
+    outboxPending.set(pending);
+    outboxOldestAgeMillis.set(oldestAgeMillis);
+  }
+
+  /** Outbox entries pending at the last sweep. */
+  public long outboxPending() {
+    return outboxPending.get();
+  }
+
+  /** Age of the oldest pending outbox entry at the last sweep, in milliseconds. */
+  public long outboxOldestAgeMillis() {
+    return outboxOldestAgeMillis.get();
   }
 }

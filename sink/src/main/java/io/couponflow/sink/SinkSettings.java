@@ -2,6 +2,7 @@ package io.couponflow.sink;
 
 import io.couponflow.config.Env;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * How the sink moves redemptions into MySQL.
@@ -13,13 +14,28 @@ import java.time.Duration;
  * @param sweepInterval how often the outbox sweeper runs (COUPON_SWEEP_INTERVAL)
  * @param sweepMinAge how old an outbox entry must be before the sweeper takes it; younger ones are
  *     the fast path's (COUPON_SWEEP_MIN_AGE)
+ * @param sweepScanInterval how often a sweep looks for outboxes with a SCAN of the whole keyspace;
+ *     the sweeps in between cover the coupons known to be pending (COUPON_SWEEP_SCAN_INTERVAL)
+ * @param breakerFailureRate percentage of failed writes, among the last {@code breakerWindow}, that
+ *     opens the MySQL circuit breaker (COUPON_SINK_BREAKER_FAILURE_RATE)
+ * @param breakerWindow how many recent writes the breaker judges (COUPON_SINK_BREAKER_WINDOW); it
+ *     judges once it has seen at least {@link #breakerMinimumCalls()}
+ * @param breakerOpenFor how long an open breaker refuses writes before it lets trial writes through
+ *     (COUPON_SINK_BREAKER_OPEN)
+ * @param orphanReversalAge how long a reversal may wait for its accept to reach MySQL before it
+ *     goes to the dead-letter table (COUPON_SINK_ORPHAN_REVERSAL_AGE)
  */
 public record SinkSettings(
     int queueCapacity,
     int batchSize,
     Duration linger,
     Duration sweepInterval,
-    Duration sweepMinAge) {
+    Duration sweepMinAge,
+    Duration sweepScanInterval,
+    int breakerFailureRate,
+    int breakerWindow,
+    Duration breakerOpenFor,
+    Duration orphanReversalAge) {
 
   public SinkSettings {
     if (queueCapacity < 2) {
@@ -27,6 +43,20 @@ public record SinkSettings(
     }
     if (batchSize < 1) {
       throw new IllegalArgumentException("batchSize: " + batchSize + " (expected: > 0)");
+    }
+    if (breakerFailureRate < 1 || breakerFailureRate > 100) {
+      throw new IllegalArgumentException(
+          "breakerFailureRate: " + breakerFailureRate + " (expected: 1..100)");
+    }
+    if (breakerWindow < 1) {
+      throw new IllegalArgumentException("breakerWindow: " + breakerWindow + " (expected: > 0)");
+    }
+    if (breakerOpenFor.isNegative() || breakerOpenFor.isZero()) {
+      throw new IllegalArgumentException("breakerOpenFor: " + breakerOpenFor + " (expected: > 0)");
+    }
+    if (orphanReversalAge.isNegative()) {
+      throw new IllegalArgumentException(
+          "orphanReversalAge: " + orphanReversalAge + " (expected: >= 0)");
     }
   }
 
@@ -42,10 +72,32 @@ public record SinkSettings(
             Duration.ofMillis(100),
             Duration.ofHours(1)),
         env.duration(
-            "COUPON_SWEEP_MIN_AGE", Duration.ofSeconds(5), Duration.ZERO, Duration.ofHours(1)));
+            "COUPON_SWEEP_MIN_AGE", Duration.ofSeconds(5), Duration.ZERO, Duration.ofHours(1)),
+        env.duration(
+            "COUPON_SWEEP_SCAN_INTERVAL",
+            Duration.ofSeconds(30),
+            Duration.ZERO,
+            Duration.ofHours(24)),
+        env.integer("COUPON_SINK_BREAKER_FAILURE_RATE", 50, 1, 100),
+        env.integer("COUPON_SINK_BREAKER_WINDOW", 10, 1, 1_000),
+        env.duration(
+            "COUPON_SINK_BREAKER_OPEN",
+            Duration.ofSeconds(5),
+            Duration.ofMillis(100),
+            Duration.ofMinutes(10)),
+        env.duration(
+            "COUPON_SINK_ORPHAN_REVERSAL_AGE",
+            Duration.ofMinutes(10),
+            Duration.ZERO,
+            Duration.ofDays(30)));
   }
 
   public static SinkSettings defaults() {
-    return from(Env.of(java.util.Map.of()));
+    return from(Env.of(Map.of()));
+  }
+
+  /** Writes the breaker must have seen before it may open: three, or the window if smaller. */
+  public int breakerMinimumCalls() {
+    return Math.min(3, breakerWindow);
   }
 }

@@ -36,6 +36,20 @@ final class SqlFailures {
     return true;
   }
 
+  /**
+   * True when the transaction lost a deadlock: nothing is wrong with MySQL or the data, and the
+   * same transaction may simply run again.
+   */
+  static boolean isDeadlock(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql
+          && (sql.getErrorCode() == 1213 || "40001".equals(sql.getSQLState()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The most specific message for a dead letter. */
   static String describe(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {

@@ -12,6 +12,8 @@ import io.couponflow.model.CouponStatus;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.TestDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
@@ -57,9 +59,7 @@ class SinkIT {
   void queuedAndUnqueuedAccepts_allReachMySqlAndLeaveTheOutbox() {
     Coupon c = coupon(1, 1000);
     functions.load(c, 0, 0).join();
-    SinkSettings settings =
-        new SinkSettings(
-            1024, 50, Duration.ofMillis(1), Duration.ofMillis(200), Duration.ofMillis(300));
+    SinkSettings settings = SinkTests.settings("COUPON_SINK_BATCH_SIZE", "50");
     try (Sink sink = new Sink(settings, db.database(), functions, new SimpleMeterRegistry())) {
       for (int i = 0; i < 200; i++) {
         RedeemRequest request = new RedeemRequest(1, "k-" + i, "u-" + i, "SO-" + i, 500);
@@ -87,5 +87,22 @@ class SinkIT {
             db.queryLong(
                 "SELECT COUNT(DISTINCT idempotency_key) FROM redemption WHERE coupon_id = 1"))
         .isEqualTo(200);
+  }
+
+  @Test
+  void idleDrainer_parks_andUsesAlmostNoCpu() throws Exception {
+    try (Sink sink =
+        new Sink(SinkTests.settings(), db.database(), functions, new SimpleMeterRegistry())) {
+      sink.start();
+      Thread drainer = sink.drainerThread();
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      Thread.sleep(200);
+      long before = threads.getThreadCpuTime(drainer.getId());
+      Thread.sleep(1_000);
+      long used = threads.getThreadCpuTime(drainer.getId()) - before;
+
+      assertThat(drainer.getState()).isEqualTo(Thread.State.TIMED_WAITING);
+      assertThat(Duration.ofNanos(used)).isLessThan(Duration.ofMillis(50));
+    }
   }
 }

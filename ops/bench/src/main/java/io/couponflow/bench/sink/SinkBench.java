@@ -1,0 +1,206 @@
+package io.couponflow.bench.sink;
+
+import io.couponflow.config.Env;
+import io.couponflow.model.RedemptionStatus;
+import io.couponflow.sql.Database;
+import io.couponflow.sql.JdbcSettings;
+import io.couponflow.sql.Migrations;
+import io.couponflow.sql.RedemptionMapper;
+import io.couponflow.sql.RedemptionRow;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.ibatis.session.ExecutorType;
+import org.apache.ibatis.session.SqlSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code couponflow-bench sink}: writes the same redemptions into MySQL three ways in one run and
+ * prints each in rows/s: the sink's multi-row upsert (one {@code <foreach>} statement per batch), a
+ * MyBatis {@link ExecutorType#BATCH} session (JDBC batch that the driver rewrites into multi-row
+ * statements), and single-row autocommit inserts, the reference batching must beat.
+ *
+ * <p>It works in a scratch database of its own on the server of COUPON_JDBC_URL and drops it at the
+ * end.
+ */
+@Command(
+    name = "sink",
+    mixinStandardHelpOptions = true,
+    description =
+        "MySQL write throughput: multi-row batches and JDBC batches against single-row autocommit"
+            + " inserts of the same redemptions.")
+public final class SinkBench implements Callable<Integer> {
+  @Option(
+      names = "--rows",
+      defaultValue = "20000",
+      description = "redemptions written by each method (default: ${DEFAULT-VALUE})")
+  int rows;
+
+  @Option(
+      names = "--batch",
+      defaultValue = "500",
+      description = "rows per transaction for the batched methods (default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** One method's result. */
+  record Result(String method, int rows, long nanos) {
+    double rowsPerSecond() {
+      return rows / (nanos / 1e9);
+    }
+  }
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    if (rows < 1 || batch < 1) {
+      spec.commandLine().getErr().println("--rows and --batch must be at least 1");
+      return 2;
+    }
+    JdbcSettings server = JdbcSettings.from(Env.system());
+    String scratch =
+        "couponflow_bench_sink_"
+            + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30), 36);
+    JdbcSettings settings = server.withDatabase(scratch);
+    Migrations.migrate(settings);
+    try (Database database = Database.open(settings, "couponflow-bench-sink")) {
+      List<RedemptionRow> data = redemptions(rows);
+      List<RedemptionRow> warmup = redemptions(Math.min(rows, 2_000));
+      out.printf(
+          Locale.ROOT,
+          "sink: %d redemptions per method, batches of %d, MySQL at %s%n",
+          rows,
+          batch,
+          settings.address());
+      multiRow(database, warmup);
+      jdbcBatch(database, warmup);
+      single(database, warmup.subList(0, Math.min(warmup.size(), 200)));
+      truncate(database);
+
+      Result multi = multiRow(database, data);
+      truncate(database);
+      Result jdbc = jdbcBatch(database, data);
+      truncate(database);
+      Result single = single(database, data);
+      truncate(database);
+
+      for (Result r : List.of(multi, jdbc, single)) {
+        out.printf(
+            Locale.ROOT,
+            "  %-44s %,12.0f rows/s  (%,d rows in %,d ms)%n",
+            r.method(),
+            r.rowsPerSecond(),
+            r.rows(),
+            r.nanos() / 1_000_000);
+      }
+      Result best = multi.rowsPerSecond() >= jdbc.rowsPerSecond() ? multi : jdbc;
+      out.printf(
+          Locale.ROOT,
+          "  multi-row / JDBC batch: %.2fx; best batched (%s) / single-row autocommit: %.1fx%n",
+          multi.rowsPerSecond() / jdbc.rowsPerSecond(),
+          best.method(),
+          best.rowsPerSecond() / single.rowsPerSecond());
+      out.flush();
+    } finally {
+      drop(server, scratch);
+    }
+    return 0;
+  }
+
+  private Result multiRow(Database database, List<RedemptionRow> data) {
+    long start = System.nanoTime();
+    for (int i = 0; i < data.size(); i += batch) {
+      try (SqlSession session = database.sessions().openSession(false)) {
+        session
+            .getMapper(RedemptionMapper.class)
+            .upsertAll(data.subList(i, Math.min(data.size(), i + batch)));
+        session.commit();
+      }
+    }
+    return new Result("multi-row upsert (<foreach>), 1 tx per batch", data.size(), elapsed(start));
+  }
+
+  private Result jdbcBatch(Database database, List<RedemptionRow> data) {
+    long start = System.nanoTime();
+    for (int i = 0; i < data.size(); i += batch) {
+      try (SqlSession session = database.sessions().openSession(ExecutorType.BATCH, false)) {
+        RedemptionMapper mapper = session.getMapper(RedemptionMapper.class);
+        for (RedemptionRow row : data.subList(i, Math.min(data.size(), i + batch))) {
+          mapper.upsert(row);
+        }
+        session.flushStatements();
+        session.commit();
+      }
+    }
+    return new Result("ExecutorType.BATCH + rewrite, 1 tx per batch", data.size(), elapsed(start));
+  }
+
+  private static Result single(Database database, List<RedemptionRow> data) {
+    long start = System.nanoTime();
+    try (SqlSession session = database.sessions().openSession(true)) {
+      RedemptionMapper mapper = session.getMapper(RedemptionMapper.class);
+      for (RedemptionRow row : data) {
+        mapper.upsert(row);
+      }
+    }
+    return new Result("single-row autocommit inserts", data.size(), elapsed(start));
+  }
+
+  private static long elapsed(long start) {
+    return Math.max(1, System.nanoTime() - start);
+  }
+
+  /** Redemptions shaped like a flash sale's: a few coupons, one row per order. */
+  static List<RedemptionRow> redemptions(int count) {
+    List<RedemptionRow> rows = new ArrayList<>(count);
+    long now = Instant.now().toEpochMilli();
+    for (int i = 0; i < count; i++) {
+      long coupon = 1 + (i % 4);
+      String order = "SO-" + i;
+      rows.add(
+          new RedemptionRow(
+              coupon + "." + order + ".1",
+              coupon,
+              "key-" + i,
+              "user-" + (i * 7919 % 1_000_003),
+              order,
+              35_000,
+              5_000,
+              RedemptionStatus.ACCEPTED,
+              Instant.ofEpochMilli(now + i),
+              null,
+              null,
+              (now + i) + "-0"));
+    }
+    return rows;
+  }
+
+  private static void truncate(Database database) {
+    try (Connection c = database.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("TRUNCATE TABLE redemption");
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot empty the scratch table: " + e.getMessage(), e);
+    }
+  }
+
+  private static void drop(JdbcSettings server, String scratch) {
+    try (Database admin = Database.open(server.withDatabase(""), "couponflow-bench-admin");
+        Connection c = admin.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS `" + scratch + "`");
+    } catch (SQLException | RuntimeException e) {
+      System.err.println("could not drop scratch database " + scratch + ": " + e.getMessage());
+    }
+  }
+}
