@@ -90,7 +90,9 @@ public final class Health {
   }
 
   private State sinkState(State mysql) {
-    if (mysql != State.UP) {
+    if (mysql != State.UP
+        || sink.breaker().getState()
+            != io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED) {
       return State.DEGRADED;
     }
     var queue = sink.queue();
