@@ -66,8 +66,7 @@ public final class Database implements AutoCloseable {
     config.addDataSourceProperty(
         "connectTimeout", String.valueOf(settings.connectTimeout().toMillis()));
     config.addDataSourceProperty(
-        "socketTimeout",
-        String.valueOf(Math.max(5_000, settings.connectTimeout().toMillis() * 10)));
+        "socketTimeout", String.valueOf(Math.max(5_000, settings.connectTimeout().toMillis() * 3)));
     config.addDataSourceProperty("allowPublicKeyRetrieval", "true");
     if (createDatabase) {
       config.addDataSourceProperty("createDatabaseIfNotExist", "true");
