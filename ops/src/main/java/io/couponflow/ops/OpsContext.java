@@ -8,7 +8,8 @@ import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.couponflow.sink.BatchWriter;
-import io.couponflow.sink.SinkMetrics;
+import io.couponflow.sink.Sink;
+import io.couponflow.sink.SinkSettings;
 import io.couponflow.sql.CouponMapper;
 import io.couponflow.sql.Database;
 import io.couponflow.sql.JdbcSettings;
@@ -85,7 +86,9 @@ public final class OpsContext implements AutoCloseable {
   /** The sink's writer: stores outbox entries in MySQL, then deletes them from the outbox. */
   public BatchWriter writer() {
     if (writer == null) {
-      writer = new BatchWriter(database(), functions(), new SinkMetrics(new SimpleMeterRegistry()));
+      writer =
+          Sink.standaloneWriter(
+              SinkSettings.from(env), database(), functions(), new SimpleMeterRegistry());
     }
     return writer;
   }

@@ -6,7 +6,8 @@ import io.couponflow.lua.OutboxEntry;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.sink.BatchWriter;
-import io.couponflow.sink.SinkMetrics;
+import io.couponflow.sink.Sink;
+import io.couponflow.sink.SinkSettings;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.TestDatabase;
 import io.couponflow.testkit.TestSettings;
@@ -41,7 +42,8 @@ final class OpsCli {
                 "COUPON_REDIS_PREFIX", redis.prefix()));
     this.functions = redis.functions();
     this.writer =
-        new BatchWriter(db.database(), functions, new SinkMetrics(new SimpleMeterRegistry()));
+        Sink.standaloneWriter(
+            SinkSettings.defaults(), db.database(), functions, new SimpleMeterRegistry());
   }
 
   Result run(String... args) {

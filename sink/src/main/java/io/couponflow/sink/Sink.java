@@ -88,6 +88,24 @@ public final class Sink implements AutoCloseable {
         .register(registry);
   }
 
+  /**
+   * A writer on its own, without queue, drainer or sweeper, for tools that store outbox entries
+   * once (ops: reconcile, reverse); it has a breaker of its own configured like the sink's.
+   */
+  public static BatchWriter standaloneWriter(
+      SinkSettings settings, Database database, CouponFunctions functions, MeterRegistry registry) {
+    CircuitBreaker breaker =
+        CircuitBreakerRegistry.of(breakerConfig(settings, Clock.systemUTC()))
+            .circuitBreaker(BREAKER_NAME);
+    return new BatchWriter(
+        database,
+        functions,
+        new SinkMetrics(registry),
+        breaker,
+        settings.orphanReversalAge(),
+        Clock.systemUTC());
+  }
+
   private static CircuitBreakerConfig breakerConfig(SinkSettings settings, Clock clock) {
     return CircuitBreakerConfig.custom()
         .slidingWindow(
