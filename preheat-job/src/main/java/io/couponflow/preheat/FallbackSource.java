@@ -80,7 +80,7 @@ final class FallbackSource implements CouponSource {
   @Override
   public String name() {
     if (snapshot == null) {
-      return "mysql";
+      return mysqlRead ? "mysql" : "none";
     }
     return mysqlRead ? "mysql+snapshot" : "snapshot";
   }

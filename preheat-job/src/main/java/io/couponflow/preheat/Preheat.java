@@ -223,10 +223,10 @@ final class Preheat {
             null);
       }
       log.warn(
-          "Using the snapshot {} taken at {} ({} ago)",
+          "Using the snapshot {} taken at {} ({}s ago)",
           path,
           snapshot.header().takenAt(),
-          Duration.between(snapshot.header().takenAt(), now).withNanos(0));
+          Duration.between(snapshot.header().takenAt(), now).toSeconds());
       return snapshot;
     }
 
@@ -256,6 +256,7 @@ final class Preheat {
   /** MySQL reads under the MySQL breaker and retry. */
   private static final class MySqlGuard implements MySqlSource.Guard {
     private final Breakers breakers;
+    private volatile String lastFailure = "none recorded";
 
     MySqlGuard(Breakers breakers) {
       this.breakers = breakers;
@@ -270,10 +271,12 @@ final class Preheat {
                     breakers.mysql, read))
             .get();
       } catch (io.github.resilience4j.circuitbreaker.CallNotPermittedException e) {
-        throw new CouponSource.SourceUnavailableException("its circuit breaker is open", e);
+        throw new CouponSource.SourceUnavailableException(
+            "its circuit breaker is open after: " + lastFailure, e);
       } catch (RuntimeException e) {
         if (Breakers.isMySqlUnavailable(e)) {
-          throw new CouponSource.SourceUnavailableException(rootMessage(e), e);
+          lastFailure = rootMessage(e);
+          throw new CouponSource.SourceUnavailableException(lastFailure, e);
         }
         throw e;
       }

@@ -183,9 +183,7 @@ final class RedisLoader {
         pending = unanswered;
         if (failure != null) {
           log.warn(
-              "Redis did not answer for {} coupons ({}); retrying them",
-              unanswered.size(),
-              failure.getMessage());
+              "Redis did not answer for {} coupons: {}", unanswered.size(), failure.getMessage());
           throw failure;
         }
       }
