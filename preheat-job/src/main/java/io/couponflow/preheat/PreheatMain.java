@@ -25,36 +25,36 @@ import picocli.CommandLine.Option;
     name = "couponflow-preheat",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    usageHelpAutoWidth = true,
     version = "couponflow preheat 0.1.0",
     description = {
-      "Load the coupons about to matter into Redis and into every gateway's local tier.",
-      "Never resets live stock, user counts or idempotency records: a coupon already live in",
-      "Redis only gets a newer definition, and a restock made in MySQL is applied once, as a",
-      "delta. Safe to run at any time, any number of times, during live traffic.",
+      "Load the coupons about to matter into Redis and into every gateway's local tier. Never"
+          + " resets live stock, user counts or idempotency records: a coupon already live in"
+          + " Redis only gets a newer definition, and a restock made in MySQL is applied once, as"
+          + " a delta. Safe to run at any time, any number of times, during live traffic.",
       ""
     },
     footer = {
       "",
-      "Selection: without --coupon or --all-active, the coupons that are active and not ended",
-      "and start within --window (already started ones included), plus every coupon flagged",
-      "hot that has not ended.",
+      "Selection: without --coupon or --all-active, the coupons that are active, not ended and"
+          + " start within --window (already started ones included), plus every coupon flagged"
+          + " hot that has not ended.",
       "",
-      "MySQL unreachable: the run reads the last good snapshot instead (written after every",
-      "successful run that was not --coupon or --dry-run). A snapshot refreshes coupons Redis",
-      "already holds but never creates one, because its redemption counts may be stale.",
-      "Redis unreachable: the run stops where it is.",
+      "MySQL unreachable: the run reads the last good snapshot instead (written after every"
+          + " successful run that was not --coupon or --dry-run). A snapshot refreshes coupons"
+          + " Redis already holds but never creates one, because its redemption counts may be"
+          + " stale. Redis unreachable: the run stops where it is.",
       "",
-      "Configuration comes from COUPON_* variables: COUPON_REDIS_URI, COUPON_REDIS_PREFIX,",
-      "COUPON_JDBC_URL, COUPON_JDBC_USER, COUPON_JDBC_PASSWORD, COUPON_PREHEAT_SNAPSHOT,",
-      "COUPON_PREHEAT_BATCH, COUPON_PREHEAT_ATTEMPTS, COUPON_PREHEAT_RETRY_WAIT.",
+      "Configuration: COUPON_REDIS_URI, COUPON_REDIS_PREFIX, COUPON_JDBC_URL, COUPON_JDBC_USER,"
+          + " COUPON_JDBC_PASSWORD, COUPON_PREHEAT_SNAPSHOT, COUPON_PREHEAT_BATCH,"
+          + " COUPON_PREHEAT_ATTEMPTS, COUPON_PREHEAT_RETRY_WAIT (see the README).",
       "",
-      "Output: a progress bar on a terminal, progress lines in the log otherwise, then one",
-      "summary line: loaded, already_live, updated, restocked, failed, source, duration, result.",
+      "Output: a progress bar on a terminal, progress lines in the log otherwise, then one"
+          + " summary line: loaded, already_live, updated, restocked, failed, source, duration,"
+          + " result.",
       "",
-      "Exit codes: 0 all done; 2 partial, retry later (Redis unreachable, the snapshot stood in",
-      "for MySQL, or some coupons were not loaded); 1 failed (nothing could be read, the schema",
-      "is behind, or a bad option or variable)."
+      "Exit codes: 0 all done; 2 partial, retry later (Redis unreachable, the snapshot stood in"
+          + " for MySQL, or some coupons were not loaded); 1 failed (nothing could be read, the"
+          + " schema is behind, or a bad option or variable)."
     })
 public final class PreheatMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(PreheatMain.class);
@@ -63,19 +63,17 @@ public final class PreheatMain implements Callable<Integer> {
       names = "--window",
       paramLabel = "DURATION",
       defaultValue = "30m",
-      description = {
-        "Load coupons that start within this long from now (30m, 2h, 1d, PT45M).",
-        "Default: ${DEFAULT-VALUE}."
-      })
+      description =
+          "Load coupons that start within this long from now (30m, 2h, 1d, PT45M)."
+              + " Default: ${DEFAULT-VALUE}.")
   String window;
 
   @Option(
       names = "--coupon",
       paramLabel = "N",
-      description = {
-        "Load this coupon, whatever its window (repeatable: --coupon 1 --coupon 2).",
-        "Replaces the window selection."
-      })
+      description =
+          "Load this coupon, whatever its window (repeatable: --coupon 1 --coupon 2)."
+              + " Replaces the window selection.")
   List<Long> coupons = new ArrayList<>();
 
   @Option(
@@ -85,30 +83,27 @@ public final class PreheatMain implements Callable<Integer> {
 
   @Option(
       names = "--dry-run",
-      description = {
-        "Show what each selected coupon would get (create, already live, update, restock);",
-        "change nothing in Redis and write no snapshot."
-      })
+      description =
+          "Show what each selected coupon would get (create, already live, update, restock);"
+              + " change nothing in Redis and write no snapshot.")
   boolean dryRun;
 
   @Option(
       names = "--metrics-file",
       paramLabel = "PATH",
-      description = {
-        "Also write the summary as Prometheus text to PATH (replaced atomically), for a",
-        "node-exporter textfile collector; name it *.prom."
-      })
+      description =
+          "Also write the summary as Prometheus text to PATH (replaced atomically), for a"
+              + " node-exporter textfile collector; name it *.prom.")
   Path metricsFile;
 
   @Option(
       names = "--snapshot",
       paramLabel = "PATH",
-      description = {
-        "The last good snapshot: written after each successful run, read when MySQL is",
-        "unreachable. Default: COUPON_PREHEAT_SNAPSHOT, else "
-            + PreheatSettings.DEFAULT_SNAPSHOT
-            + "."
-      })
+      description =
+          "The last good snapshot: written after each successful run, read when MySQL is"
+              + " unreachable. Default: COUPON_PREHEAT_SNAPSHOT, else "
+              + PreheatSettings.DEFAULT_SNAPSHOT
+              + ".")
   Path snapshot;
 
   private final Env env;
