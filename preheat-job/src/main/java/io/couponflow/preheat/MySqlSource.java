@@ -81,8 +81,8 @@ final class MySqlSource implements CouponSource {
               try (SqlSession session = database.sessions().openSession(true)) {
                 List<Coupon> coupons =
                     session
-                        .getMapper(CouponMapper.class)
-                        .pageForPreheat(
+                        .getMapper(PreheatMapper.class)
+                        .page(
                             afterId,
                             pageSize,
                             now,
