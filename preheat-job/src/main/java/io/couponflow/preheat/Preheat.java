@@ -11,6 +11,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Locale;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,6 +33,9 @@ import org.slf4j.LoggerFactory;
  */
 final class Preheat {
   private static final Logger log = LoggerFactory.getLogger(Preheat.class);
+
+  /** Pages of Redis calls sent before the oldest one's answers are collected. */
+  static final int PAGES_IN_FLIGHT = 3;
 
   private final PreheatSettings settings;
   private final PrintWriter out;
@@ -186,24 +192,46 @@ final class Preheat {
     }
 
     private void loadAll(ExecutorService reader, RedisLoader loader) {
+      Deque<RedisLoader.Chunk> inFlight = new ArrayDeque<>();
       Future<CouponSource.Page> next = reader.submit(this::read);
+      long mysqlWait = 0;
+      long redisWait = 0;
       while (true) {
+        long waiting = System.nanoTime();
         CouponSource.Page page = await(next);
+        mysqlWait += System.nanoTime() - waiting;
         if (page.isEnd()) {
-          return;
+          break;
         }
         next = reader.submit(this::read);
         for (long id : page.missing()) {
           tally.failed++;
           log.warn("Coupon {} does not exist in {}", id, source.name());
         }
-        loader.load(page.candidates());
+        inFlight.add(loader.start(page.candidates()));
+        if (inFlight.size() >= PAGES_IN_FLIGHT) {
+          waiting = System.nanoTime();
+          loader.finish(inFlight.poll());
+          redisWait += System.nanoTime() - waiting;
+          progress.advance(tally.done());
+        }
+      }
+      long waiting = System.nanoTime();
+      while (!inFlight.isEmpty()) {
+        loader.finish(inFlight.poll());
         progress.advance(tally.done());
       }
+      redisWait += System.nanoTime() - waiting;
+      log.info(
+          "Waited {} s for {} pages and {} s for Redis answers",
+          String.format(Locale.ROOT, "%.1f", mysqlWait / 1e9),
+          source.name(),
+          String.format(Locale.ROOT, "%.1f", redisWait / 1e9));
     }
 
     /** Runs on the reader thread. */
     private CouponSource.Page read() {
+      long t0 = System.nanoTime();
       CouponSource.Page page = source.next();
       if (snapshotWriter != null && !source.usedSnapshot()) {
         snapshotWriter.write(page.candidates());

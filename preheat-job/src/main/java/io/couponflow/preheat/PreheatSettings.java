@@ -41,7 +41,7 @@ record PreheatSettings(
         JdbcSettings.from(env),
         RedisSettings.from(env),
         path,
-        env.integer("COUPON_PREHEAT_BATCH", 2000, 1, 50_000),
+        env.integer("COUPON_PREHEAT_BATCH", 1000, 1, 20_000),
         env.integer("COUPON_PREHEAT_ATTEMPTS", 3, 1, 10),
         env.duration(
             "COUPON_PREHEAT_RETRY_WAIT",

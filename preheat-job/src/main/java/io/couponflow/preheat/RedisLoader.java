@@ -16,8 +16,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,16 +78,22 @@ final class RedisLoader {
   }
 
   /**
-   * Loads one page; on return every candidate of it is counted in the tally.
+   * Sends one page's calls and returns at once; {@link #finish} waits for the answers. Pages sent
+   * before one is finished queue behind each other on the connection, which keeps Redis busy while
+   * this thread counts the answers of the previous page.
+   */
+  Chunk start(List<Candidate> page) {
+    return new Chunk(page);
+  }
+
+  /**
+   * Waits for a page's answers, sends again the calls Redis did not answer, and counts every
+   * candidate of the page in the tally.
    *
    * @throws RedisStoppedException when Redis stays unreachable; candidates without an answer are
    *     not counted
    */
-  void load(List<Candidate> page) {
-    if (page.isEmpty()) {
-      return;
-    }
-    Chunk chunk = new Chunk(page);
+  void finish(Chunk chunk) {
     guarded(chunk::attempt);
   }
 
@@ -147,28 +154,38 @@ final class RedisLoader {
 
   private record Result(Kind kind, String detail) {}
 
-  /** One page's worth of calls, and what is still without an answer. */
-  private final class Chunk {
+  /** One page's calls, and what is still without an answer. */
+  final class Chunk {
     private List<Candidate> pending;
+    private List<CompletableFuture<Result>> calls;
     private final List<Candidate> done = new ArrayList<>();
     private boolean announced;
 
-    Chunk(List<Candidate> page) {
+    private Chunk(List<Candidate> page) {
       this.pending = page;
+      this.calls = issue(page);
     }
 
-    Void attempt() {
+    private List<CompletableFuture<Result>> issue(List<Candidate> candidates) {
+      List<CompletableFuture<Result>> issued = new ArrayList<>(candidates.size());
+      for (Candidate c : candidates) {
+        issued.add(dryRun ? predict(c) : load(c));
+      }
+      return issued;
+    }
+
+    private Void attempt() {
       if (!pending.isEmpty()) {
-        List<CompletableFuture<Result>> calls = new ArrayList<>(pending.size());
-        for (Candidate c : pending) {
-          calls.add(dryRun ? predict(c) : load(c));
+        if (calls == null) {
+          calls = issue(pending);
         }
         List<Candidate> unanswered = new ArrayList<>();
         RuntimeException failure = null;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         for (int i = 0; i < calls.size(); i++) {
           Candidate c = pending.get(i);
           try {
-            Result result = await(calls.get(i));
+            Result result = await(calls.get(i), deadline);
             count(c, result);
             if (result.kind() != Kind.NOT_LIVE && result.kind() != Kind.REFUSED) {
               done.add(c);
@@ -181,6 +198,7 @@ final class RedisLoader {
           }
         }
         pending = unanswered;
+        calls = null;
         if (failure != null) {
           log.warn(
               "Redis did not answer for {} coupons: {}", unanswered.size(), failure.getMessage());
@@ -328,10 +346,18 @@ final class RedisLoader {
   }
 
   private <T> T await(CompletableFuture<T> future) {
+    return await(future, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+  }
+
+  /** Waits until {@code deadline} (a {@link System#nanoTime} value) at most. */
+  private static <T> T await(CompletableFuture<T> future, long deadline) {
     try {
-      return future.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).join();
-    } catch (CompletionException e) {
+      return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException | TimeoutException e) {
       throw RedisReplies.map(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RedisStoppedException("interrupted", e);
     }
   }
 }

@@ -68,6 +68,6 @@ class PreheatMainTest {
 
     assertThat(err.toString())
         .isEqualTo(
-            "couponflow-preheat: COUPON_PREHEAT_BATCH: 0 is out of range (expected: 1..50000)\n");
+            "couponflow-preheat: COUPON_PREHEAT_BATCH: 0 is out of range (expected: 1..20000)\n");
   }
 }
