@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -99,9 +100,12 @@ class PreheatIT {
   void firstRun_loadsWindowAndHotCoupons_withStockFromMySql() throws Exception {
     Instant now = Instant.now();
     Instant inAnHour = now.plusSeconds(3600);
+    Coupon one =
+        coupon(
+            1, 100, now.minusMillis(60_123), now.plusMillis(3_600_456), CouponStatus.ACTIVE, false);
     insert(
         db,
-        liveCoupon(1, 100),
+        one,
         coupon(2, 40, now.plusSeconds(600), inAnHour.plusSeconds(600), CouponStatus.ACTIVE, false),
         coupon(3, 40, now.plusSeconds(7200), now.plusSeconds(9000), CouponStatus.ACTIVE, false),
         coupon(4, 40, now.minusSeconds(7200), now.minusSeconds(60), CouponStatus.ACTIVE, false),
@@ -125,6 +129,8 @@ class PreheatIT {
             "preheat: loaded=3 already_live=0 updated=0 restocked=0 failed=0 source=mysql duration=")
         .endsWith(" result=ok");
     LiveCoupon first = live(1);
+    assertThat(first.startsAt()).isEqualTo(one.startsAt().truncatedTo(ChronoUnit.MILLIS));
+    assertThat(first.endsAt()).isEqualTo(one.endsAt().truncatedTo(ChronoUnit.MILLIS));
     assertThat(first.stock()).isEqualTo(93);
     assertThat(first.accepted()).isEqualTo(7);
     assertThat(first.totalStock()).isEqualTo(100);
