@@ -202,36 +202,23 @@ public final class PreheatBench implements Callable<Integer> {
     }
   }
 
+  /** Removes what the run made; each part is tried even when another failed. */
   private static void cleanUp(
       JdbcSettings jdbc, RedisSettings settings, Path dir, PrintWriter out) {
     long start = System.nanoTime();
-    long keys = 0;
-    try (RedisStore redis =
-        RedisStore.connect(
-            new RedisSettings(settings.uris(), settings.prefix(), Duration.ofSeconds(30)))) {
-      List<String> all = redis.scan(settings.prefix() + ":*", null, Duration.ofMinutes(5));
-      keys = all.size();
-      List<CompletableFuture<Long>> pending = new ArrayList<>();
-      for (int i = 0; i < all.size(); i += 500) {
-        List<String> chunk = all.subList(i, Math.min(all.size(), i + 500));
-        if (redis.isCluster()) {
-          chunk.forEach(k -> pending.add(redis.commands().unlink(k).toCompletableFuture()));
-        } else {
-          pending.add(redis.commands().unlink(chunk.toArray(String[]::new)).toCompletableFuture());
-        }
-        if (pending.size() >= 20) {
-          CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
-          pending.clear();
-        }
-      }
-      CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
-    }
     try (Database database = Database.open(jdbc.withDatabase(""), "bench-cleanup");
         Connection c = database.dataSource().getConnection();
         Statement s = c.createStatement()) {
       s.execute("DROP DATABASE IF EXISTS `" + jdbc.database() + "`");
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
       out.println("cleanup: could not drop " + jdbc.database() + ": " + e.getMessage());
+    }
+    long keys = -1;
+    try {
+      keys = unlinkPrefix(settings);
+    } catch (RuntimeException e) {
+      out.println(
+          "cleanup: could not delete the keys under " + settings.prefix() + ": " + e.getMessage());
     }
     try (var files = Files.list(dir)) {
       for (Path f : files.toList()) {
@@ -247,6 +234,30 @@ public final class PreheatBench implements Callable<Integer> {
         jdbc.database(),
         keys,
         seconds(start));
+  }
+
+  /** Unlinks every key under the prefix, a bounded number of commands in flight. */
+  private static long unlinkPrefix(RedisSettings settings) {
+    try (RedisStore redis =
+        RedisStore.connect(
+            new RedisSettings(settings.uris(), settings.prefix(), Duration.ofSeconds(30)))) {
+      List<String> all = redis.scan(settings.prefix() + ":*", null, Duration.ofMinutes(5));
+      List<CompletableFuture<Long>> pending = new ArrayList<>();
+      for (int i = 0; i < all.size(); i += 500) {
+        List<String> chunk = all.subList(i, Math.min(all.size(), i + 500));
+        if (redis.isCluster()) {
+          chunk.forEach(k -> pending.add(redis.commands().unlink(k).toCompletableFuture()));
+        } else {
+          pending.add(redis.commands().unlink(chunk.toArray(String[]::new)).toCompletableFuture());
+        }
+        if (pending.size() >= 20) {
+          CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
+          pending.clear();
+        }
+      }
+      CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
+      return all.size();
+    }
   }
 
   private static double seconds(long startNanos) {
