@@ -7,6 +7,9 @@ import io.couponflow.lua.RedisStore;
 import io.couponflow.sql.Database;
 import io.couponflow.sql.JdbcSettings;
 import io.couponflow.sql.Migrations;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.retry.Retry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +78,9 @@ final class Preheat {
       reason = "failed: " + e;
     }
     progress.finish(tally.done());
+    if (run.waits != null) {
+      log.info(run.waits);
+    }
     return Summary.of(
         tally,
         run.sourceName(),
@@ -91,6 +98,7 @@ final class Preheat {
     private final Instant now = Instant.now();
     private FallbackSource source;
     private Snapshot.Writer snapshotWriter;
+    private String waits;
 
     Run(Selection selection, boolean dryRun, Tally tally) {
       this.selection = selection;
@@ -222,11 +230,13 @@ final class Preheat {
         progress.advance(tally.done());
       }
       redisWait += System.nanoTime() - waiting;
-      log.info(
-          "Waited {} s for {} pages and {} s for Redis answers",
-          String.format(Locale.ROOT, "%.1f", mysqlWait / 1e9),
-          source.name(),
-          String.format(Locale.ROOT, "%.1f", redisWait / 1e9));
+      waits =
+          String.format(
+              Locale.ROOT,
+              "Waited %.1f s for %s pages and %.1f s for Redis answers",
+              mysqlWait / 1e9,
+              source.name(),
+              redisWait / 1e9);
     }
 
     /** Runs on the reader thread. */
@@ -291,14 +301,12 @@ final class Preheat {
     }
 
     @Override
-    public <T> T call(java.util.function.Supplier<T> read) {
+    public <T> T call(Supplier<T> read) {
       try {
-        return io.github.resilience4j.retry.Retry.decorateSupplier(
-                breakers.mysqlRetry,
-                io.github.resilience4j.circuitbreaker.CircuitBreaker.decorateSupplier(
-                    breakers.mysql, read))
+        return Retry.decorateSupplier(
+                breakers.mysqlRetry, CircuitBreaker.decorateSupplier(breakers.mysql, read))
             .get();
-      } catch (io.github.resilience4j.circuitbreaker.CallNotPermittedException e) {
+      } catch (CallNotPermittedException e) {
         throw new CouponSource.SourceUnavailableException(
             "its circuit breaker is open after: " + lastFailure, e);
       } catch (RuntimeException e) {

@@ -7,8 +7,10 @@ import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedisReplies;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
+import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
 import java.io.PrintWriter;
@@ -19,13 +21,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads pages of candidates into Redis: one pipelined chunk of {@code cf_load} calls per page (all
- * sent, then all awaited), then the page's ids go into the hot set and out on the events channel so
- * every gateway warms them.
+ * Loads pages of candidates into Redis: one pipelined chunk of {@code cf_load} calls per page, sent
+ * without waiting so that several pages are in flight on the one connection; once a page is
+ * answered, its ids go into the hot set and out on the events channel so every gateway warms them.
  *
  * <p>{@code cf_load} is idempotent (a definition applies only when its version is newer, stock is
  * set only when the coupon is absent), so a chunk that failed because Redis did not answer is
@@ -112,7 +115,7 @@ final class RedisLoader {
                           .zrangebyscore(
                               ends,
                               Range.create(Double.NEGATIVE_INFINITY, (double) now.toEpochMilli()),
-                              io.lettuce.core.Limit.create(0, 1000))
+                              Limit.create(0, 1000))
                           .toCompletableFuture()));
       if (ended.isEmpty()) {
         return removed;
@@ -133,11 +136,10 @@ final class RedisLoader {
     return CouponEvents.hotSetKey(prefix) + ":ends";
   }
 
-  private <T> T guarded(java.util.function.Supplier<T> attempt) {
+  private <T> T guarded(Supplier<T> attempt) {
     try {
       return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, attempt)).get();
-    } catch (RedisReplies.RedisUnavailableException
-        | io.github.resilience4j.circuitbreaker.CallNotPermittedException e) {
+    } catch (RedisReplies.RedisUnavailableException | CallNotPermittedException e) {
       throw new RedisStoppedException("Redis is unreachable: " + e.getMessage(), e);
     }
   }
