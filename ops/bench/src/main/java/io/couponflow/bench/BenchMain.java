@@ -1,5 +1,6 @@
 package io.couponflow.bench;
 
+import io.couponflow.bench.preheat.PreheatBench;
 import io.couponflow.bench.sink.SinkBench;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "couponflow bench 0.1.0",
     description = "Measure couponflow on this machine against references taken in the same run.",
-    subcommands = {CommandLine.HelpCommand.class, SinkBench.class})
+    subcommands = {CommandLine.HelpCommand.class, SinkBench.class, PreheatBench.class})
 public final class BenchMain implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

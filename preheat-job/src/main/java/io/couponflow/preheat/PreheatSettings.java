@@ -1,0 +1,61 @@
+package io.couponflow.preheat;
+
+import io.couponflow.config.Env;
+import io.couponflow.lua.RedisSettings;
+import io.couponflow.sql.JdbcSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything the preheat job reads from its environment; each COUPON_* name is in the README's
+ * configuration table. A bad value stops the job with a message naming the variable.
+ *
+ * @param snapshot the last good snapshot (COUPON_PREHEAT_SNAPSHOT)
+ * @param batch coupons per MySQL page and per pipelined chunk of Redis calls (COUPON_PREHEAT_BATCH)
+ * @param attempts tries of one MySQL page or one Redis chunk before its breaker opens and the run
+ *     falls back (MySQL) or stops (Redis) (COUPON_PREHEAT_ATTEMPTS)
+ * @param retryWait pause between those tries (COUPON_PREHEAT_RETRY_WAIT)
+ * @param idempotencyRetention passed to the library like every process does
+ *     (COUPON_IDEMPOTENCY_RETENTION)
+ */
+record PreheatSettings(
+    JdbcSettings jdbc,
+    RedisSettings redis,
+    Path snapshot,
+    int batch,
+    int attempts,
+    Duration retryWait,
+    Duration idempotencyRetention) {
+  static final String DEFAULT_SNAPSHOT = "var/preheat-snapshot.json.gz";
+
+  static PreheatSettings from(Env env) {
+    String snapshot = env.string("COUPON_PREHEAT_SNAPSHOT", DEFAULT_SNAPSHOT);
+    Path path;
+    try {
+      path = Path.of(snapshot);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new io.couponflow.config.ConfigException(
+          "COUPON_PREHEAT_SNAPSHOT: '" + snapshot + "' is not a file path");
+    }
+    return new PreheatSettings(
+        JdbcSettings.from(env),
+        RedisSettings.from(env),
+        path,
+        env.integer("COUPON_PREHEAT_BATCH", 1000, 1, 20_000),
+        env.integer("COUPON_PREHEAT_ATTEMPTS", 3, 1, 10),
+        env.duration(
+            "COUPON_PREHEAT_RETRY_WAIT",
+            Duration.ofMillis(500),
+            Duration.ZERO,
+            Duration.ofMinutes(1)),
+        env.duration(
+            "COUPON_IDEMPOTENCY_RETENTION",
+            Duration.ofHours(24),
+            Duration.ofHours(24),
+            Duration.ofDays(3650)));
+  }
+
+  PreheatSettings withSnapshot(Path path) {
+    return new PreheatSettings(jdbc, redis, path, batch, attempts, retryWait, idempotencyRetention);
+  }
+}

@@ -1,0 +1,365 @@
+package io.couponflow.preheat;
+
+import io.couponflow.lua.CouponEvents;
+import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.LiveCoupon;
+import io.couponflow.lua.LoadOutcome;
+import io.couponflow.lua.RedisReplies;
+import io.couponflow.lua.RedisStore;
+import io.couponflow.model.Coupon;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.retry.Retry;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.ScoredValue;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads pages of candidates into Redis: one pipelined chunk of {@code cf_load} calls per page, sent
+ * without waiting so that several pages are in flight on the one connection; once a page is
+ * answered, its ids go into the hot set and out on the events channel so every gateway warms them.
+ *
+ * <p>{@code cf_load} is idempotent (a definition applies only when its version is newer, stock is
+ * set only when the coupon is absent), so a chunk that failed because Redis did not answer is
+ * retried for the coupons that got no answer. Each attempt goes through the Redis circuit breaker;
+ * when it opens, {@link RedisStoppedException} ends the run.
+ *
+ * <p>A candidate that may not create ({@link Candidate#mayCreate} false) is loaded with stock -1:
+ * {@code cf_load} refuses that for an absent coupon before writing anything, so the check and the
+ * write are one atomic step. A refusal is then told apart from other refusals by reading whether
+ * the coupon exists.
+ *
+ * <p>Thread-safety: not thread-safe; one loading thread.
+ */
+final class RedisLoader {
+  private static final Logger log = LoggerFactory.getLogger(RedisLoader.class);
+
+  private final CouponFunctions functions;
+  private final RedisStore redis;
+  private final CircuitBreaker breaker;
+  private final Retry retry;
+  private final boolean dryRun;
+  private final PrintWriter out;
+  private final Tally tally;
+  private final long timeoutMillis;
+
+  RedisLoader(
+      CouponFunctions functions,
+      CircuitBreaker breaker,
+      Retry retry,
+      boolean dryRun,
+      PrintWriter out,
+      Tally tally) {
+    this.functions = functions;
+    this.redis = functions.redis();
+    this.breaker = breaker;
+    this.retry = retry;
+    this.dryRun = dryRun;
+    this.out = out;
+    this.tally = tally;
+    this.timeoutMillis = redis.settings().commandTimeout().multipliedBy(10).toMillis();
+  }
+
+  /** Redis stopped answering and its breaker opened: the run stops here, partial. */
+  static final class RedisStoppedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RedisStoppedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
+   * Sends one page's calls and returns at once; {@link #finish} waits for the answers. Pages sent
+   * before one is finished queue behind each other on the connection, which keeps Redis busy while
+   * this thread counts the answers of the previous page.
+   */
+  Chunk start(List<Candidate> page) {
+    return new Chunk(page);
+  }
+
+  /**
+   * Waits for a page's answers, sends again the calls Redis did not answer, and counts every
+   * candidate of the page in the tally.
+   *
+   * @throws RedisStoppedException when Redis stays unreachable; candidates without an answer are
+   *     not counted
+   */
+  void finish(Chunk chunk) {
+    guarded(chunk::attempt);
+  }
+
+  /** Removes from the hot set the coupons that ended before {@code now}; returns how many. */
+  long pruneHotSet(Instant now) {
+    String hot = CouponEvents.hotSetKey(redis.prefix());
+    String ends = endsKey(redis.prefix());
+    long removed = 0;
+    while (true) {
+      List<String> ended =
+          guarded(
+              () ->
+                  await(
+                      redis
+                          .commands()
+                          .zrangebyscore(
+                              ends,
+                              Range.create(Double.NEGATIVE_INFINITY, (double) now.toEpochMilli()),
+                              Limit.create(0, 1000))
+                          .toCompletableFuture()));
+      if (ended.isEmpty()) {
+        return removed;
+      }
+      String[] ids = ended.toArray(String[]::new);
+      guarded(
+          () ->
+              await(
+                  CompletableFuture.allOf(
+                      redis.commands().srem(hot, ids).toCompletableFuture(),
+                      redis.commands().zrem(ends, ids).toCompletableFuture())));
+      removed += ids.length;
+    }
+  }
+
+  /** The sorted set that holds each hot coupon's end (ms), so ended ones leave the hot set. */
+  static String endsKey(String prefix) {
+    return CouponEvents.hotSetKey(prefix) + ":ends";
+  }
+
+  private <T> T guarded(Supplier<T> attempt) {
+    try {
+      return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, attempt)).get();
+    } catch (RedisReplies.RedisUnavailableException | CallNotPermittedException e) {
+      throw new RedisStoppedException("Redis is unreachable: " + e.getMessage(), e);
+    }
+  }
+
+  /** What happened to one candidate. */
+  private enum Kind {
+    LOADED,
+    ALREADY_LIVE,
+    UPDATED,
+    RESTOCKED,
+    NOT_LIVE,
+    REFUSED
+  }
+
+  private record Result(Kind kind, String detail) {}
+
+  /** One page's calls, and what is still without an answer. */
+  final class Chunk {
+    private List<Candidate> pending;
+    private List<CompletableFuture<Result>> calls;
+    private final List<Candidate> done = new ArrayList<>();
+    private boolean announced;
+
+    private Chunk(List<Candidate> page) {
+      this.pending = page;
+      this.calls = issue(page);
+    }
+
+    private List<CompletableFuture<Result>> issue(List<Candidate> candidates) {
+      List<CompletableFuture<Result>> issued = new ArrayList<>(candidates.size());
+      for (Candidate c : candidates) {
+        issued.add(dryRun ? predict(c) : load(c));
+      }
+      return issued;
+    }
+
+    private Void attempt() {
+      if (!pending.isEmpty()) {
+        if (calls == null) {
+          calls = issue(pending);
+        }
+        List<Candidate> unanswered = new ArrayList<>();
+        RuntimeException failure = null;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        for (int i = 0; i < calls.size(); i++) {
+          Candidate c = pending.get(i);
+          try {
+            Result result = await(calls.get(i), deadline);
+            count(c, result);
+            if (result.kind() != Kind.NOT_LIVE && result.kind() != Kind.REFUSED) {
+              done.add(c);
+            }
+          } catch (RedisReplies.RedisUnavailableException e) {
+            unanswered.add(c);
+            failure = e;
+          } catch (RedisReplies.LibraryErrorException e) {
+            count(c, new Result(Kind.REFUSED, e.getMessage()));
+          }
+        }
+        pending = unanswered;
+        calls = null;
+        if (failure != null) {
+          log.warn(
+              "Redis did not answer for {} coupons: {}", unanswered.size(), failure.getMessage());
+          throw failure;
+        }
+      }
+      if (!announced && !dryRun && !done.isEmpty()) {
+        announce(done);
+        announced = true;
+      }
+      return null;
+    }
+  }
+
+  private void count(Candidate c, Result result) {
+    switch (result.kind()) {
+      case LOADED -> tally.loaded++;
+      case ALREADY_LIVE -> tally.alreadyLive++;
+      case UPDATED -> tally.updated++;
+      case RESTOCKED -> {
+        tally.updated++;
+        tally.restocked++;
+        log.info("Coupon {}: {}", c.couponId(), result.detail());
+      }
+      case NOT_LIVE -> {
+        tally.failed++;
+        tally.notLiveFromSnapshot++;
+        log.warn("Coupon {} was not loaded: {}", c.couponId(), result.detail());
+      }
+      case REFUSED -> {
+        tally.failed++;
+        log.warn("Coupon {} was not loaded: {}", c.couponId(), result.detail());
+      }
+    }
+    if (dryRun && result.kind() != Kind.NOT_LIVE && result.kind() != Kind.REFUSED) {
+      out.println(
+          "would load coupon " + c.couponId() + " (" + c.coupon().name() + "): " + result.detail());
+    }
+  }
+
+  private static final String NOT_LIVE =
+      "Redis does not hold it, and a snapshot never creates a coupon (its redemption counts may"
+          + " be stale); it is loaded by the next run that reaches MySQL";
+
+  /** Loads one coupon. Runs its continuations on Redis client threads: it touches no state. */
+  private CompletableFuture<Result> load(Candidate c) {
+    Coupon coupon = c.coupon();
+    CompletableFuture<LoadOutcome> call =
+        c.mayCreate()
+            ? functions.load(coupon, c.accepted(), c.reversed())
+            : functions.load(coupon, coupon.totalStock() + 1, 0);
+    return call.thenCompose(
+        outcome -> {
+          if (outcome instanceof LoadOutcome.Created created) {
+            return done(Kind.LOADED, "created with stock " + created.stock());
+          }
+          if (outcome instanceof LoadOutcome.Updated u) {
+            return u.restockDelta() == 0
+                ? done(Kind.UPDATED, "definition updated")
+                : done(
+                    Kind.RESTOCKED,
+                    String.format(
+                        "restock of %+d applied (stock now %d)", u.restockDelta(), u.stock()));
+          }
+          if (outcome instanceof LoadOutcome.Unchanged) {
+            return done(Kind.ALREADY_LIVE, "already live");
+          }
+          String reason = ((LoadOutcome.Refused) outcome).reason();
+          if (c.mayCreate()) {
+            return done(Kind.REFUSED, reason);
+          }
+          return functions
+              .coupon(c.couponId())
+              .thenApply(
+                  live ->
+                      live.isPresent()
+                          ? new Result(Kind.REFUSED, reason)
+                          : new Result(Kind.NOT_LIVE, NOT_LIVE));
+        });
+  }
+
+  private static CompletableFuture<Result> done(Kind kind, String detail) {
+    return CompletableFuture.completedFuture(new Result(kind, detail));
+  }
+
+  /** What {@link #load} would do, from a read of the live coupon; writes nothing. */
+  private CompletableFuture<Result> predict(Candidate c) {
+    Coupon coupon = c.coupon();
+    return functions
+        .coupon(c.couponId())
+        .thenApply(
+            live -> {
+              if (live.isEmpty()) {
+                return c.mayCreate()
+                    ? new Result(
+                        Kind.LOADED, "create with stock " + (coupon.totalStock() - c.accepted()))
+                    : new Result(Kind.NOT_LIVE, NOT_LIVE);
+              }
+              LiveCoupon l = live.get();
+              if (l.version() >= coupon.version()) {
+                return new Result(Kind.ALREADY_LIVE, "already live (version " + l.version() + ")");
+              }
+              if (l.buckets() != coupon.buckets()) {
+                return new Result(
+                    Kind.REFUSED,
+                    "buckets are "
+                        + l.buckets()
+                        + " in Redis and cannot change to "
+                        + coupon.buckets());
+              }
+              long delta = coupon.totalStock() - l.totalStock();
+              if (l.stock() + delta < 0) {
+                return new Result(
+                    Kind.REFUSED,
+                    "total " + coupon.totalStock() + " is below what is already redeemed");
+              }
+              return delta == 0
+                  ? new Result(Kind.UPDATED, "update to version " + coupon.version())
+                  : new Result(
+                      Kind.RESTOCKED,
+                      String.format(
+                          "update to version %d with a restock of %+d", coupon.version(), delta));
+            });
+  }
+
+  /** Adds the ids to the hot set (with their ends) and tells every gateway to warm them. */
+  private void announce(List<Candidate> loaded) {
+    String prefix = redis.prefix();
+    String[] ids = new String[loaded.size()];
+    List<ScoredValue<String>> ends = new ArrayList<>(loaded.size());
+    List<Long> idList = new ArrayList<>(loaded.size());
+    for (int i = 0; i < ids.length; i++) {
+      Candidate c = loaded.get(i);
+      ids[i] = Long.toString(c.couponId());
+      idList.add(c.couponId());
+      ends.add(ScoredValue.just((double) c.coupon().endsAt().toEpochMilli(), ids[i]));
+    }
+    @SuppressWarnings("unchecked")
+    ScoredValue<String>[] scored = ends.toArray(new ScoredValue[0]);
+    await(
+        CompletableFuture.allOf(
+            redis.commands().sadd(CouponEvents.hotSetKey(prefix), ids).toCompletableFuture(),
+            redis.commands().zadd(endsKey(prefix), scored).toCompletableFuture(),
+            redis.publish(CouponEvents.channel(prefix), CouponEvents.loaded(idList))));
+  }
+
+  private <T> T await(CompletableFuture<T> future) {
+    return await(future, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+  }
+
+  /** Waits until {@code deadline} (a {@link System#nanoTime} value) at most. */
+  private static <T> T await(CompletableFuture<T> future, long deadline) {
+    try {
+      return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw RedisReplies.map(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RedisStoppedException("interrupted", e);
+    }
+  }
+}

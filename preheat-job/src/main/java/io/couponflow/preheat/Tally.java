@@ -1,0 +1,30 @@
+package io.couponflow.preheat;
+
+/**
+ * What a run has done so far, by outcome.
+ *
+ * <p>Thread-safety: not thread-safe; only the loading thread writes it.
+ */
+final class Tally {
+  /** Created in Redis (not live before). */
+  long loaded;
+
+  /** Live in Redis already with this definition or a newer one; nothing changed. */
+  long alreadyLive;
+
+  /** Live in Redis with an older definition, now refreshed. */
+  long updated;
+
+  /** Of {@link #updated}: those whose total stock changed, applied as a delta. */
+  long restocked;
+
+  /** Not loaded: refused by Redis, missing from MySQL, or absent from Redis on a snapshot run. */
+  long failed;
+
+  /** Of {@link #failed}: snapshot definitions not created because Redis does not hold them. */
+  long notLiveFromSnapshot;
+
+  long done() {
+    return loaded + alreadyLive + updated + failed;
+  }
+}
