@@ -2,6 +2,7 @@ package io.couponflow.preheat;
 
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
+import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.RedisReplies;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.sql.Database;
@@ -149,9 +150,12 @@ final class Preheat {
         if (!dryRun && !selection.isNamed() && !source.usedSnapshot()) {
           snapshotWriter = new Snapshot.Writer(settings.snapshot(), header(selection));
         }
+        CouponFunctions functions = new CouponFunctions(redis, settings.idempotencyRetention());
         RedisLoader loader =
             new RedisLoader(
-                new CouponFunctions(redis, settings.idempotencyRetention()),
+                functions,
+                new CouponLoader(functions, database.sessions()),
+                reader,
                 breakers.redis,
                 breakers.redisRetry,
                 dryRun,

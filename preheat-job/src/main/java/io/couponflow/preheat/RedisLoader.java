@@ -2,11 +2,13 @@ package io.couponflow.preheat;
 
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedisReplies;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
+import io.couponflow.sql.RedemptionCounts;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -46,6 +49,8 @@ final class RedisLoader {
   private static final Logger log = LoggerFactory.getLogger(RedisLoader.class);
 
   private final CouponFunctions functions;
+  private final CouponLoader records;
+  private final Executor rebuilds;
   private final RedisStore redis;
   private final CircuitBreaker breaker;
   private final Retry retry;
@@ -54,14 +59,22 @@ final class RedisLoader {
   private final Tally tally;
   private final long timeoutMillis;
 
+  /**
+   * @param records rebuilds a coupon that Redis lost although MySQL holds redemptions of it: their
+   *     records go back before the coupon is live (run on {@code rebuilds}, it blocks)
+   */
   RedisLoader(
       CouponFunctions functions,
+      CouponLoader records,
+      Executor rebuilds,
       CircuitBreaker breaker,
       Retry retry,
       boolean dryRun,
       PrintWriter out,
       Tally tally) {
     this.functions = functions;
+    this.records = records;
+    this.rebuilds = rebuilds;
     this.redis = functions.redis();
     this.breaker = breaker;
     this.retry = retry;
@@ -248,10 +261,19 @@ final class RedisLoader {
   /** Loads one coupon. Runs its continuations on Redis client threads: it touches no state. */
   private CompletableFuture<Result> load(Candidate c) {
     Coupon coupon = c.coupon();
-    CompletableFuture<LoadOutcome> call =
-        c.mayCreate()
-            ? functions.load(coupon, c.accepted(), c.reversed())
-            : functions.load(coupon, coupon.totalStock() + 1, 0);
+    CompletableFuture<LoadOutcome> call;
+    if (!c.mayCreate()) {
+      call = functions.load(coupon, coupon.totalStock() + 1, 0);
+    } else if (c.accepted() + c.reversed() == 0) {
+      call = functions.load(coupon, 0, 0);
+    } else {
+      call =
+          CompletableFuture.supplyAsync(
+              () ->
+                  records.load(
+                      coupon, new RedemptionCounts(c.couponId(), c.accepted(), c.reversed())),
+              rebuilds);
+    }
     return call.thenCompose(
         outcome -> {
           if (outcome instanceof LoadOutcome.Created created) {

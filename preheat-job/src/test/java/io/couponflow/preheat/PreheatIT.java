@@ -13,6 +13,7 @@ import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
+import io.couponflow.lua.Rejection;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.testkit.RedisFixture;
@@ -134,6 +135,14 @@ class PreheatIT {
     assertThat(first.stock()).isEqualTo(93);
     assertThat(first.accepted()).isEqualTo(7);
     assertThat(first.totalStock()).isEqualTo(100);
+    assertThat(redeem(one, "u-new", "SO-3"))
+        .as("the redemptions MySQL holds came back with the coupon")
+        .isEqualTo(new RedeemOutcome.Rejected(Rejection.ORDER_ALREADY_REDEEMED));
+    assertThat(
+            functions
+                .redeem(new RedeemRequest(1, "key-3", "u-3", "SO-3", 1000), one.buckets())
+                .join())
+        .isInstanceOf(RedeemOutcome.Replayed.class);
     assertThat(live(2).stock()).isEqualTo(40);
     assertThat(live(5).stock()).isEqualTo(40);
     assertThat(List.of(3L, 4L, 6L, 7L)).noneMatch(this::isLive);
