@@ -16,7 +16,8 @@ import org.apache.ibatis.type.JdbcType;
  *
  * <p>MariaDB announces itself to MySQL Connector/J as version "5.5.5-10.x", so the driver drops
  * fractional seconds from {@code setTimestamp}; text keeps them on MySQL 8 and MariaDB alike, and
- * no time zone of the JVM or the session enters the conversion.
+ * no time zone of the JVM or the session enters the conversion. Reading takes the column as a
+ * {@code LocalDateTime} (milliseconds are kept on reads, and it is several times faster than text).
  */
 public final class UtcInstantTypeHandler extends BaseTypeHandler<Instant> {
   private static final DateTimeFormatter FORMAT =
@@ -30,23 +31,21 @@ public final class UtcInstantTypeHandler extends BaseTypeHandler<Instant> {
 
   @Override
   public Instant getNullableResult(ResultSet rs, String columnName) throws SQLException {
-    return parse(rs.getString(columnName));
+    return utc(rs.getObject(columnName, LocalDateTime.class));
   }
 
   @Override
   public Instant getNullableResult(ResultSet rs, int columnIndex) throws SQLException {
-    return parse(rs.getString(columnIndex));
+    return utc(rs.getObject(columnIndex, LocalDateTime.class));
   }
 
   @Override
   public Instant getNullableResult(CallableStatement cs, int columnIndex) throws SQLException {
-    return parse(cs.getString(columnIndex));
+    return utc(cs.getObject(columnIndex, LocalDateTime.class));
   }
 
-  private static Instant parse(String text) {
-    if (text == null) {
-      return null;
-    }
-    return LocalDateTime.parse(text.replace(' ', 'T')).toInstant(ZoneOffset.UTC);
+  /** A DATETIME read as it is stored (no zone conversion), taken as UTC. */
+  private static Instant utc(LocalDateTime value) {
+    return value == null ? null : value.toInstant(ZoneOffset.UTC);
   }
 }
