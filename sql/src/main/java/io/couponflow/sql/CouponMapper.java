@@ -2,7 +2,6 @@ package io.couponflow.sql;
 
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -21,17 +20,6 @@ public interface CouponMapper {
 
   /** One page of all coupons in id order, after {@code afterId}. */
   List<Coupon> page(@Param("afterId") long afterId, @Param("limit") int limit);
-
-  /**
-   * One page, in id order, of the coupons a preheat should load: active ones not ended at {@code
-   * now} that start before {@code horizon}, or flagged hot (when {@code includeHot}).
-   */
-  List<Coupon> pageForPreheat(
-      @Param("afterId") long afterId,
-      @Param("limit") int limit,
-      @Param("now") Instant now,
-      @Param("horizon") Instant horizon,
-      @Param("includeHot") boolean includeHot);
 
   /**
    * Sets the status and bumps the version, only if the coupon is still at {@code expectedVersion}.
