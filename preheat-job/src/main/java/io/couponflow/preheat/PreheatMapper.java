@@ -2,6 +2,7 @@ package io.couponflow.preheat;
 
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
+import io.couponflow.sql.UtcInstantTypeHandler;
 import java.time.Instant;
 import java.util.List;
 import org.apache.ibatis.annotations.Arg;
@@ -16,7 +17,7 @@ import org.apache.ibatis.annotations.Select;
  * <p>The page query forces the primary key. Left to itself, MariaDB 10.11 answers the all-active
  * selection through {@code ix_coupon_window} and sorts every matching row for each page, which
  * makes a run over a million coupons quadratic; walking the primary key reads each row once per
- * run, whatever the selection. Its times are read with {@link UtcDateTimeReader}.
+ * run, whatever the selection. Its times are read with {@link UtcInstantTypeHandler}.
  */
 interface PreheatMapper {
   @Select({
@@ -38,8 +39,8 @@ interface PreheatMapper {
     @Arg(column = "per_user_limit", javaType = int.class),
     @Arg(column = "threshold_cents", javaType = long.class),
     @Arg(column = "discount_cents", javaType = long.class),
-    @Arg(column = "starts_at", javaType = Instant.class, typeHandler = UtcDateTimeReader.class),
-    @Arg(column = "ends_at", javaType = Instant.class, typeHandler = UtcDateTimeReader.class),
+    @Arg(column = "starts_at", javaType = Instant.class, typeHandler = UtcInstantTypeHandler.class),
+    @Arg(column = "ends_at", javaType = Instant.class, typeHandler = UtcInstantTypeHandler.class),
     @Arg(column = "status", javaType = CouponStatus.class),
     @Arg(column = "hot", javaType = boolean.class),
     @Arg(column = "buckets", javaType = int.class),
