@@ -22,6 +22,7 @@ import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,12 +35,34 @@ import java.util.function.Function;
 /**
  * One process's connection to Redis: a single server, or Redis Cluster when several URIs are
  * configured. There is one shared, pipelined connection (per node on a cluster); commands are
- * asynchronous and never block the caller. While disconnected, commands fail at once instead of
- * queueing, so callers can answer "unavailable" quickly.
+ * asynchronous and never block the caller.
+ *
+ * <p>Single server: while disconnected, commands fail at once instead of queueing, so callers can
+ * answer "unavailable" quickly.
+ *
+ * <p>Cluster: Lettuce's cluster client routes each command by its key's slot (every key of a coupon
+ * shares the coupon's hash tag, so one coupon is one slot on one master) and connects to each node
+ * when a command first needs it, at start and again after every topology change (failover,
+ * resharding, an added master). Commands routed to a node whose connection is not up yet are
+ * therefore held, not rejected: they go out once it connects, or are sent to the slot's new master
+ * when a topology refresh moves the slot, and fail as unavailable when the command timeout passes
+ * first. Rejecting them instead would fail the first calls to every node and every call during a
+ * replica's promotion. The topology is refreshed every {@link #TOPOLOGY_REFRESH} and whenever Redis
+ * answers MOVED or ASK, a slot is uncovered or a node cannot be reconnected, at most once per
+ * {@link #ADAPTIVE_REFRESH_PAUSE}.
  *
  * <p>Thread-safety: safe for use by many threads.
  */
 public final class RedisStore implements AutoCloseable {
+  /** How often the cluster topology is refreshed when nothing suggests a change. */
+  static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(5);
+
+  /** The least time between two refreshes that events (MOVED, reconnects) trigger. */
+  static final Duration ADAPTIVE_REFRESH_PAUSE = Duration.ofSeconds(1);
+
+  /** The longest wait between two attempts to reconnect to a node. */
+  static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
+
   private final RedisSettings settings;
   private final ClientResources resources;
   private final AbstractRedisClient client;
@@ -65,7 +88,13 @@ public final class RedisStore implements AutoCloseable {
   public static RedisStore connect(RedisSettings settings) {
     return connect(
         settings,
-        DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build());
+        DefaultClientResources.builder()
+            .ioThreadPoolSize(2)
+            .computationThreadPoolSize(2)
+            .reconnectDelay(
+                Delay.exponential(
+                    Duration.ofMillis(10), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
+            .build());
   }
 
   public static RedisStore connect(RedisSettings settings, ClientResources resources) {
@@ -83,11 +112,13 @@ public final class RedisStore implements AutoCloseable {
           ClusterClientOptions.builder()
               .timeoutOptions(timeouts)
               .socketOptions(socket)
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
               .topologyRefreshOptions(
                   ClusterTopologyRefreshOptions.builder()
-                      .enablePeriodicRefresh(Duration.ofSeconds(10))
+                      .enablePeriodicRefresh(TOPOLOGY_REFRESH)
                       .enableAllAdaptiveRefreshTriggers()
+                      .adaptiveRefreshTriggersTimeout(ADAPTIVE_REFRESH_PAUSE)
+                      .refreshTriggersReconnectAttempts(2)
                       .build())
               .build());
       try {
@@ -113,6 +144,25 @@ public final class RedisStore implements AutoCloseable {
       shutdown(client, resources);
       throw e;
     }
+  }
+
+  /**
+   * The masters as the client sees the topology now: every node flagged master that is not marked
+   * failed. A failed master that lost its slots to a replica stays listed by Redis until it is
+   * forgotten; it is left out. An empty master that was just added is kept, so it is ready before
+   * slots move to it.
+   */
+  private static List<RedisClusterNode> servingMasters(
+      StatefulRedisClusterConnection<String, String> cluster) {
+    List<RedisClusterNode> masters = new ArrayList<>();
+    for (RedisClusterNode node : cluster.getPartitions()) {
+      if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)
+          && !node.is(RedisClusterNode.NodeFlag.FAIL)
+          && !node.is(RedisClusterNode.NodeFlag.NOADDR)) {
+        masters.add(node);
+      }
+    }
+    return masters;
   }
 
   private static RedisURI toRedisUri(URI uri, RedisSettings settings) {
@@ -144,7 +194,8 @@ public final class RedisStore implements AutoCloseable {
 
   /**
    * Runs a command on every master (the one server when not on a cluster) and collects the results
-   * in node order.
+   * in node order. On a cluster, the masters are those of the client's current view of the topology
+   * (masters marked failed are left out); the result fails when any of them fails.
    */
   public <T> CompletableFuture<List<T>> onEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
@@ -152,14 +203,12 @@ public final class RedisStore implements AutoCloseable {
       return command.apply(commands).thenApply(List::of);
     }
     List<CompletableFuture<T>> futures = new ArrayList<>();
-    for (RedisClusterNode node : cluster.getPartitions()) {
-      if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
-        futures.add(
-            cluster
-                .getConnectionAsync(node.getNodeId())
-                .thenCompose(c -> command.apply(c.async()))
-                .toCompletableFuture());
-      }
+    for (RedisClusterNode node : servingMasters(cluster)) {
+      futures.add(
+          cluster
+              .getConnectionAsync(node.getNodeId())
+              .thenCompose(c -> command.apply(c.async()))
+              .toCompletableFuture());
     }
     return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
         .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
