@@ -194,24 +194,32 @@ public final class RedisStore implements AutoCloseable {
 
   /**
    * Runs a command on every master (the one server when not on a cluster) and collects the results
-   * in node order. On a cluster, the masters are those of the client's current view of the topology
-   * (masters marked failed are left out); the result fails when any of them fails.
+   * in node order. On a cluster the topology is refreshed first, so a master added a moment ago is
+   * included (a process that meets a master without the library loads it there this way); masters
+   * marked failed are left out. The result fails when the command fails on any master.
    */
   public <T> CompletableFuture<List<T>> onEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
     if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
       return command.apply(commands).thenApply(List::of);
     }
-    List<CompletableFuture<T>> futures = new ArrayList<>();
-    for (RedisClusterNode node : servingMasters(cluster)) {
-      futures.add(
-          cluster
-              .getConnectionAsync(node.getNodeId())
-              .thenCompose(c -> command.apply(c.async()))
-              .toCompletableFuture());
-    }
-    return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-        .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+    return ((RedisClusterClient) client)
+        .refreshPartitionsAsync()
+        .toCompletableFuture()
+        .exceptionally(e -> null)
+        .thenCompose(
+            refreshed -> {
+              List<CompletableFuture<T>> futures = new ArrayList<>();
+              for (RedisClusterNode node : servingMasters(cluster)) {
+                futures.add(
+                    cluster
+                        .getConnectionAsync(node.getNodeId())
+                        .thenCompose(c -> command.apply(c.async()))
+                        .toCompletableFuture());
+              }
+              return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                  .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+            });
   }
 
   /**
