@@ -1,5 +1,6 @@
 package io.couponflow.bench;
 
+import io.couponflow.bench.cluster.ClusterBench;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "couponflow bench 0.1.0",
     description = "Measure couponflow on this machine against references taken in the same run.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, ClusterBench.class})
 public final class BenchMain implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
