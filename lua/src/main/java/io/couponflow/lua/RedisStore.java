@@ -18,6 +18,7 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.Partitions;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -26,7 +27,9 @@ import io.lettuce.core.resource.Delay;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -107,7 +110,7 @@ public final class RedisStore implements AutoCloseable {
             .build();
     if (settings.cluster()) {
       List<RedisURI> uris = settings.uris().stream().map(u -> toRedisUri(u, settings)).toList();
-      RedisClusterClient client = RedisClusterClient.create(resources, uris);
+      RedisClusterClient client = new NewestConfigClusterClient(resources, uris);
       client.setOptions(
           ClusterClientOptions.builder()
               .timeoutOptions(timeouts)
@@ -283,6 +286,47 @@ public final class RedisStore implements AutoCloseable {
   public void close() {
     connection.close();
     shutdown(client, resources);
+  }
+
+  /**
+   * A cluster client that, when the nodes it asks disagree about the topology, believes those that
+   * have seen the newest slot configuration, the way Redis Cluster itself settles conflicts (by
+   * config epoch). Without this, a view from a node that has not caught up yet (a replica just back
+   * from a pause, a node just added) could win Lettuce's vote and keep routing a failed-over slot
+   * to its dead master until the next refresh, and again if the next vote went the same way.
+   */
+  private static final class NewestConfigClusterClient extends RedisClusterClient {
+    NewestConfigClusterClient(ClientResources resources, List<RedisURI> uris) {
+      super(resources, uris);
+    }
+
+    @Override
+    protected Partitions determinePartitions(
+        Partitions current, Map<RedisURI, Partitions> topologyViews) {
+      long newest = -1;
+      for (Partitions view : topologyViews.values()) {
+        newest = Math.max(newest, newestSlotEpoch(view));
+      }
+      Map<RedisURI, Partitions> newestViews = new LinkedHashMap<>();
+      for (Map.Entry<RedisURI, Partitions> view : topologyViews.entrySet()) {
+        if (newestSlotEpoch(view.getValue()) == newest) {
+          newestViews.put(view.getKey(), view.getValue());
+        }
+      }
+      return super.determinePartitions(
+          current, newestViews.isEmpty() ? topologyViews : newestViews);
+    }
+
+    /** The highest config epoch among the masters that serve slots in one node's view. */
+    private static long newestSlotEpoch(Partitions view) {
+      long newest = -1;
+      for (RedisClusterNode node : view) {
+        if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty()) {
+          newest = Math.max(newest, node.getConfigEpoch());
+        }
+      }
+      return newest;
+    }
   }
 
   private static void shutdown(AbstractRedisClient client, ClientResources resources) {
