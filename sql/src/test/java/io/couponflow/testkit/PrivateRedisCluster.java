@@ -359,11 +359,13 @@ public final class PrivateRedisCluster implements AutoCloseable {
     return nodes.stream().filter(PrivateRedis::isRunning).toList();
   }
 
+  /** A running node that answers now (a frozen one does not). */
   private PrivateRedis anyRunning() {
     return running().stream()
-        .filter(n -> ServerProcess.accepts(n.port()) && run(n, "PING").exit() == 0)
+        .filter(n -> ServerProcess.accepts(n.port()))
+        .filter(n -> run(n, Duration.ofSeconds(2), "PING").output().trim().equals("PONG"))
         .findFirst()
-        .orElseThrow(() -> new IllegalStateException("no cluster node is running"));
+        .orElseThrow(() -> new IllegalStateException("no cluster node answers"));
   }
 
   private PrivateRedis node(int port) {
@@ -426,23 +428,46 @@ public final class PrivateRedisCluster implements AutoCloseable {
   private record CliResult(int exit, String output) {}
 
   private static CliResult run(PrivateRedis node, String... args) {
+    return run(node, CLI_TIMEOUT, args);
+  }
+
+  /**
+   * Runs redis-cli and waits at most {@code timeout}: a frozen node accepts the connection but
+   * never answers, and redis-cli would wait for it forever.
+   */
+  private static CliResult run(PrivateRedis node, Duration timeout, String... args) {
     List<String> command = new ArrayList<>();
     command.add(TestSettings.redisCliBinary());
     command.addAll(List.of("-h", "127.0.0.1", "-p", Integer.toString(node.port())));
     command.addAll(List.of(args));
+    Path output = null;
     try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-      byte[] out = process.getInputStream().readAllBytes();
-      if (!process.waitFor(CLI_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+      Files.createDirectories(TestSettings.workDir());
+      output = Files.createTempFile(TestSettings.workDir(), "redis-cli", ".out");
+      Process process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(output.toFile())
+              .start();
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
-        throw new IllegalStateException("redis-cli " + String.join(" ", args) + " hung");
+        return new CliResult(
+            -1, "redis-cli " + String.join(" ", args) + ": no answer in " + timeout);
       }
-      return new CliResult(process.exitValue(), new String(out, StandardCharsets.UTF_8));
+      return new CliResult(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run redis-cli", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
+    } finally {
+      if (output != null) {
+        try {
+          Files.deleteIfExists(output);
+        } catch (IOException e) {
+          // A leftover file under target/ is harmless.
+        }
+      }
     }
   }
 
