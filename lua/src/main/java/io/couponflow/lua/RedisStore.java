@@ -150,10 +150,12 @@ public final class RedisStore implements AutoCloseable {
   }
 
   /**
-   * The masters as the client sees the topology now: every node flagged master that is not marked
-   * failed. A failed master that lost its slots to a replica stays listed by Redis until it is
-   * forgotten; it is left out. An empty master that was just added is kept, so it is ready before
-   * slots move to it.
+   * The masters as the client sees the topology now: nodes flagged master that serve slots and are
+   * not marked failed. A failed master that lost its slots to a replica stays listed by Redis until
+   * it is forgotten; it is left out. So is a master without slots: a view taken while a replica was
+   * joining may still list it as an empty master (writing to it fails with READONLY), and a master
+   * that really is new and empty needs nothing until slots move to it (redis-cli add-node copies
+   * the library onto it; otherwise the first call that finds the library missing loads it).
    */
   private static List<RedisClusterNode> servingMasters(
       StatefulRedisClusterConnection<String, String> cluster) {
@@ -161,7 +163,8 @@ public final class RedisStore implements AutoCloseable {
     for (RedisClusterNode node : cluster.getPartitions()) {
       if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)
           && !node.is(RedisClusterNode.NodeFlag.FAIL)
-          && !node.is(RedisClusterNode.NodeFlag.NOADDR)) {
+          && !node.is(RedisClusterNode.NodeFlag.NOADDR)
+          && !node.getSlots().isEmpty()) {
         masters.add(node);
       }
     }
@@ -199,16 +202,21 @@ public final class RedisStore implements AutoCloseable {
    * Runs a command on every master (the one server when not on a cluster) and collects the results
    * in node order. On a cluster the topology is refreshed first, so a master added a moment ago is
    * included (a process that meets a master without the library loads it there this way); masters
-   * marked failed are left out. The result fails when the command fails on any master.
+   * marked failed are left out. The refresh and each connection wait at most twice the command
+   * timeout (a frozen node accepts connections and answers nothing); when the refresh does not
+   * finish in time, the current view is used. The result fails when the command fails on any
+   * master.
    */
   public <T> CompletableFuture<List<T>> onEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
     if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
       return command.apply(commands).thenApply(List::of);
     }
+    long waitMillis = settings.commandTimeout().multipliedBy(2).toMillis();
     return ((RedisClusterClient) client)
         .refreshPartitionsAsync()
         .toCompletableFuture()
+        .orTimeout(waitMillis, TimeUnit.MILLISECONDS)
         .exceptionally(e -> null)
         .thenCompose(
             refreshed -> {
@@ -217,8 +225,9 @@ public final class RedisStore implements AutoCloseable {
                 futures.add(
                     cluster
                         .getConnectionAsync(node.getNodeId())
-                        .thenCompose(c -> command.apply(c.async()))
-                        .toCompletableFuture());
+                        .toCompletableFuture()
+                        .orTimeout(waitMillis, TimeUnit.MILLISECONDS)
+                        .thenCompose(c -> command.apply(c.async())));
               }
               return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
                   .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
