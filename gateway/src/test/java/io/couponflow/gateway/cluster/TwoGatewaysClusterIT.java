@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Two gateways against one private 3-master Redis Cluster and one MySQL database: they share the
@@ -45,6 +47,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * gateway.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TwoGatewaysClusterIT {
   private static final Pattern REDEMPTION_ID = Pattern.compile("\"redemptionId\":\"([^\"]+)\"");
   private static final Pattern REMAINING = Pattern.compile("\"remainingStock\":(\\d+)");

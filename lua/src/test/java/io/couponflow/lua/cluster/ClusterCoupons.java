@@ -42,18 +42,24 @@ public final class ClusterCoupons {
 
   /**
    * The first {@code perMaster} coupon ids from {@code firstId} up that each master serves now, by
-   * the slot of the coupon's hash tag, in master order.
+   * the slot of the coupon's hash tag, in master order; masters without slots are left out.
    */
   public static Map<PrivateRedis, List<Long>> perMaster(
       PrivateRedisCluster cluster, String prefix, long firstId, int perMaster) {
     Map<Integer, PrivateRedis> owners = new HashMap<>();
     Map<PrivateRedis, List<Long>> ids = new LinkedHashMap<>();
     for (PrivateRedis master : cluster.masters()) {
-      cluster.slotsOf(master).forEach(slot -> owners.put(slot, master));
-      ids.put(master, new ArrayList<>());
+      List<Integer> slots = cluster.slotsOf(master);
+      if (!slots.isEmpty()) {
+        slots.forEach(slot -> owners.put(slot, master));
+        ids.put(master, new ArrayList<>());
+      }
     }
     long id = firstId;
     while (ids.values().stream().anyMatch(list -> list.size() < perMaster)) {
+      if (id - firstId > 1_000_000) {
+        throw new IllegalStateException("no coupon ids found for every master: " + ids);
+      }
       PrivateRedis owner = owners.get(SlotHash.getSlot(CouponKeys.meta(prefix, id)));
       List<Long> list = ids.get(owner);
       if (list != null && list.size() < perMaster) {

@@ -26,14 +26,17 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The outbox sweeper on a private 3-master cluster: outboxes on every master are found and stored,
  * by two sweepers (two gateway processes) running at once, each redemption once.
  */
+@Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SweeperClusterIT {
   private static PrivateRedisCluster cluster;
   private static RedisFixture redis;
