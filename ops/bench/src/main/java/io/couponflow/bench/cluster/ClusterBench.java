@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -101,7 +103,7 @@ public final class ClusterBench implements Callable<Integer> {
         Runtime.getRuntime().availableProcessors());
     out.printf(
         Locale.ROOT,
-        "%-8s %5s %12s %9s %9s %9s %10s %7s%n",
+        "%-8s %5s %12s %9s %9s %9s %10s %7s %10s %s%n",
         "target",
         "round",
         "redeems/s",
@@ -109,7 +111,9 @@ public final class ClusterBench implements Callable<Integer> {
         "p99 ms",
         "p99.9 ms",
         "accepted",
-        "failed");
+        "failed",
+        "redis us",
+        "FCALL % per master");
     double single = 0;
     double cluster = 0;
     boolean consistent = true;
@@ -137,9 +141,13 @@ public final class ClusterBench implements Callable<Integer> {
         cluster,
         cluster / single);
     out.println(
-        "note: client and every Redis process share this machine's cores; on 2 cores the ratio"
-            + " shows that the load spreads over the masters, not how far a cluster of machines"
-            + " scales (one master per core, or per machine, does).");
+        "redis us = Redis CPU time per FCALL, summed over the target's masters; one core runs"
+            + " about 1,000,000 / that many redemptions a second, and each master adds a core's"
+            + " worth when it has a core of its own.");
+    out.println(
+        "note: the client and every Redis process share this machine's cores, so the ratio"
+            + " shows how the load spreads over the masters, not how far a cluster of machines"
+            + " scales.");
     if (!consistent) {
       out.println("FAILED: Redis counters do not match the accepted redemptions");
       return 1;
@@ -156,17 +164,33 @@ public final class ClusterBench implements Callable<Integer> {
       CouponLibrary.ensureLoaded(redis).join();
       CouponFunctions functions = new CouponFunctions(redis, Duration.ofHours(24));
       List<Coupon> defined = defineCoupons(functions);
+      List<NodeStats> before = nodeStats(redis);
       RedeemLoad.Result r =
           new RedeemLoad(functions, defined, inFlight, threads)
               .run(Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(seconds));
+      List<NodeStats> after = nodeStats(redis);
       long counted = 0;
       for (Coupon c : defined) {
         LiveCoupon live = functions.coupon(c.couponId()).join().orElseThrow();
         counted += live.accepted();
       }
+      double cpuSeconds = 0;
+      long calls = 0;
+      List<Long> callsPerMaster = new ArrayList<>();
+      for (int i = 0; i < after.size(); i++) {
+        cpuSeconds += after.get(i).cpuSeconds() - before.get(i).cpuSeconds();
+        long nodeCalls = after.get(i).fcalls() - before.get(i).fcalls();
+        calls += nodeCalls;
+        callsPerMaster.add(nodeCalls);
+      }
+      StringBuilder spread = new StringBuilder();
+      for (long nodeCalls : callsPerMaster) {
+        spread.append(spread.length() == 0 ? "" : "/");
+        spread.append(String.format(Locale.ROOT, "%.0f", 100.0 * nodeCalls / Math.max(1, calls)));
+      }
       out.printf(
           Locale.ROOT,
-          "%-8s %5d %12.0f %9.2f %9.2f %9.2f %10d %7d%n",
+          "%-8s %5d %12.0f %9.2f %9.2f %9.2f %10d %7d %10.1f %s%n",
           target,
           round,
           r.perSecond(),
@@ -174,10 +198,42 @@ public final class ClusterBench implements Callable<Integer> {
           r.latencyMicros().getValueAtPercentile(99) / 1000.0,
           r.latencyMicros().getValueAtPercentile(99.9) / 1000.0,
           r.accepted(),
-          r.failed());
+          r.failed(),
+          1e6 * cpuSeconds / Math.max(1, calls),
+          spread);
       out.flush();
       return new Run(r, counted == r.accepted());
     }
+  }
+
+  /** One master's cumulative CPU time and FCALL count. */
+  private record NodeStats(double cpuSeconds, long fcalls) {}
+
+  /** CPU seconds (user + system) and FCALLs so far on every master, in node order. */
+  private static List<NodeStats> nodeStats(RedisStore redis) {
+    return redis
+        .onEveryMaster(
+            node ->
+                node.info("cpu")
+                    .thenCombine(
+                        node.info("commandstats"),
+                        (cpu, stats) ->
+                            new NodeStats(
+                                field(cpu, "used_cpu_user") + field(cpu, "used_cpu_sys"),
+                                (long) counter(stats, "cmdstat_fcall:", "calls")))
+                    .toCompletableFuture())
+        .join();
+  }
+
+  private static double field(String info, String name) {
+    Matcher m = Pattern.compile("(?m)^" + name + ":([0-9.]+)").matcher(info);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+  }
+
+  private static double counter(String info, String line, String name) {
+    Matcher m =
+        Pattern.compile("(?m)^" + Pattern.quote(line) + ".*?" + name + "=([0-9.]+)").matcher(info);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 
   private List<Coupon> defineCoupons(CouponFunctions functions) {

@@ -23,7 +23,7 @@ class ClusterBenchIT {
             "cluster",
             "--seconds=1",
             "--warmup-seconds=0",
-            "--coupons=16",
+            "--coupons=64",
             "--in-flight=32",
             "--rounds=1",
             "--redis-server=" + TestSettings.redisServerBinary(),
@@ -31,12 +31,26 @@ class ClusterBenchIT {
 
     assertThat(exit).as(out.toString()).isZero();
     String text = out.toString();
-    Matcher single = Pattern.compile("(?m)^single +1 +(\\d+) .* (\\d+) +0$").matcher(text);
-    Matcher cluster = Pattern.compile("(?m)^cluster +1 +(\\d+) .* (\\d+) +0$").matcher(text);
+    Matcher single =
+        Pattern.compile(
+                "(?m)^single +1 +(\\d+) +[0-9.]+ +[0-9.]+ +[0-9.]+ +(\\d+) +0 +[0-9.]+ +100$")
+            .matcher(text);
+    Matcher cluster =
+        Pattern.compile(
+                "(?m)^cluster +1 +(\\d+) +[0-9.]+ +[0-9.]+ +[0-9.]+ +(\\d+) +0 +[0-9.]+"
+                    + " +(\\d+)/(\\d+)/(\\d+)$")
+            .matcher(text);
     assertThat(single.find()).as(text).isTrue();
     assertThat(cluster.find()).as(text).isTrue();
     assertThat(Long.parseLong(single.group(1))).isPositive();
+    assertThat(Long.parseLong(single.group(2))).isPositive();
     assertThat(Long.parseLong(cluster.group(1))).isPositive();
+    assertThat(Long.parseLong(cluster.group(2))).isPositive();
+    for (int master = 3; master <= 5; master++) {
+      assertThat(Integer.parseInt(cluster.group(master)))
+          .as("share of master %d", master - 2)
+          .isPositive();
+    }
     assertThat(text).containsPattern("ratio \\d+\\.\\d\\dx");
   }
 
