@@ -19,15 +19,18 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.Partitions;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
-import io.lettuce.core.protocol.ConnectionIntent;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -38,12 +41,34 @@ import java.util.function.Function;
 /**
  * One process's connection to Redis: a single server, or Redis Cluster when several URIs are
  * configured. There is one shared, pipelined connection (per node on a cluster); commands are
- * asynchronous and never block the caller. While disconnected, commands fail at once instead of
- * queueing, so callers can answer "unavailable" quickly.
+ * asynchronous and never block the caller.
+ *
+ * <p>Single server: while disconnected, commands fail at once instead of queueing, so callers can
+ * answer "unavailable" quickly.
+ *
+ * <p>Cluster: Lettuce's cluster client routes each command by its key's slot (every key of a coupon
+ * shares the coupon's hash tag, so one coupon is one slot on one master) and connects to each node
+ * when a command first needs it, at start and again after every topology change (failover,
+ * resharding, an added master). Commands routed to a node whose connection is not up yet are
+ * therefore held, not rejected: they go out once it connects, or are sent to the slot's new master
+ * when a topology refresh moves the slot, and fail as unavailable when the command timeout passes
+ * first. Rejecting them instead would fail the first calls to every node and every call during a
+ * replica's promotion. The topology is refreshed every {@link #TOPOLOGY_REFRESH} and whenever Redis
+ * answers MOVED or ASK, a slot is uncovered or a node cannot be reconnected, at most once per
+ * {@link #ADAPTIVE_REFRESH_PAUSE}.
  *
  * <p>Thread-safety: safe for use by many threads.
  */
 public final class RedisStore implements AutoCloseable {
+  /** How often the cluster topology is refreshed when nothing suggests a change. */
+  static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(5);
+
+  /** The least time between two refreshes that events (MOVED, reconnects) trigger. */
+  static final Duration ADAPTIVE_REFRESH_PAUSE = Duration.ofSeconds(1);
+
+  /** The longest wait between two attempts to reconnect to a node. */
+  static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
+
   private final RedisSettings settings;
   private final ClientResources resources;
   private final AbstractRedisClient client;
@@ -69,7 +94,13 @@ public final class RedisStore implements AutoCloseable {
   public static RedisStore connect(RedisSettings settings) {
     return connect(
         settings,
-        DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build());
+        DefaultClientResources.builder()
+            .ioThreadPoolSize(2)
+            .computationThreadPoolSize(2)
+            .reconnectDelay(
+                Delay.exponential(
+                    Duration.ofMillis(10), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
+            .build());
   }
 
   public static RedisStore connect(RedisSettings settings, ClientResources resources) {
@@ -82,16 +113,18 @@ public final class RedisStore implements AutoCloseable {
             .build();
     if (settings.cluster()) {
       List<RedisURI> uris = settings.uris().stream().map(u -> toRedisUri(u, settings)).toList();
-      RedisClusterClient client = RedisClusterClient.create(resources, uris);
+      RedisClusterClient client = new NewestConfigClusterClient(resources, uris);
       client.setOptions(
           ClusterClientOptions.builder()
               .timeoutOptions(timeouts)
               .socketOptions(socket)
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
               .topologyRefreshOptions(
                   ClusterTopologyRefreshOptions.builder()
-                      .enablePeriodicRefresh(Duration.ofSeconds(10))
+                      .enablePeriodicRefresh(TOPOLOGY_REFRESH)
                       .enableAllAdaptiveRefreshTriggers()
+                      .adaptiveRefreshTriggersTimeout(ADAPTIVE_REFRESH_PAUSE)
+                      .refreshTriggersReconnectAttempts(2)
                       .build())
               .build());
       try {
@@ -120,6 +153,28 @@ public final class RedisStore implements AutoCloseable {
       shutdown(client, resources);
       throw e;
     }
+  }
+
+  /**
+   * The masters as the client sees the topology now: nodes flagged master that serve slots and are
+   * not marked failed. A failed master that lost its slots to a replica stays listed by Redis until
+   * it is forgotten; it is left out. So is a master without slots: a view taken while a replica was
+   * joining may still list it as an empty master (writing to it fails with READONLY), and a master
+   * that really is new and empty needs nothing until slots move to it (redis-cli add-node copies
+   * the library onto it; otherwise the first call that finds the library missing loads it).
+   */
+  private static List<RedisClusterNode> servingMasters(
+      StatefulRedisClusterConnection<String, String> cluster) {
+    List<RedisClusterNode> masters = new ArrayList<>();
+    for (RedisClusterNode node : cluster.getPartitions()) {
+      if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)
+          && !node.is(RedisClusterNode.NodeFlag.FAIL)
+          && !node.is(RedisClusterNode.NodeFlag.NOADDR)
+          && !node.getSlots().isEmpty()) {
+        masters.add(node);
+      }
+    }
+    return masters;
   }
 
   private static RedisURI toRedisUri(URI uri, RedisSettings settings) {
@@ -172,26 +227,38 @@ public final class RedisStore implements AutoCloseable {
 
   /**
    * Runs a command on every master (the one server when not on a cluster) and collects the results
-   * in node order. On a cluster it uses the same per-node connections that key-routed commands use.
+   * in node order. On a cluster the topology is refreshed first, so a master added a moment ago is
+   * included (a process that meets a master without the library loads it there this way); masters
+   * marked failed are left out. The refresh and each connection wait at most twice the command
+   * timeout (a frozen node accepts connections and answers nothing); when the refresh does not
+   * finish in time, the current view is used. The result fails when the command fails on any
+   * master.
    */
   public <T> CompletableFuture<List<T>> onEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
     if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
       return command.apply(commands).thenApply(List::of);
     }
-    List<CompletableFuture<T>> futures = new ArrayList<>();
-    for (RedisClusterNode node : cluster.getPartitions()) {
-      if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
-        futures.add(
-            cluster
-                .getConnectionAsync(
-                    node.getUri().getHost(), node.getUri().getPort(), ConnectionIntent.WRITE)
-                .thenCompose(c -> command.apply(c.async()))
-                .toCompletableFuture());
-      }
-    }
-    return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-        .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+    long waitMillis = settings.commandTimeout().multipliedBy(2).toMillis();
+    return ((RedisClusterClient) client)
+        .refreshPartitionsAsync()
+        .toCompletableFuture()
+        .orTimeout(waitMillis, TimeUnit.MILLISECONDS)
+        .exceptionally(e -> null)
+        .thenCompose(
+            refreshed -> {
+              List<CompletableFuture<T>> futures = new ArrayList<>();
+              for (RedisClusterNode node : servingMasters(cluster)) {
+                futures.add(
+                    cluster
+                        .getConnectionAsync(node.getNodeId())
+                        .toCompletableFuture()
+                        .orTimeout(waitMillis, TimeUnit.MILLISECONDS)
+                        .thenCompose(c -> command.apply(c.async())));
+              }
+              return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                  .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+            });
   }
 
   /**
@@ -255,6 +322,47 @@ public final class RedisStore implements AutoCloseable {
   public void close() {
     connection.close();
     shutdown(client, resources);
+  }
+
+  /**
+   * A cluster client that, when the nodes it asks disagree about the topology, believes those that
+   * have seen the newest slot configuration, the way Redis Cluster itself settles conflicts (by
+   * config epoch). Without this, a view from a node that has not caught up yet (a replica just back
+   * from a pause, a node just added) could win Lettuce's vote and keep routing a failed-over slot
+   * to its dead master until the next refresh, and again if the next vote went the same way.
+   */
+  private static final class NewestConfigClusterClient extends RedisClusterClient {
+    NewestConfigClusterClient(ClientResources resources, List<RedisURI> uris) {
+      super(resources, uris);
+    }
+
+    @Override
+    protected Partitions determinePartitions(
+        Partitions current, Map<RedisURI, Partitions> topologyViews) {
+      long newest = -1;
+      for (Partitions view : topologyViews.values()) {
+        newest = Math.max(newest, newestSlotEpoch(view));
+      }
+      Map<RedisURI, Partitions> newestViews = new LinkedHashMap<>();
+      for (Map.Entry<RedisURI, Partitions> view : topologyViews.entrySet()) {
+        if (newestSlotEpoch(view.getValue()) == newest) {
+          newestViews.put(view.getKey(), view.getValue());
+        }
+      }
+      return super.determinePartitions(
+          current, newestViews.isEmpty() ? topologyViews : newestViews);
+    }
+
+    /** The highest config epoch among the masters that serve slots in one node's view. */
+    private static long newestSlotEpoch(Partitions view) {
+      long newest = -1;
+      for (RedisClusterNode node : view) {
+        if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty()) {
+          newest = Math.max(newest, node.getConfigEpoch());
+        }
+      }
+      return newest;
+    }
   }
 
   private static void shutdown(AbstractRedisClient client, ClientResources resources) {

@@ -17,6 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *       (root), COUPON_TEST_JDBC_PASSWORD (empty)
  *   <li>COUPON_TEST_REDIS_SERVER, COUPON_TEST_MARIADBD, COUPON_TEST_MARIADB_INSTALL_DB: the
  *       binaries fault tests start private servers with
+ *   <li>COUPON_TEST_REDIS_CLI: the redis-cli that creates and reshards private clusters
  * </ul>
  */
 public final class TestSettings {
@@ -39,6 +40,10 @@ public final class TestSettings {
 
   public static String redisServerBinary() {
     return ENV.string("COUPON_TEST_REDIS_SERVER", "redis-server");
+  }
+
+  public static String redisCliBinary() {
+    return ENV.string("COUPON_TEST_REDIS_CLI", "redis-cli");
   }
 
   public static String mariadbdBinary() {

@@ -1,5 +1,6 @@
 package io.couponflow.bench;
 
+import io.couponflow.bench.cluster.ClusterBench;
 import io.couponflow.bench.preheat.PreheatBench;
 import io.couponflow.bench.sink.SinkBench;
 import java.util.concurrent.Callable;
@@ -16,7 +17,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "couponflow bench 0.1.0",
     description = "Measure couponflow on this machine against references taken in the same run.",
-    subcommands = {CommandLine.HelpCommand.class, SinkBench.class, PreheatBench.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      SinkBench.class,
+      PreheatBench.class,
+      ClusterBench.class
+    })
 public final class BenchMain implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
