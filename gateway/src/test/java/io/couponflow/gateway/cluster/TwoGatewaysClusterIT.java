@@ -235,7 +235,9 @@ class TwoGatewaysClusterIT {
 
     assertThat(seen.perGateway()[0].get()).isGreaterThan(100);
     assertThat(seen.perGateway()[1].get()).isGreaterThan(100);
-    assertThat(seen.statuses().keySet()).containsOnly(201);
+    // A stopping gateway answers requests still arriving on its open connections with 503 and
+    // Connection: close; a 503 changed nothing (assertAtRest finds no row for it).
+    assertThat(seen.statuses().keySet()).contains(201).isSubsetOf(201, 503);
     awaitOutboxesDrained();
     assertAtRest(coupons, seen);
   }
