@@ -83,7 +83,8 @@ class GatewayFailoverClusterIT {
       throws Exception {
     String channel = CouponEvents.channel(gateways.redis().prefix());
     PrivateRedis subscribed = subscribedNode(channel);
-    if (cluster.replicasOf(subscribed).isEmpty()) {
+    boolean throughReplica = cluster.replicasOf(subscribed).isEmpty();
+    if (throughReplica) {
       cluster.cli(subscribed, "CLUSTER", "FAILOVER");
       await().atMost(Duration.ofSeconds(20)).until(() -> cluster.masters().contains(subscribed));
       cluster.awaitHealthy(Duration.ofSeconds(30));
@@ -123,8 +124,9 @@ class GatewayFailoverClusterIT {
         .pollInterval(Duration.ofMillis(100))
         .until(() -> redeem(id, "after") == 201);
     log.info(
-        "Subscribed node killed: the gateway was subscribed again through {} after {} ms; the"
-            + " replica took over after {} ms",
+        "Subscribed node killed{}: the gateway was subscribed again through {} after {} ms;"
+            + " the replica took over after {} ms",
+        throughReplica ? " (a replica at first, made a master by CLUSTER FAILOVER)" : "",
         through.port(),
         resubscribedMs,
         promotedMs);
