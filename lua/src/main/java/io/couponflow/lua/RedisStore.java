@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One process's connection to Redis: a single server, or Redis Cluster when several URIs are
@@ -236,8 +237,33 @@ public final class RedisStore implements AutoCloseable {
    */
   public <T> CompletableFuture<List<T>> onEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
+    return askEveryMaster(command)
+        .thenCompose(
+            replies -> {
+              List<T> values = new ArrayList<>(replies.size());
+              for (MasterReply<T> reply : replies) {
+                if (reply.failure() != null) {
+                  return CompletableFuture.failedFuture(reply.failure());
+                }
+                values.add(reply.value());
+              }
+              return CompletableFuture.completedFuture(values);
+            });
+  }
+
+  /** One master's answer to {@link #askEveryMaster}: a value, or the failure that stands for it. */
+  public record MasterReply<T>(String node, T value, Throwable failure) {}
+
+  /**
+   * Like {@link #onEveryMaster}, but one master's failure (it cannot be reached, it answered an
+   * error) is that master's reply instead of the whole result's: the result never fails, and holds
+   * one reply per master, naming it by address ({@code host:port}).
+   */
+  public <T> CompletableFuture<List<MasterReply<T>>> askEveryMaster(
+      Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
     if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
-      return command.apply(commands).thenApply(List::of);
+      String node = settings.uris().get(0).getAuthority();
+      return settle(node, () -> command.apply(commands)).thenApply(List::of);
     }
     long waitMillis = settings.commandTimeout().multipliedBy(2).toMillis();
     return ((RedisClusterClient) client)
@@ -247,18 +273,37 @@ public final class RedisStore implements AutoCloseable {
         .exceptionally(e -> null)
         .thenCompose(
             refreshed -> {
-              List<CompletableFuture<T>> futures = new ArrayList<>();
+              List<CompletableFuture<MasterReply<T>>> replies = new ArrayList<>();
               for (RedisClusterNode node : servingMasters(cluster)) {
-                futures.add(
-                    cluster
-                        .getConnectionAsync(node.getNodeId())
-                        .toCompletableFuture()
-                        .orTimeout(waitMillis, TimeUnit.MILLISECONDS)
-                        .thenCompose(c -> command.apply(c.async())));
+                String address = node.getUri().getHost() + ":" + node.getUri().getPort();
+                replies.add(
+                    settle(
+                        address,
+                        () ->
+                            cluster
+                                .getConnectionAsync(node.getNodeId())
+                                .toCompletableFuture()
+                                .orTimeout(waitMillis, TimeUnit.MILLISECONDS)
+                                .thenCompose(c -> command.apply(c.async()))));
               }
-              return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-                  .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+              return CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new))
+                  .thenApply(v -> replies.stream().map(CompletableFuture::join).toList());
             });
+  }
+
+  private static <T> CompletableFuture<MasterReply<T>> settle(
+      String node, Supplier<CompletableFuture<T>> call) {
+    CompletableFuture<T> started;
+    try {
+      started = call.get();
+    } catch (RuntimeException e) {
+      started = CompletableFuture.failedFuture(e);
+    }
+    return started.handle(
+        (value, failure) ->
+            failure == null
+                ? new MasterReply<>(node, value, null)
+                : new MasterReply<>(node, null, RedisReplies.unwrap(failure)));
   }
 
   /**

@@ -18,9 +18,9 @@ import java.util.List;
 import java.util.Map;
 
 /** Runs {@code ops/coupons} command lines in-process against a test database and key prefix. */
-final class OpsCli {
+public final class OpsCli {
   /** What one command line printed and returned. */
-  record Result(int exit, String out, String err) {
+  public record Result(int exit, String out, String err) {
     @Override
     public String toString() {
       return "exit " + exit + "\n--- out:\n" + out + "--- err:\n" + err;
@@ -31,14 +31,19 @@ final class OpsCli {
   private final CouponFunctions functions;
   private final BatchWriter writer;
 
-  OpsCli(TestDatabase db, RedisFixture redis) {
+  public OpsCli(TestDatabase db, RedisFixture redis) {
+    this(db, redis, TestSettings.redisUri());
+  }
+
+  /** Against the Redis at {@code redisUri} (a comma-separated list selects a cluster). */
+  public OpsCli(TestDatabase db, RedisFixture redis, String redisUri) {
     this.env =
         Env.of(
             Map.of(
                 "COUPON_JDBC_URL", db.settings().url(),
                 "COUPON_JDBC_USER", db.settings().user(),
                 "COUPON_JDBC_PASSWORD", db.settings().password(),
-                "COUPON_REDIS_URI", TestSettings.redisUri(),
+                "COUPON_REDIS_URI", redisUri,
                 "COUPON_REDIS_PREFIX", redis.prefix()));
     this.functions = redis.functions();
     this.writer =
@@ -46,7 +51,7 @@ final class OpsCli {
             SinkSettings.defaults(), db.database(), functions, new SimpleMeterRegistry());
   }
 
-  Result run(String... args) {
+  public Result run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int exit = OpsMain.run(env, new PrintWriter(out, true), new PrintWriter(err, true), args);
@@ -54,7 +59,7 @@ final class OpsCli {
   }
 
   /** Creates a coupon live at once, valid from an hour ago for a day. */
-  Result create(long id, long stock, int perUser) {
+  public Result create(long id, long stock, int perUser) {
     return run(
         "coupon",
         "create",
@@ -77,7 +82,7 @@ final class OpsCli {
   }
 
   /** Redeems through cf_redeem, as a gateway would; the entry stays in the outbox. */
-  RedeemOutcome.Accepted redeem(long couponId, String user, String order) {
+  public RedeemOutcome.Accepted redeem(long couponId, String user, String order) {
     RedeemOutcome outcome = redeemAny(couponId, user, order);
     if (!(outcome instanceof RedeemOutcome.Accepted accepted)) {
       throw new AssertionError("expected an accept of " + order + ", got " + outcome);
@@ -86,7 +91,7 @@ final class OpsCli {
   }
 
   /** Redeems through cf_redeem and returns whatever Redis decided. */
-  RedeemOutcome redeemAny(long couponId, String user, String order) {
+  public RedeemOutcome redeemAny(long couponId, String user, String order) {
     int buckets = functions.coupon(couponId).join().orElseThrow().buckets();
     return functions
         .redeem(
@@ -96,7 +101,7 @@ final class OpsCli {
   }
 
   /** Stores accepted redemptions in MySQL and takes them out of the outbox, as the sink would. */
-  void store(List<RedeemOutcome.Accepted> accepted) {
+  public void store(List<RedeemOutcome.Accepted> accepted) {
     writer.write(
         accepted.stream()
             .map(
@@ -108,7 +113,7 @@ final class OpsCli {
             .toList());
   }
 
-  BatchWriter writer() {
+  public BatchWriter writer() {
     return writer;
   }
 }

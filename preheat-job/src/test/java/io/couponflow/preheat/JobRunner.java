@@ -20,10 +20,10 @@ import java.util.Map;
 import org.apache.ibatis.session.SqlSession;
 
 /** Runs the preheat job in the test's JVM against given servers, and plants coupons in MySQL. */
-final class JobRunner {
+public final class JobRunner {
   private final Map<String, String> env = new HashMap<>();
 
-  JobRunner(JdbcSettings jdbc, String redisUri, String prefix, Path snapshot) {
+  public JobRunner(JdbcSettings jdbc, String redisUri, String prefix, Path snapshot) {
     env.put("COUPON_JDBC_URL", jdbc.url());
     env.put("COUPON_JDBC_USER", jdbc.user());
     env.put("COUPON_JDBC_PASSWORD", jdbc.password());
@@ -34,21 +34,21 @@ final class JobRunner {
     env.put("COUPON_PREHEAT_RETRY_WAIT", "100ms");
   }
 
-  JobRunner with(String name, String value) {
+  public JobRunner with(String name, String value) {
     env.put(name, value);
     return this;
   }
 
   /** What one run printed and returned. */
-  record Outcome(int exitCode, String out, String err) {
+  public record Outcome(int exitCode, String out, String err) {
     /** The last line of stdout. */
-    String summary() {
+    public String summary() {
       List<String> lines = out.lines().toList();
       return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
     }
   }
 
-  Outcome run(String... args) {
+  public Outcome run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code =
@@ -57,7 +57,7 @@ final class JobRunner {
     return new Outcome(code, out.toString(), err.toString());
   }
 
-  static Coupon coupon(
+  public static Coupon coupon(
       long id, long stock, Instant startsAt, Instant endsAt, CouponStatus status, boolean hot) {
     return new Coupon(
         id,
@@ -75,13 +75,13 @@ final class JobRunner {
   }
 
   /** An active coupon that started a minute ago and ends in an hour. */
-  static Coupon liveCoupon(long id, long stock) {
+  public static Coupon liveCoupon(long id, long stock) {
     Instant now = Instant.now();
     return coupon(
         id, stock, now.minusSeconds(60), now.plusSeconds(3600), CouponStatus.ACTIVE, false);
   }
 
-  static void insert(TestDatabase db, Coupon... coupons) {
+  public static void insert(TestDatabase db, Coupon... coupons) {
     try (SqlSession s = db.database().sessions().openSession(true)) {
       for (Coupon c : coupons) {
         s.getMapper(CouponMapper.class).insert(c);
@@ -90,7 +90,7 @@ final class JobRunner {
   }
 
   /** Stores {@code count} ACCEPTED rows of a coupon, as the sink would have. */
-  static void insertAccepted(TestDatabase db, long couponId, int count) {
+  public static void insertAccepted(TestDatabase db, long couponId, int count) {
     List<RedemptionRow> rows = new ArrayList<>();
     Instant now = Instant.now();
     for (int i = 0; i < count; i++) {
@@ -116,7 +116,7 @@ final class JobRunner {
   }
 
   /** Adds stock in MySQL the way ops does (total and version up by one). */
-  static void restock(TestDatabase db, long couponId, long add) {
+  public static void restock(TestDatabase db, long couponId, long add) {
     try (SqlSession s = db.database().sessions().openSession(true)) {
       CouponMapper coupons = s.getMapper(CouponMapper.class);
       long version = coupons.findById(couponId).orElseThrow().version();

@@ -4,11 +4,13 @@ import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.sink.Sink;
 import io.couponflow.sql.Database;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -20,6 +22,13 @@ import java.util.function.BooleanSupplier;
  * and the gateway must not be shutting down; MySQL and the sink are reported but do not make the
  * gateway unready, because accepting goes on through a MySQL outage (the outbox holds what MySQL
  * cannot take yet).
+ *
+ * <p>Redis is asked on every master (the one server when not on a cluster). A master that answers
+ * without the library, or with an older one, gets it loaded by the check, as by any call that finds
+ * it missing, and is asked again. Redis is then UP when every master holds the library; DEGRADED,
+ * and still ready, when some masters hold it and the others cannot be reached (a master is down and
+ * its replica has not taken over yet: its coupons fail on every gateway alike, the rest are
+ * served); DOWN, and not ready, when no master answers or one answers without the library.
  *
  * <p>Thread-safety: safe for use by many threads.
  */
@@ -56,12 +65,16 @@ public final class Health {
 
   public CompletableFuture<Report> check() {
     CompletableFuture<State> redisState =
-        redis
-            .commands()
-            .<Long>fcallReadOnly("cf_version", ScriptOutputType.INTEGER, new String[0])
-            .toCompletableFuture()
-            .orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-            .thenApply(v -> v >= CouponLibrary.version() ? State.UP : State.DOWN)
+        libraryOnEveryMaster()
+            .thenCompose(
+                first ->
+                    first.contains(Library.MISSING)
+                        ? CouponLibrary.ensureLoaded(redis)
+                            .handle((v, e) -> null)
+                            .thenCompose(v -> libraryOnEveryMaster())
+                        : CompletableFuture.completedFuture(first))
+            .thenApply(Health::redisState)
+            .orTimeout(TIMEOUT.multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS)
             .exceptionally(e -> State.DOWN);
     CompletableFuture<State> mysqlState =
         CompletableFuture.supplyAsync(this::pingMySql, blocking)
@@ -74,8 +87,42 @@ public final class Health {
           components.put("redis", r);
           components.put("mysql", m);
           components.put("sink", sinkState(m));
-          return new Report(r == State.UP && !stopping.getAsBoolean(), components);
+          return new Report(r != State.DOWN && !stopping.getAsBoolean(), components);
         });
+  }
+
+  /** What one master says about the library. */
+  private enum Library {
+    LOADED,
+    MISSING,
+    UNREACHABLE
+  }
+
+  private CompletableFuture<List<Library>> libraryOnEveryMaster() {
+    return redis
+        .askEveryMaster(
+            node ->
+                node.<Long>fcallReadOnly("cf_version", ScriptOutputType.INTEGER, new String[0])
+                    .toCompletableFuture()
+                    .orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+        .thenApply(replies -> replies.stream().map(Health::library).toList());
+  }
+
+  private static Library library(RedisStore.MasterReply<Long> reply) {
+    if (reply.failure() == null) {
+      return reply.value() >= CouponLibrary.version() ? Library.LOADED : Library.MISSING;
+    }
+    return reply.failure() instanceof RedisCommandExecutionException e
+            && String.valueOf(e.getMessage()).contains("not found")
+        ? Library.MISSING
+        : Library.UNREACHABLE;
+  }
+
+  private static State redisState(List<Library> masters) {
+    if (masters.contains(Library.MISSING) || !masters.contains(Library.LOADED)) {
+      return State.DOWN;
+    }
+    return masters.contains(Library.UNREACHABLE) ? State.DEGRADED : State.UP;
   }
 
   private State pingMySql() {

@@ -34,7 +34,13 @@ final class ClusterGateways implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   ClusterGateways(Class<?> testClass, int count, Map<String, String> extra) {
-    this.cluster = PrivateRedisCluster.launch(3);
+    this(testClass, PrivateRedisCluster.launch(3), count, extra);
+  }
+
+  /** Gateways on a cluster the caller launched; closing them closes it. */
+  ClusterGateways(
+      Class<?> testClass, PrivateRedisCluster cluster, int count, Map<String, String> extra) {
+    this.cluster = cluster;
     try {
       this.redis = RedisFixture.create(cluster.uri(), testClass);
       this.db = TestDatabase.create(testClass);
@@ -108,6 +114,18 @@ final class ClusterGateways implements AutoCloseable {
             .header("Content-Type", "application/json")
             .header("Idempotency-Key", key)
             .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** {@code GET /health/ready} on a gateway's management port. */
+  HttpResponse<String> ready(int gateway) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:" + gateways.get(gateway).managementPort() + "/health/ready"))
+            .timeout(Duration.ofSeconds(10))
+            .GET()
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }
