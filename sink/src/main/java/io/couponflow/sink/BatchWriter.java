@@ -288,7 +288,10 @@ public final class BatchWriter {
           .get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      log.warn("Interrupted deleting {} stored entries from the outbox", entries.size());
+      log.info(
+          "Stopped before deleting {} stored entries from the outbox; the next sweep finds them"
+              + " stored already",
+          entries.size());
     } catch (Exception e) {
       // Stored but still in the outbox: a later pass stores them again, which changes nothing.
       log.warn(
