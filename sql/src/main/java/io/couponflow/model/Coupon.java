@@ -29,6 +29,16 @@ public record Coupon(
   public static final int ENTRIES_PER_BUCKET = 64;
 
   public static final int MAX_BUCKETS = 1 << 16;
+
+  /**
+   * The largest stock, amount or epoch millisecond Redis's Lua holds exactly (2^53 - 1): the
+   * library refuses anything larger, so a definition never carries it.
+   */
+  public static final long MAX_NUMBER = (1L << 53) - 1;
+
+  /** The largest per-user limit the library accepts. */
+  public static final int MAX_PER_USER_LIMIT = 999_999_999;
+
   public static final int MAX_NAME_LENGTH = 200;
 
   public Coupon {
@@ -40,20 +50,29 @@ public record Coupon(
       throw new IllegalArgumentException(
           "name: must be 1.." + MAX_NAME_LENGTH + " characters and not blank");
     }
-    if (totalStock < 0) {
-      throw new IllegalArgumentException("totalStock: " + totalStock + " (expected: >= 0)");
+    if (totalStock < 0 || totalStock > MAX_NUMBER) {
+      throw new IllegalArgumentException(
+          "totalStock: " + totalStock + " (expected: 0.." + MAX_NUMBER + ")");
     }
-    if (perUserLimit < 1) {
-      throw new IllegalArgumentException("perUserLimit: " + perUserLimit + " (expected: >= 1)");
+    if (perUserLimit < 1 || perUserLimit > MAX_PER_USER_LIMIT) {
+      throw new IllegalArgumentException(
+          "perUserLimit: " + perUserLimit + " (expected: 1.." + MAX_PER_USER_LIMIT + ")");
     }
-    if (thresholdCents < 0) {
-      throw new IllegalArgumentException("thresholdCents: " + thresholdCents + " (expected: >= 0)");
+    if (thresholdCents < 0 || thresholdCents > MAX_NUMBER) {
+      throw new IllegalArgumentException(
+          "thresholdCents: " + thresholdCents + " (expected: 0.." + MAX_NUMBER + ")");
     }
-    if (discountCents <= 0) {
-      throw new IllegalArgumentException("discountCents: " + discountCents + " (expected: > 0)");
+    if (discountCents <= 0 || discountCents > MAX_NUMBER) {
+      throw new IllegalArgumentException(
+          "discountCents: " + discountCents + " (expected: 1.." + MAX_NUMBER + ")");
     }
     Objects.requireNonNull(startsAt, "startsAt");
     Objects.requireNonNull(endsAt, "endsAt");
+    if (startsAt.isBefore(Instant.EPOCH) || endsAt.isAfter(Instant.ofEpochMilli(MAX_NUMBER))) {
+      throw new IllegalArgumentException(
+          "startsAt/endsAt: must lie between 1970-01-01T00:00:00Z and "
+              + Instant.ofEpochMilli(MAX_NUMBER));
+    }
     if (!endsAt.isAfter(startsAt)) {
       throw new IllegalArgumentException(
           "endsAt: " + endsAt + " (expected: after startsAt " + startsAt + ")");

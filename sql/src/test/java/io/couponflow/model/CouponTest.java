@@ -92,15 +92,31 @@ class CouponTest {
   @Test
   void constructor_outOfRangeNumbers_nameTheField() {
     assertThatThrownBy(() -> coupon(1, "x", -1, 1, 0, 1, STARTS, ENDS, 1, 1))
-        .hasMessage("totalStock: -1 (expected: >= 0)");
+        .hasMessage("totalStock: -1 (expected: 0..9007199254740991)");
     assertThatThrownBy(() -> coupon(1, "x", 1, 0, 0, 1, STARTS, ENDS, 1, 1))
-        .hasMessage("perUserLimit: 0 (expected: >= 1)");
+        .hasMessage("perUserLimit: 0 (expected: 1..999999999)");
     assertThatThrownBy(() -> coupon(1, "x", 1, 1, -1, 1, STARTS, ENDS, 1, 1))
-        .hasMessage("thresholdCents: -1 (expected: >= 0)");
+        .hasMessage("thresholdCents: -1 (expected: 0..9007199254740991)");
     assertThatThrownBy(() -> coupon(1, "x", 1, 1, 0, 0, STARTS, ENDS, 1, 1))
-        .hasMessage("discountCents: 0 (expected: > 0)");
+        .hasMessage("discountCents: 0 (expected: 1..9007199254740991)");
     assertThatThrownBy(() -> coupon(1, "x", 1, 1, 0, 1, STARTS, ENDS, 1, 0))
         .hasMessage("version: 0 (expected: >= 1)");
+  }
+
+  @Test
+  void constructor_numbersRedisCannotHoldExactly_areRefused() {
+    long tooBig = Coupon.MAX_NUMBER + 1;
+    assertThatThrownBy(() -> coupon(1, "x", tooBig, 1, 0, 1, STARTS, ENDS, 1, 1))
+        .hasMessage("totalStock: 9007199254740992 (expected: 0..9007199254740991)");
+    assertThatThrownBy(() -> coupon(1, "x", 1, 1, tooBig, 1, STARTS, ENDS, 1, 1))
+        .hasMessageStartingWith("thresholdCents: 9007199254740992");
+    assertThatThrownBy(() -> coupon(1, "x", 1, 1, 0, tooBig, STARTS, ENDS, 1, 1))
+        .hasMessageStartingWith("discountCents: 9007199254740992");
+    assertThatThrownBy(
+            () -> coupon(1, "x", 1, 1, 0, 1, Instant.parse("0001-01-01T00:00:00Z"), ENDS, 1, 1))
+        .hasMessageStartingWith("startsAt/endsAt: must lie between 1970-01-01T00:00:00Z and ");
+    assertThatThrownBy(() -> coupon(1, "x", 1, 1, 0, 1, STARTS, Instant.MAX, 1, 1))
+        .hasMessageStartingWith("startsAt/endsAt: ");
   }
 
   @Test
