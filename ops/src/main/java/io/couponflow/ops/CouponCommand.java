@@ -133,16 +133,24 @@ final class CouponCommand implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new OpsException(e.getMessage(), 2);
       }
-      try (SqlSession session = context.database().sessions().openSession(true)) {
+      // The row commits only once Redis took the coupon: a coupon MySQL holds but Redis refuses
+      // would never load. The id's row lock keeps a second create of the same id out meanwhile.
+      LoadOutcome loaded;
+      try (SqlSession session = context.database().sessions().openSession(false)) {
         CouponMapper coupons = session.getMapper(CouponMapper.class);
         if (coupons.findById(id).isPresent()) {
           throw new OpsException("coupon " + id + " already exists");
         }
         coupons.insert(coupon);
+        loaded = OpsContext.await(context.functions().load(coupon, 0, 0));
+        if (loaded instanceof LoadOutcome.Refused refused) {
+          session.rollback();
+          throw new OpsException("Redis refused coupon " + id + ": " + refused.reason());
+        }
+        session.commit();
       } catch (PersistenceException e) {
         throw new OpsException("cannot write coupon " + id + " to MySQL: " + firstLine(e));
       }
-      LoadOutcome loaded = context.functions().load(coupon, 0, 0).join();
       context
           .redis()
           .publish(CouponEvents.channel(context.redis().prefix()), CouponEvents.changed(id))
