@@ -1,8 +1,10 @@
 package io.couponflow.ops;
 
+import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.OutboxEntry;
 import io.couponflow.lua.ReverseOutcome;
+import io.couponflow.model.Coupon;
 import io.couponflow.model.Redemption;
 import io.couponflow.model.RedemptionId;
 import io.couponflow.sink.BatchWriter;
@@ -67,14 +69,10 @@ final class ReverseCommand implements Callable<Integer> {
           "--reason: " + reason.length() + " characters (expected: at most " + MAX_REASON + ")", 2);
     }
     String why = reason == null || reason.isEmpty() ? null : reason;
-    Optional<LiveCoupon> live = OpsContext.await(context.functions().coupon(id.couponId()));
-    if (live.isEmpty()) {
-      throw notLive(id);
-    }
-    ReverseOutcome outcome =
-        OpsContext.await(context.functions().reverse(id, live.get().buckets(), why));
+    ReverseOutcome outcome = reverse(id, why);
     if (outcome instanceof ReverseOutcome.CouponMissing) {
-      throw notLive(id);
+      throw new OpsException(
+          "redemption " + id + " does not exist (no coupon " + id.couponId() + ")");
     }
     if (!(outcome instanceof ReverseOutcome.Reversed reversed)) {
       throw new OpsException("redemption " + id + " does not exist");
@@ -99,17 +97,25 @@ final class ReverseCommand implements Callable<Integer> {
     return 0;
   }
 
-  private OpsException notLive(RedemptionId id) {
-    if (context.findCoupon(id.couponId()).isPresent()) {
-      return new OpsException(
-          "coupon "
-              + id.couponId()
-              + " is not live in Redis (lost?): run 'coupons reconcile --coupon "
-              + id.couponId()
-              + " --apply', then reverse again");
+  /**
+   * Reverses like the gateway does: when Redis does not hold the coupon (not loaded yet, or lost),
+   * it is loaded from MySQL with its redemption records first, then the reversal runs.
+   */
+  private ReverseOutcome reverse(RedemptionId id, String why) {
+    Optional<LiveCoupon> live = OpsContext.await(context.functions().coupon(id.couponId()));
+    if (live.isPresent()) {
+      ReverseOutcome outcome =
+          OpsContext.await(context.functions().reverse(id, live.get().buckets(), why));
+      if (!(outcome instanceof ReverseOutcome.CouponMissing)) {
+        return outcome;
+      }
     }
-    return new OpsException(
-        "redemption " + id + " does not exist (no coupon " + id.couponId() + ")");
+    Optional<Coupon> coupon = context.findCoupon(id.couponId());
+    if (coupon.isEmpty()) {
+      return new ReverseOutcome.CouponMissing();
+    }
+    new CouponLoader(context.functions(), context.database().sessions()).load(coupon.get());
+    return OpsContext.await(context.functions().reverse(id, coupon.get().buckets(), why));
   }
 
   /** Stores the reversal's outbox entry in MySQL now, or says why it is left to the sweeper. */
