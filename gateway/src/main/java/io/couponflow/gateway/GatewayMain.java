@@ -34,9 +34,12 @@ public final class GatewayMain {
       System.err.println("couponflow-gateway: " + e.getMessage());
       System.exit(1);
       return;
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Any failure, checked ones too (Netty rethrows a failed bind as the checked exception it
+      // is): the process must not linger half started.
       log.error("Could not start", e);
-      System.err.println("couponflow-gateway: could not start: " + e.getMessage());
+      System.err.println(
+          "couponflow-gateway: could not start: " + (e.getMessage() == null ? e : e.getMessage()));
       System.exit(1);
       return;
     }

@@ -3,6 +3,7 @@ package io.couponflow.gateway.http;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -73,7 +74,13 @@ public final class HttpServer implements AutoCloseable {
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.SO_KEEPALIVE, true)
             .childHandler(initializer);
-    channel = bootstrap.bind(host, port).syncUninterruptibly().channel();
+    ChannelFuture binding = bootstrap.bind(host, port).awaitUninterruptibly();
+    if (!binding.isSuccess()) {
+      throw new IllegalStateException(
+          name + " cannot listen on " + host + ":" + port + ": " + binding.cause().getMessage(),
+          binding.cause());
+    }
+    channel = binding.channel();
     int bound = ((InetSocketAddress) channel.localAddress()).getPort();
     log.info(
         "{} listening on {}:{} ({})", name, host, bound, Epoll.isAvailable() ? "epoll" : "nio");
