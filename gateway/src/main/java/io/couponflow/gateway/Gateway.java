@@ -146,12 +146,43 @@ public final class Gateway implements AutoCloseable {
       database.close();
       throw e;
     } catch (RuntimeException e) {
+      String misconfigured = misconfiguration(e);
+      if (misconfigured != null) {
+        database.close();
+        throw new IllegalStateException(misconfigured, e);
+      }
       log.warn(
           "MySQL at {} cannot be reached to check the schema ({}); starting anyway: redemptions go on"
               + " and the outbox holds them until MySQL is back",
           config.jdbc().address(),
           e.getMessage());
     }
+  }
+
+  /**
+   * A MySQL that answered but refused this configuration (no such database, wrong credentials) is
+   * not an outage to ride out: the gateway stops rather than fill the outbox for a database that
+   * will never take it. Null when the failure looks like an outage.
+   */
+  private String misconfiguration(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException sql) {
+        if (sql.getErrorCode() == 1049) {
+          return "MySQL at "
+              + config.jdbc().address()
+              + " has no database '"
+              + config.jdbc().database()
+              + "' (COUPON_JDBC_URL); create it with: ops/coupons db migrate";
+        }
+        if (sql.getErrorCode() == 1045) {
+          return "MySQL at "
+              + config.jdbc().address()
+              + " refused the credentials (COUPON_JDBC_USER / COUPON_JDBC_PASSWORD): "
+              + sql.getMessage();
+        }
+      }
+    }
+    return null;
   }
 
   private static RedisStore connectRedis(GatewayConfig config) {
