@@ -35,7 +35,7 @@ public record RedisSettings(List<URI> uris, String prefix, Duration commandTimeo
   public static RedisSettings from(Env env) {
     String raw = env.string("COUPON_REDIS_URI", DEFAULT_URI);
     List<URI> uris = new ArrayList<>();
-    for (String part : raw.split(",")) {
+    for (String part : raw.split(",", -1)) {
       if (part.isBlank()) {
         throw new ConfigException("COUPON_REDIS_URI: '" + raw + "' has an empty entry");
       }
