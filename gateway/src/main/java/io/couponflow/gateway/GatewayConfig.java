@@ -57,9 +57,10 @@ public record GatewayConfig(
     SinkSettings sink) {
 
   public static GatewayConfig from(Env env) {
+    env.logLevel("INFO");
     return new GatewayConfig(
         env.integer("COUPON_HTTP_PORT", 8080, 0, 65_535),
-        env.string("COUPON_MANAGEMENT_HOST", "127.0.0.1"),
+        env.host("COUPON_MANAGEMENT_HOST", "127.0.0.1"),
         env.integer("COUPON_MANAGEMENT_PORT", 8081, 0, 65_535),
         env.integer("COUPON_HTTP_IO_THREADS", 2, 1, 64),
         env.integer("COUPON_HTTP_MAX_BODY_BYTES", 4096, 256, 1 << 20),

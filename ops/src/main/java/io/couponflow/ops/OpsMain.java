@@ -47,6 +47,12 @@ public final class OpsMain implements Runnable {
 
   /** Runs one command line and returns its exit code (tests call this directly). */
   public static int run(Env env, PrintWriter out, PrintWriter err, String... args) {
+    try {
+      env.logLevel("WARN");
+    } catch (ConfigException e) {
+      err.println("coupons: " + e.getMessage());
+      return 2;
+    }
     try (OpsContext context = new OpsContext(env)) {
       CommandLine cli = new CommandLine(new OpsMain(), new ContextFactory(context, out, err));
       cli.setOut(out);

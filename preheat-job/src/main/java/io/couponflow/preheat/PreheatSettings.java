@@ -37,6 +37,7 @@ record PreheatSettings(
       throw new io.couponflow.config.ConfigException(
           "COUPON_PREHEAT_SNAPSHOT: '" + snapshot + "' is not a file path");
     }
+    env.logLevel("INFO");
     return new PreheatSettings(
         JdbcSettings.from(env),
         RedisSettings.from(env),

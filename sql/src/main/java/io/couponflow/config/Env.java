@@ -135,6 +135,36 @@ public final class Env {
     return value;
   }
 
+  /** One of the given words, compared without case; returned as given in {@code values}. */
+  public String oneOf(String name, String defaultValue, String... values) {
+    String raw = string(name, defaultValue);
+    for (String v : values) {
+      if (v.equalsIgnoreCase(raw)) {
+        return v;
+      }
+    }
+    throw new ConfigException(
+        name + ": '" + raw + "' (expected one of: " + String.join(", ", values) + ")");
+  }
+
+  /** The log level every piece's logback configuration reads (COUPON_LOG_LEVEL). */
+  public String logLevel(String defaultValue) {
+    return oneOf(
+        "COUPON_LOG_LEVEL", defaultValue, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+  }
+
+  /** A host name or address that resolves now. */
+  public String host(String name, String defaultValue) {
+    String raw = string(name, defaultValue);
+    try {
+      java.net.InetAddress.getByName(raw);
+      return raw;
+    } catch (java.net.UnknownHostException | SecurityException e) {
+      throw new ConfigException(
+          name + ": '" + raw + "' is not a host name or address that resolves");
+    }
+  }
+
   /** A URI with one of the given schemes. */
   public URI uri(String name, String defaultValue, String... schemes) {
     String raw = string(name, defaultValue);

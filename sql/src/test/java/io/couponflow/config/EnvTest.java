@@ -171,4 +171,27 @@ class EnvTest {
             () -> env("COUPON_REDIS_URI", "redis://h:1 2").uri("COUPON_REDIS_URI", "x", "redis"))
         .hasMessage("COUPON_REDIS_URI: 'redis://h:1 2' is not a URI");
   }
+
+  @Test
+  void logLevel_knownLevelInAnyCase_isRead_otherwiseNamesTheVariable() {
+    assertThat(env("COUPON_LOG_LEVEL", "debug").logLevel("INFO")).isEqualTo("DEBUG");
+    assertThat(Env.of(Map.of()).logLevel("WARN")).isEqualTo("WARN");
+    assertThatThrownBy(() -> env("COUPON_LOG_LEVEL", "LOUD").logLevel("INFO"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "COUPON_LOG_LEVEL: 'LOUD' (expected one of: TRACE, DEBUG, INFO, WARN, ERROR, OFF)");
+  }
+
+  @Test
+  void host_unresolvable_namesTheVariable() {
+    assertThat(env("COUPON_MANAGEMENT_HOST", "127.0.0.1").host("COUPON_MANAGEMENT_HOST", "x"))
+        .isEqualTo("127.0.0.1");
+    assertThatThrownBy(
+            () ->
+                env("COUPON_MANAGEMENT_HOST", "not a host")
+                    .host("COUPON_MANAGEMENT_HOST", "127.0.0.1"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "COUPON_MANAGEMENT_HOST: 'not a host' is not a host name or address that resolves");
+  }
 }
