@@ -353,12 +353,22 @@ class BadInputIT {
             "INVALID_REQUEST"));
     cases.add(
         Arguments.of(
-            "reversal reason with a control character",
+            "reversal reason with a NUL",
             RawHttp.request(
                 "POST",
                 "/v1/redemptions/1.SO-seed.1/reversal",
                 List.of(CT),
                 "{\"reason\":\"a\\u0000b\"}".getBytes(StandardCharsets.UTF_8)),
+            400,
+            "INVALID_REQUEST"));
+    cases.add(
+        Arguments.of(
+            "reversal reason with a lone surrogate",
+            RawHttp.request(
+                "POST",
+                "/v1/redemptions/1.SO-seed.1/reversal",
+                List.of(CT),
+                "{\"reason\":\"a\\ud800b\"}".getBytes(StandardCharsets.UTF_8)),
             400,
             "INVALID_REQUEST"));
     cases.add(

@@ -64,9 +64,14 @@ final class ReverseCommand implements Callable<Integer> {
                             + "' is not a redemption id (expected <coupon>.<order>.<generation>,"
                             + " e.g. 42.SO-123.1)",
                         2));
-    if (reason != null && reason.length() > MAX_REASON) {
+    if (reason != null && reason.codePointCount(0, reason.length()) > MAX_REASON) {
       throw new OpsException(
-          "--reason: " + reason.length() + " characters (expected: at most " + MAX_REASON + ")", 2);
+          "--reason: "
+              + reason.codePointCount(0, reason.length())
+              + " characters (expected: at most "
+              + MAX_REASON
+              + ")",
+          2);
     }
     String why = reason == null || reason.isEmpty() ? null : reason;
     ReverseOutcome outcome = reverse(id, why);

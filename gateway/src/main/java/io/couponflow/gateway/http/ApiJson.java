@@ -109,12 +109,19 @@ final class ApiJson {
           throw invalid("reason: must be a string");
         }
         reason = p.getText();
-        if (reason.length() > MAX_REASON_LENGTH) {
+        // Characters, not UTF-16 units: 256 emoji are 256 characters (MySQL's VARCHAR(256) in
+        // utf8mb4 counts the same way). A lone surrogate is no character at all.
+        if (reason.codePointCount(0, reason.length()) > MAX_REASON_LENGTH) {
           throw invalid("reason: at most " + MAX_REASON_LENGTH + " characters");
         }
         for (int i = 0; i < reason.length(); i++) {
-          if (Character.isISOControl(reason.charAt(i))) {
-            throw invalid("reason: control characters are not allowed");
+          char c = reason.charAt(i);
+          if (Character.isHighSurrogate(c)
+              && i + 1 < reason.length()
+              && Character.isLowSurrogate(reason.charAt(i + 1))) {
+            i++;
+          } else if (Character.isSurrogate(c) || c == 0) {
+            throw invalid("reason: must be valid Unicode text without NUL");
           }
         }
       }
