@@ -8,7 +8,7 @@ import io.couponflow.bench.load.RedisBenchmark;
 import io.couponflow.bench.load.Wrk;
 import io.couponflow.bench.naive.NaiveRedemptions;
 import io.couponflow.bench.sink.SinkBench;
-import io.couponflow.lua.CouponInspection;
+import io.couponflow.lua.LiveCoupon;
 import io.couponflow.sql.Database;
 import io.couponflow.sql.JdbcSettings;
 import java.io.PrintWriter;
@@ -66,6 +66,8 @@ final class Bench {
       LoadTool load,
       Path gatewayJar,
       List<String> gatewayJvm,
+      java.util.Map<String, String> gatewayEnv,
+      boolean jfr,
       Path results) {}
 
   static final long S0_COUPON = 1;
@@ -112,6 +114,9 @@ final class Bench {
     report.context("connections", Integer.toString(settings.connections()));
     report.context("duration per load", settings.duration().toSeconds() + " s");
     report.context("gateway JVM", String.join(" ", settings.gatewayJvm()));
+    if (!settings.gatewayEnv().isEmpty()) {
+      report.context("gateway environment", settings.gatewayEnv().toString());
+    }
     report.context("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
     report.context("load average at start", LoadAverage.read());
     if (runs(Scenario.S0)) {
@@ -151,6 +156,12 @@ final class Bench {
     return report;
   }
 
+  private java.util.Map<String, String> gatewayEnv() {
+    java.util.Map<String, String> all = new java.util.HashMap<>(env.gatewayEnv());
+    all.putAll(settings.gatewayEnv());
+    return all;
+  }
+
   private LoadTool loadTool() {
     if (settings.load() == LoadTool.AUTO) {
       return Wrk.available() ? LoadTool.WRK : LoadTool.JAVA;
@@ -177,22 +188,27 @@ final class Bench {
     var keys = env.singleBucketKeys(S0_COUPON);
     var uri = env.redisSettings().uris().get(0);
     RedisBenchmark.Result warm = RedisBenchmark.redeem(uri, keys, settings.connections(), 20_000);
-    long before = env.checkRedis("S0", S0_COUPON).coupon().accepted();
+    long before = env.checkRedis("S0", S0_COUPON).accepted();
     long requests =
         Math.max(
             20_000,
             Math.min(5_000_000, (long) (warm.requestsPerSecond() * seconds(settings.duration()))));
+    CpuMeter cpu =
+        new CpuMeter().watch("redis", env.redisPid()).watch("load", ProcessHandle.current().pid());
+    var cpuBefore = cpu.sample();
     RedisBenchmark.Result r = RedisBenchmark.redeem(uri, keys, settings.connections(), requests);
-    CouponInspection after = env.checkRedis("S0", S0_COUPON);
-    long accepted = after.coupon().accepted() - before;
-    if (after.pending() != after.coupon().accepted()) {
+    var cpuAfter = cpu.sample();
+    LiveCoupon after = env.checkRedis("S0", S0_COUPON);
+    long accepted = after.accepted() - before;
+    long outbox = env.outboxLength(S0_COUPON);
+    if (outbox != after.accepted()) {
       throw new InvariantViolation(
           "S0: coupon "
               + S0_COUPON
               + " accepted "
-              + after.coupon().accepted()
+              + after.accepted()
               + " but its outbox holds "
-              + after.pending());
+              + outbox);
     }
     s0 = r.requestsPerSecond() * accepted / r.requests();
     report.add(
@@ -209,6 +225,15 @@ final class Bench {
                 r.requests(),
                 accepted,
                 r.p50Millis())));
+    report.add(
+        new Row(
+            "S0",
+            "CPU per accepted redemption (us): redis-server, redis-benchmark",
+            CpuMeter.perUnit(cpuBefore, cpuAfter, accepted),
+            "",
+            "",
+            null,
+            "from /proc/<pid>/stat"));
     say("S0: %s accepted (%,d of %,d calls)", Report.perSecond(s0), accepted, r.requests());
     env.deleteCoupon(S0_COUPON);
   }
@@ -262,8 +287,18 @@ final class Bench {
     say(
         "S1: %d connections for %d s (%s)",
         settings.connections(), settings.duration().toSeconds(), loadTool());
-    long before = env.checkRedis("S1", S1_COUPON).coupon().accepted();
+    long before = env.checkRedis("S1", S1_COUPON).accepted();
+    CpuMeter cpu =
+        new CpuMeter()
+            .watch("gateway", jvm.pid())
+            .watch("redis", env.redisPid())
+            .watch("mysql", env.mysqlPid())
+            .watch("load", ProcessHandle.current().pid());
+    if (settings.jfr()) {
+      jvm.startRecording();
+    }
     LagSampler lag = new LagSampler(env, S1_COUPON);
+    var cpuBefore = cpu.sample();
     Throughput t;
     try {
       t =
@@ -271,6 +306,12 @@ final class Bench {
               http, jvm, new RedemptionRequests(S1_COUPON, "a", "127.0.0.1"), settings.duration());
     } finally {
       lag.stop();
+    }
+    var cpuAfter = cpu.sample();
+    if (settings.jfr()) {
+      Path recording = settings.results().resolve("gateway-s1.jfr");
+      jvm.stopRecording(recording);
+      report.context("S1 flight recording", recording.toString());
     }
     long accepted = checkAccepted("S1", S1_COUPON, before, t);
     s1 = accepted / seconds(t.elapsed());
@@ -285,6 +326,15 @@ final class Bench {
             ">= 0.8 x S0",
             haveS0 ? s1 / s0 >= 0.8 : null,
             t.note()));
+    report.add(
+        new Row(
+            "S1",
+            "CPU per accepted redemption (us): gateway, redis-server, MySQL, load generator",
+            CpuMeter.perUnit(cpuBefore, cpuAfter, accepted),
+            "",
+            "",
+            null,
+            "from /proc/<pid>/stat; the sink's MySQL writes included"));
     if (!Double.isNaN(naiveS2)) {
       report.add(
           new Row(
@@ -305,7 +355,7 @@ final class Bench {
   private void s3(HttpLoad http) {
     double rate = s1 / 2;
     say("S3: open loop at %,.0f/s for %d s", rate, settings.duration().toSeconds());
-    long before = env.checkRedis("S3", S1_COUPON).coupon().accepted();
+    long before = env.checkRedis("S3", S1_COUPON).accepted();
     LoadResult r =
         http.openLoop(
             new RedemptionRequests(S1_COUPON, "l", "127.0.0.1"),
@@ -344,10 +394,10 @@ final class Bench {
         closedLoop(
             http, jvm, new RedemptionRequests(S4_COUPON, "s", "127.0.0.1"), Duration.ofSeconds(2));
     checkAccepted("S4 sell-out", S4_COUPON, 0, sellOut);
-    CouponInspection sold = env.checkRedis("S4", S4_COUPON);
-    if (sold.coupon().stock() != 0) {
+    LiveCoupon sold = env.checkRedis("S4", S4_COUPON);
+    if (sold.stock() != 0) {
       throw new IllegalStateException(
-          "S4: the coupon did not sell out in 2 s (" + sold.coupon().stock() + " left)");
+          "S4: the coupon did not sell out in 2 s (" + sold.stock() + " left)");
     }
     Throughput storm =
         closedLoop(
@@ -375,7 +425,7 @@ final class Bench {
   // S6: memory. Redis bytes per redemption of a coupon used up; gateway heap, flat across runs.
   private void s6(GatewayJvm jvm, HttpLoad http) {
     say("S6: S1 again, %d s", settings.duration().toSeconds());
-    long before = env.checkRedis("S6", S1_COUPON).coupon().accepted();
+    long before = env.checkRedis("S6", S1_COUPON).accepted();
     Throughput again =
         closedLoop(
             http, jvm, new RedemptionRequests(S1_COUPON, "b", "127.0.0.1"), settings.duration());
@@ -387,12 +437,18 @@ final class Bench {
     long usedBefore = env.usedMemory();
     env.createCoupon(S6_COUPON, "bench S6", S6_STOCK, 0);
     long baseline = env.memoryUsage(S6_COUPON);
-    RedemptionRequests fill = new RedemptionRequests(S6_COUPON, "f", "127.0.0.1");
-    for (int i = 0; i < 30 && env.checkRedis("S6", S6_COUPON).coupon().stock() > 0; i++) {
-      closedLoop(http, jvm, fill, Duration.ofSeconds(2));
+    for (int i = 0; i < 30 && env.checkRedis("S6", S6_COUPON).stock() > 0; i++) {
+      long filled = env.checkRedis("S6", S6_COUPON).accepted();
+      Throughput fill =
+          closedLoop(
+              http,
+              jvm,
+              new RedemptionRequests(S6_COUPON, "f" + i, "127.0.0.1"),
+              Duration.ofSeconds(2));
+      checkAccepted("S6 fill", S6_COUPON, filled, fill);
     }
-    CouponInspection full = env.checkRedis("S6", S6_COUPON);
-    if (full.coupon().stock() != 0) {
+    LiveCoupon full = env.checkRedis("S6", S6_COUPON);
+    if (full.stock() != 0) {
       throw new IllegalStateException("S6: the coupon did not sell out");
     }
     env.awaitDrained("S6", S6_COUPON, DRAIN_TIMEOUT);
@@ -488,7 +544,7 @@ final class Bench {
    * @return redemptions Redis accepted during the load
    */
   private long checkAccepted(String scenario, long couponId, long acceptedBefore, Throughput t) {
-    long accepted = env.checkRedis(scenario, couponId).coupon().accepted() - acceptedBefore;
+    long accepted = env.checkRedis(scenario, couponId).accepted() - acceptedBefore;
     if (accepted < t.created() || accepted > t.created() + t.unknown()) {
       throw new InvariantViolation(
           String.format(

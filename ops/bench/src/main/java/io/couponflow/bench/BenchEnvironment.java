@@ -5,6 +5,7 @@ import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.CouponLibrary;
+import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
@@ -156,30 +157,53 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /**
-   * Checks in Redis: remaining = total - accepted, remaining >= 0, nothing reversed.
+   * Checks in Redis: remaining = total - accepted, remaining >= 0, nothing reversed. Reads the meta
+   * hash only ({@code cf_coupon}), so it costs Redis nothing however long the outbox is.
    *
    * @return the coupon as checked
    * @throws InvariantViolation when the coupon oversold or its counters disagree
    */
-  CouponInspection checkRedis(String scenario, long couponId) {
-    CouponInspection c = inspect(couponId);
-    long total = c.coupon().totalStock();
-    long stock = c.coupon().stock();
-    long accepted = c.coupon().accepted();
-    if (stock < 0 || accepted > total || stock != total - accepted || c.coupon().reversed() != 0) {
+  LiveCoupon checkRedis(String scenario, long couponId) {
+    LiveCoupon c =
+        functions
+            .coupon(couponId)
+            .orTimeout(10, TimeUnit.SECONDS)
+            .join()
+            .orElseThrow(
+                () ->
+                    new InvariantViolation(
+                        scenario + ": coupon " + couponId + " is gone from Redis"));
+    check(scenario, c);
+    return c;
+  }
+
+  private static void check(String scenario, LiveCoupon c) {
+    long total = c.totalStock();
+    long stock = c.stock();
+    long accepted = c.accepted();
+    if (stock < 0 || accepted > total || stock != total - accepted || c.reversed() != 0) {
       throw new InvariantViolation(
           String.format(
               Locale.ROOT,
               "%s: coupon %d OVERSOLD or inconsistent in Redis: total %d, remaining %d, accepted %d,"
                   + " reversed %d (expected remaining = total - accepted >= 0)",
               scenario,
-              couponId,
+              c.couponId(),
               total,
               stock,
               accepted,
-              c.coupon().reversed()));
+              c.reversed()));
     }
-    return c;
+  }
+
+  /** Entries in a coupon's outbox ({@code XLEN}). */
+  long outboxLength(long couponId) {
+    return redis
+        .commands()
+        .xlen(CouponKeys.outbox(prefix(), couponId))
+        .toCompletableFuture()
+        .orTimeout(10, TimeUnit.SECONDS)
+        .join();
   }
 
   /**
@@ -193,7 +217,8 @@ final class BenchEnvironment implements AutoCloseable {
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
     while (true) {
-      CouponInspection c = checkRedis(scenario, couponId);
+      CouponInspection c = inspect(couponId);
+      check(scenario, c.coupon());
       RedemptionCounts rows = mysqlCounts(couponId);
       if (c.pending() == 0) {
         if (rows.accepted() == c.coupon().accepted() && rows.reversed() == 0) {
@@ -268,6 +293,43 @@ final class BenchEnvironment implements AutoCloseable {
       }
     }
     throw new IllegalStateException("INFO memory has no used_memory line");
+  }
+
+  /** The Redis server's process id (from {@code INFO server}), or -1. */
+  long redisPid() {
+    try {
+      String info =
+          redis
+              .commands()
+              .info("server")
+              .toCompletableFuture()
+              .orTimeout(10, TimeUnit.SECONDS)
+              .join();
+      for (String line : info.split("\r?\n")) {
+        if (line.startsWith("process_id:")) {
+          return Long.parseLong(line.substring("process_id:".length()).trim());
+        }
+      }
+    } catch (RuntimeException e) {
+      // not on this machine, or not telling
+    }
+    return -1;
+  }
+
+  /** The MySQL server's process id (from its pid file, when this machine can read it), or -1. */
+  long mysqlPid() {
+    try (Connection c = database.dataSource().getConnection();
+        Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT @@pid_file, @@datadir")) {
+      rs.next();
+      java.nio.file.Path file = java.nio.file.Path.of(rs.getString(1));
+      if (!file.isAbsolute()) {
+        file = java.nio.file.Path.of(rs.getString(2)).resolve(file);
+      }
+      return Long.parseLong(java.nio.file.Files.readString(file).trim());
+    } catch (SQLException | java.io.IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** Deletes every key of a coupon (after a scenario whose outbox nothing drains). */

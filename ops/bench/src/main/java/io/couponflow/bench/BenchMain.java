@@ -73,8 +73,14 @@ public final class BenchMain implements Callable<Integer> {
   String gatewayJvm;
 
   @Option(
+      names = "--gateway-env",
+      description = "a COUPON_* variable for the gateway, NAME=VALUE (repeatable)")
+  java.util.Map<String, String> gatewayEnv = new java.util.LinkedHashMap<>();
+
+  @Option(
       names = "--jfr",
-      description = "record the gateway with Java Flight Recorder into the results folder")
+      description =
+          "record the gateway with Java Flight Recorder during S1 (gateway-s1.jfr in the results)")
   boolean jfr;
 
   @Option(
@@ -102,13 +108,7 @@ public final class BenchMain implements Callable<Integer> {
         "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path runDir = dir.resolve(stem);
     Files.createDirectories(runDir);
-    List<String> jvm = new java.util.ArrayList<>(Bench.split(gatewayJvm));
-    if (jfr) {
-      jvm.add(
-          "-XX:StartFlightRecording=filename="
-              + runDir.resolve("gateway.jfr")
-              + ",settings=profile");
-    }
+    List<String> jvm = Bench.split(gatewayJvm);
     Set<Bench.Scenario> selected =
         scenarios == null || scenarios.isEmpty()
             ? EnumSet.allOf(Bench.Scenario.class)
@@ -122,6 +122,8 @@ public final class BenchMain implements Callable<Integer> {
             load,
             home.resolve("gateway/target/couponflow-gateway.jar"),
             List.copyOf(jvm),
+            java.util.Map.copyOf(gatewayEnv),
+            jfr,
             runDir);
     Report report;
     int exit = 0;
@@ -133,6 +135,11 @@ public final class BenchMain implements Callable<Integer> {
         report = bench.report();
         err.println();
         err.println("bench: INVARIANT VIOLATED: " + e.getMessage());
+        exit = 1;
+      } catch (RuntimeException e) {
+        report = bench.report();
+        err.println();
+        err.println("bench: FAILED: " + e);
         exit = 1;
       }
     }

@@ -127,24 +127,7 @@ final class GatewayJvm implements AutoCloseable {
    * jvm_memory_used_bytes{area="heap"}} gauges; empty when jcmd is not available.
    */
   OptionalDouble heapAfterGc() {
-    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-    if (!Files.isExecutable(jcmd)) {
-      return OptionalDouble.empty();
-    }
-    try {
-      Process gc =
-          new ProcessBuilder(jcmd.toString(), Long.toString(pid()), "GC.run")
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .start();
-      if (!gc.waitFor(30, TimeUnit.SECONDS) || gc.exitValue() != 0) {
-        gc.destroyForcibly();
-        return OptionalDouble.empty();
-      }
-    } catch (IOException e) {
-      return OptionalDouble.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (!jcmd("GC.run")) {
       return OptionalDouble.empty();
     }
     Matcher m = HEAP_USED.matcher(metrics());
@@ -155,6 +138,44 @@ final class GatewayJvm implements AutoCloseable {
       any = true;
     }
     return any ? OptionalDouble.of(sum) : OptionalDouble.empty();
+  }
+
+  /** Starts a flight recording ({@code jcmd JFR.start}, the "profile" settings). */
+  void startRecording() {
+    jcmd("JFR.start", "name=bench", "settings=profile");
+  }
+
+  /** Stops the flight recording and writes it to {@code file}. */
+  void stopRecording(Path file) {
+    jcmd("JFR.stop", "name=bench", "filename=" + file.toAbsolutePath());
+  }
+
+  private boolean jcmd(String... command) {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    if (!Files.isExecutable(jcmd)) {
+      return false;
+    }
+    List<String> line = new ArrayList<>();
+    line.add(jcmd.toString());
+    line.add(Long.toString(pid()));
+    line.addAll(List.of(command));
+    try {
+      Process p =
+          new ProcessBuilder(line)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return false;
+      }
+      return p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private HttpResponse<String> get(String path) {
