@@ -298,6 +298,8 @@ final class Bench {
       jvm.startRecording();
     }
     LagSampler lag = new LagSampler(env, S1_COUPON);
+    double batchesBefore = jvm.metric("couponflow_sink_batch_size_count");
+    double rowsBefore = jvm.metric("couponflow_sink_batch_size_sum");
     var cpuBefore = cpu.sample();
     Throughput t;
     try {
@@ -308,6 +310,8 @@ final class Bench {
       lag.stop();
     }
     var cpuAfter = cpu.sample();
+    double batches = jvm.metric("couponflow_sink_batch_size_count") - batchesBefore;
+    double rows = jvm.metric("couponflow_sink_batch_size_sum") - rowsBefore;
     if (settings.jfr()) {
       Path recording = settings.results().resolve("gateway-s1.jfr");
       jvm.stopRecording(recording);
@@ -334,7 +338,12 @@ final class Bench {
             "",
             "",
             null,
-            "from /proc/<pid>/stat; the sink's MySQL writes included"));
+            String.format(
+                Locale.ROOT,
+                "from /proc/<pid>/stat; the sink's MySQL writes included: %,.0f batches of %.0f"
+                    + " rows on average",
+                batches,
+                rows / batches)));
     if (!Double.isNaN(naiveS2)) {
       report.add(
           new Row(

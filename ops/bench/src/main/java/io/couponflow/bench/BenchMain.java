@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
     subcommands = {CommandLine.HelpCommand.class, SinkBench.class})
 public final class BenchMain implements Callable<Integer> {
   /** The gateway JVM settings the README recommends, and the bench uses unless told otherwise. */
-  static final String GATEWAY_JVM = "-Xms256m -Xmx256m -XX:+UseParallelGC -XX:+AlwaysPreTouch";
+  static final String GATEWAY_JVM = "-Xms256m -Xmx256m -XX:+UseSerialGC -XX:+AlwaysPreTouch";
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -49,7 +49,7 @@ public final class BenchMain implements Callable<Integer> {
 
   @Option(
       names = "--warmup-seconds",
-      defaultValue = "5",
+      defaultValue = "15",
       description = "the gateway's warm-up before S1 (default: ${DEFAULT-VALUE})")
   int warmupSeconds;
 

@@ -140,6 +140,20 @@ final class GatewayJvm implements AutoCloseable {
     return any ? OptionalDouble.of(sum) : OptionalDouble.empty();
   }
 
+  /**
+   * The sum of every sample of a metric in the Prometheus text, labels ignored; NaN when absent.
+   */
+  double metric(String name) {
+    double sum = Double.NaN;
+    for (String line : metrics().split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        sum = Double.isNaN(sum) ? v : sum + v;
+      }
+    }
+    return sum;
+  }
+
   /** Starts a flight recording ({@code jcmd JFR.start}, the "profile" settings). */
   void startRecording() {
     jcmd("JFR.start", "name=bench", "settings=profile");
