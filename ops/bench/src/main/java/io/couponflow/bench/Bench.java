@@ -139,7 +139,7 @@ final class Bench {
           s1(jvm, http);
         }
         if (runs(Scenario.S3)) {
-          s3(http);
+          s3(jvm, http);
         }
         if (runs(Scenario.S4)) {
           s4(jvm, http);
@@ -361,16 +361,31 @@ final class Bench {
   }
 
   // S3: latency at half of S1's peak, open loop.
-  private void s3(HttpLoad http) {
+  private void s3(GatewayJvm jvm, HttpLoad http) {
     double rate = s1 / 2;
     say("S3: open loop at %,.0f/s for %d s", rate, settings.duration().toSeconds());
+    long warm = env.checkRedis("S3", S1_COUPON).accepted();
+    Throughput warmUp =
+        Throughput.of(
+            http.openLoop(
+                new RedemptionRequests(S1_COUPON, "lw", "127.0.0.1"),
+                settings.connections(),
+                rate,
+                Duration.ofSeconds(3)));
+    checkAccepted("S3 warm-up", S1_COUPON, warm, warmUp);
     long before = env.checkRedis("S3", S1_COUPON).accepted();
+    double gcCount = jvm.metric("jvm_gc_pause_seconds_count");
+    double gcSum = jvm.metric("jvm_gc_pause_seconds_sum");
+    long since = System.currentTimeMillis() / 1000;
     LoadResult r =
         http.openLoop(
             new RedemptionRequests(S1_COUPON, "l", "127.0.0.1"),
             settings.connections(),
             rate,
             settings.duration());
+    long[] slow = env.slowCommandsSince(since);
+    double pauses = jvm.metric("jvm_gc_pause_seconds_count") - gcCount;
+    double pauseMillis = (jvm.metric("jvm_gc_pause_seconds_sum") - gcSum) * 1000;
     Throughput t = Throughput.of(r);
     checkAccepted("S3", S1_COUPON, before, t);
     double p50 = r.percentileMillis(50);
@@ -386,9 +401,16 @@ final class Bench {
             p99 <= 5.0,
             String.format(
                 Locale.ROOT,
-                "%,d requests, max %.1f ms",
+                "%,d requests, max %.1f ms; meanwhile: gateway GC %.0f pauses, %.0f ms in all;"
+                    + " Redis SLOWLOG %d commands over 10 ms (longest %.1f ms); the generator's timer"
+                    + " late by up to %.1f ms",
                 r.answered(),
-                r.latency().getMaxValue() / 1000.0)));
+                r.latency().getMaxValue() / 1000.0,
+                pauses,
+                pauseMillis,
+                slow[0],
+                slow[1] / 1000.0,
+                r.generatorLag().getMaxValue() / 1000.0)));
     say("S3: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms", p50, p99, p999);
     env.awaitDrained("S3", S1_COUPON, DRAIN_TIMEOUT);
   }

@@ -332,6 +332,30 @@ final class BenchEnvironment implements AutoCloseable {
     }
   }
 
+  /**
+   * Commands Redis logged as slow (SLOWLOG, over {@code slowlog-log-slower-than}) since {@code
+   * sinceEpochSecond}, whoever sent them: the count and the longest in microseconds. Read only.
+   */
+  long[] slowCommandsSince(long sinceEpochSecond) {
+    List<Object> log =
+        redis
+            .commands()
+            .slowlogGet(128)
+            .toCompletableFuture()
+            .orTimeout(10, TimeUnit.SECONDS)
+            .join();
+    long count = 0;
+    long longest = 0;
+    for (Object entry : log) {
+      List<?> fields = (List<?>) entry;
+      if (((Number) fields.get(1)).longValue() >= sinceEpochSecond) {
+        count++;
+        longest = Math.max(longest, ((Number) fields.get(2)).longValue());
+      }
+    }
+    return new long[] {count, longest};
+  }
+
   /** Deletes every key of a coupon (after a scenario whose outbox nothing drains). */
   void deleteCoupon(long couponId) {
     unlink(keysOf(couponId));

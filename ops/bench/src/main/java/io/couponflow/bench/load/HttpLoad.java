@@ -144,6 +144,7 @@ public final class HttpLoad implements AutoCloseable {
     final ArrayDeque<Long> due = new ArrayDeque<>();
     final Map<Integer, Long> statuses = new HashMap<>();
     final Histogram latency = new Histogram(HIGHEST_MICROS, 3);
+    final Histogram generatorLag = new Histogram(HIGHEST_MICROS, 3);
     final CompletableFuture<LoadResult> result = new CompletableFuture<>();
     long start;
     long deadline;
@@ -180,6 +181,10 @@ public final class HttpLoad implements AutoCloseable {
     /** Open loop: queue every request now due, hand them to free connections, wait for the next. */
     void tick() {
       long now = System.nanoTime();
+      if (scheduled > 0) {
+        long wanted = start + (long) (scheduled * 1e9 / rate);
+        generatorLag.recordValue(Math.min(HIGHEST_MICROS, Math.max(0, (now - wanted) / 1000)));
+      }
       long next;
       while ((next = start + (long) (scheduled * 1e9 / rate)) <= now && next < deadline) {
         due.add(next);
@@ -253,7 +258,8 @@ public final class HttpLoad implements AutoCloseable {
       }
       if (done && !result.isDone()) {
         result.complete(
-            new LoadResult(statuses, failed, Duration.ofNanos(lastAnswer - start), latency));
+            new LoadResult(
+                statuses, failed, Duration.ofNanos(lastAnswer - start), latency, generatorLag));
       }
     }
   }

@@ -14,9 +14,15 @@ import org.HdrHistogram.Histogram;
  * @param elapsed from the first request to the last answer
  * @param latency microseconds per request; in an open-loop run measured from the moment each
  *     request was meant to be sent, so a stall shows up in every request it delayed
+ * @param generatorLag open loop only: microseconds the generator's own timer ran late, a stall of
+ *     the generator (not of the server) that the latency includes
  */
 public record LoadResult(
-    Map<Integer, Long> statuses, long failed, Duration elapsed, Histogram latency) {
+    Map<Integer, Long> statuses,
+    long failed,
+    Duration elapsed,
+    Histogram latency,
+    Histogram generatorLag) {
 
   public LoadResult {
     statuses = new TreeMap<>(statuses);
