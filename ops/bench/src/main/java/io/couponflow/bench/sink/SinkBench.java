@@ -54,7 +54,12 @@ public final class SinkBench implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /** One method's result. */
-  public record Result(String method, int rows, long nanos) {
+  public record Result(String method, int rows, long nanos, long cpuNanos) {
+    /** CPU this process spent per row (the client's share: MyBatis and the driver). */
+    public double cpuMicrosPerRow() {
+      return cpuNanos / 1e3 / rows;
+    }
+
     public double rowsPerSecond() {
       return rows / (nanos / 1e9);
     }
@@ -94,9 +99,10 @@ public final class SinkBench implements Callable<Integer> {
     for (Result r : List.of(c.multi(), c.jdbc(), c.single())) {
       out.printf(
           Locale.ROOT,
-          "  %-44s %,12.0f rows/s  (%,d rows in %,d ms)%n",
+          "  %-44s %,12.0f rows/s  %5.1f us CPU/row here  (%,d rows in %,d ms)%n",
           r.method(),
           r.rowsPerSecond(),
+          r.cpuMicrosPerRow(),
           r.rows(),
           r.nanos() / 1_000_000);
     }
@@ -143,6 +149,7 @@ public final class SinkBench implements Callable<Integer> {
 
   private static Result multiRow(Database database, List<RedemptionRow> data, int batch) {
     long start = System.nanoTime();
+    long cpu = cpuNow();
     for (int i = 0; i < data.size(); i += batch) {
       try (SqlSession session = database.sessions().openSession(false)) {
         session
@@ -151,11 +158,16 @@ public final class SinkBench implements Callable<Integer> {
         session.commit();
       }
     }
-    return new Result("multi-row upsert (<foreach>), 1 tx per batch", data.size(), elapsed(start));
+    return new Result(
+        "multi-row upsert (<foreach>), 1 tx per batch",
+        data.size(),
+        elapsed(start),
+        cpuNow() - cpu);
   }
 
   private static Result jdbcBatch(Database database, List<RedemptionRow> data, int batch) {
     long start = System.nanoTime();
+    long cpu = cpuNow();
     for (int i = 0; i < data.size(); i += batch) {
       try (SqlSession session = database.sessions().openSession(ExecutorType.BATCH, false)) {
         RedemptionMapper mapper = session.getMapper(RedemptionMapper.class);
@@ -166,18 +178,27 @@ public final class SinkBench implements Callable<Integer> {
         session.commit();
       }
     }
-    return new Result("ExecutorType.BATCH + rewrite, 1 tx per batch", data.size(), elapsed(start));
+    return new Result(
+        "ExecutorType.BATCH + rewrite, 1 tx per batch",
+        data.size(),
+        elapsed(start),
+        cpuNow() - cpu);
   }
 
   private static Result single(Database database, List<RedemptionRow> data) {
     long start = System.nanoTime();
+    long cpu = cpuNow();
     try (SqlSession session = database.sessions().openSession(true)) {
       RedemptionMapper mapper = session.getMapper(RedemptionMapper.class);
       for (RedemptionRow row : data) {
         mapper.upsert(row);
       }
     }
-    return new Result("single-row autocommit inserts", data.size(), elapsed(start));
+    return new Result("single-row autocommit inserts", data.size(), elapsed(start), cpuNow() - cpu);
+  }
+
+  private static long cpuNow() {
+    return java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
   }
 
   private static long elapsed(long start) {
