@@ -110,7 +110,7 @@ public final class Gateway implements AutoCloseable {
             config.httpPort(),
             new ApiInitializer(
                 config, service, new HttpMetrics(registry), inFlight, api.connections()));
-    this.management = HttpServer.sharing("Management", api);
+    this.management = HttpServer.withThreads("Management", 1);
     Health health = new Health(redis, database, sink, blocking, inFlight::isDraining);
     this.managementPort =
         management.bind(
