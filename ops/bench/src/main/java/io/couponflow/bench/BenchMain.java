@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
     subcommands = {CommandLine.HelpCommand.class, SinkBench.class})
 public final class BenchMain implements Callable<Integer> {
   /** The gateway JVM settings the README recommends, and the bench uses unless told otherwise. */
-  static final String GATEWAY_JVM = "-Xms256m -Xmx256m -XX:+UseSerialGC -XX:+AlwaysPreTouch";
+  static final String GATEWAY_JVM =
+      "-Xms512m -Xmx512m -Xmn320m -XX:+UseSerialGC -XX:+AlwaysPreTouch";
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
