@@ -11,6 +11,7 @@ import io.couponflow.gateway.http.HttpServer;
 import io.couponflow.gateway.http.InFlight;
 import io.couponflow.gateway.http.ManagementHandler;
 import io.couponflow.gateway.http.ManagementInitializer;
+import io.couponflow.gateway.http.SharedRedisLoops;
 import io.couponflow.gateway.redeem.RedemptionService;
 import io.couponflow.gateway.resilience.Breakers;
 import io.couponflow.gateway.resilience.RedisGuard;
@@ -74,7 +75,8 @@ public final class Gateway implements AutoCloseable {
 
     this.database = Database.open(config.jdbc(), "couponflow-gateway");
     checkSchema();
-    this.redis = connectRedis(config);
+    this.api = HttpServer.withThreads("API", config.ioThreads());
+    this.redis = connectRedis(config, api);
     CouponLibrary.ensureLoaded(redis).join();
     warnAboutRedisDurability();
 
@@ -102,14 +104,13 @@ public final class Gateway implements AutoCloseable {
     this.inFlight = new InFlight(config.maxInFlight());
     sink.start();
 
-    this.api = HttpServer.withThreads("API", config.ioThreads());
     this.apiPort =
         api.bind(
             "0.0.0.0",
             config.httpPort(),
             new ApiInitializer(
                 config, service, new HttpMetrics(registry), inFlight, api.connections()));
-    this.management = HttpServer.sharing("Management", api);
+    this.management = HttpServer.withThreads("Management", 1);
     Health health = new Health(redis, database, sink, blocking, inFlight::isDraining);
     this.managementPort =
         management.bind(
@@ -185,13 +186,15 @@ public final class Gateway implements AutoCloseable {
     return null;
   }
 
-  private static RedisStore connectRedis(GatewayConfig config) {
+  private static RedisStore connectRedis(GatewayConfig config, HttpServer api) {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       try {
-        return RedisStore.connect(config.redis());
+        return RedisStore.connect(
+            config.redis(), SharedRedisLoops.resources(api, config.ioThreads()));
       } catch (RuntimeException e) {
         if (System.nanoTime() > deadline) {
+          api.close();
           throw new IllegalStateException(
               "Redis at " + config.redis().describe() + " is unreachable: " + e.getMessage(), e);
         }
@@ -262,9 +265,9 @@ public final class Gateway implements AutoCloseable {
     sink.stop(
         Duration.ofNanos(Math.max(Duration.ofSeconds(1).toNanos(), deadline - System.nanoTime())));
     management.close();
-    api.close();
     events.close();
     redis.close();
+    api.close();
     blocking.shutdownNow();
     database.close();
     log.info("Stopped");

@@ -15,7 +15,9 @@ import java.time.Duration;
  * @param httpPort the API's port (COUPON_HTTP_PORT)
  * @param managementHost where health and metrics listen (COUPON_MANAGEMENT_HOST, loopback)
  * @param managementPort (COUPON_MANAGEMENT_PORT)
- * @param ioThreads Netty event loops (COUPON_HTTP_IO_THREADS); one or two suit a 2-core box
+ * @param ioThreads Netty event loops (COUPON_HTTP_IO_THREADS), shared by the API and its Redis
+ *     connections; by default half the cores, at least one (one on a 2-core box, where Redis and
+ *     MySQL need the other core)
  * @param maxBodyBytes largest request body accepted (COUPON_HTTP_MAX_BODY_BYTES)
  * @param maxLineBytes longest request line accepted (COUPON_HTTP_MAX_LINE_BYTES)
  * @param maxHeaderBytes largest header block accepted (COUPON_HTTP_MAX_HEADER_BYTES)
@@ -56,13 +58,18 @@ public record GatewayConfig(
     JdbcSettings jdbc,
     SinkSettings sink) {
 
+  /** Half the cores, at least one. */
+  public static int defaultIoThreads() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+  }
+
   public static GatewayConfig from(Env env) {
     env.logLevel("INFO");
     return new GatewayConfig(
         env.integer("COUPON_HTTP_PORT", 8080, 0, 65_535),
         env.host("COUPON_MANAGEMENT_HOST", "127.0.0.1"),
         env.integer("COUPON_MANAGEMENT_PORT", 8081, 0, 65_535),
-        env.integer("COUPON_HTTP_IO_THREADS", 2, 1, 64),
+        env.integer("COUPON_HTTP_IO_THREADS", defaultIoThreads(), 1, 64),
         env.integer("COUPON_HTTP_MAX_BODY_BYTES", 4096, 256, 1 << 20),
         env.integer("COUPON_HTTP_MAX_LINE_BYTES", 2048, 256, 65_536),
         env.integer("COUPON_HTTP_MAX_HEADER_BYTES", 8192, 1024, 65_536),

@@ -17,6 +17,8 @@ class GatewayConfigTest {
     assertThat(c.httpPort()).isEqualTo(8080);
     assertThat(c.managementHost()).isEqualTo("127.0.0.1");
     assertThat(c.managementPort()).isEqualTo(8081);
+    assertThat(c.ioThreads())
+        .isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
     assertThat(c.soldOutHint()).isEqualTo(Duration.ofSeconds(1));
     assertThat(c.breakers().failureRatePercent()).isEqualTo(50);
     assertThat(c.breakers().window()).isEqualTo(20);

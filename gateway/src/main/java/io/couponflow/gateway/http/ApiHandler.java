@@ -323,7 +323,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
           ApiError.INVALID_REQUEST, "the Idempotency-Key header must appear once");
     }
     String key = keys.get(0);
-    if (!RedeemRequest.IDEMPOTENCY_KEY.matcher(key).matches()) {
+    if (!RedeemRequest.isIdempotencyKey(key)) {
       throw new ApiException(
           ApiError.INVALID_REQUEST,
           "Idempotency-Key: must be 1-128 characters of A-Z a-z 0-9 . _ : -");

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.model.Redemption;
-import io.couponflow.model.RedemptionId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
@@ -186,7 +185,7 @@ final class ApiJson {
       throw invalid(field + ": must be a string");
     }
     String value = p.getText();
-    if (!RedemptionId.ID_TEXT.matcher(value).matches()) {
+    if (!RedeemRequest.isIdText(value)) {
       throw invalid(field + ": must be 1-64 characters of A-Z a-z 0-9 _ -");
     }
     return value;

@@ -87,6 +87,11 @@ public final class HttpServer implements AutoCloseable {
     return bound;
   }
 
+  /** The event loops this server runs on (shared with Redis, see {@link SharedRedisLoops}). */
+  public EventLoopGroup group() {
+    return group;
+  }
+
   /** The open connections, for an initializer to add each new one to. */
   public ChannelGroup connections() {
     return connections;

@@ -54,9 +54,30 @@ public final class SinkBench implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /** One method's result. */
-  record Result(String method, int rows, long nanos) {
-    double rowsPerSecond() {
+  public record Result(String method, int rows, long nanos, long cpuNanos) {
+    /** CPU this process spent per row (the client's share: MyBatis and the driver). */
+    public double cpuMicrosPerRow() {
+      return cpuNanos / 1e3 / rows;
+    }
+
+    public double rowsPerSecond() {
       return rows / (nanos / 1e9);
+    }
+  }
+
+  /**
+   * One comparison: each batched method over {@code batchedRows} redemptions, single-row autocommit
+   * inserts over {@code singleRows} (fewer, since they are slow; rows/s is what counts).
+   */
+  public record Comparison(Result multi, Result jdbc, Result single) {
+    /** The faster batched method. */
+    public Result best() {
+      return multi.rowsPerSecond() >= jdbc.rowsPerSecond() ? multi : jdbc;
+    }
+
+    /** The faster batched method's rows/s over single-row inserts'. */
+    public double speedup() {
+      return best().rowsPerSecond() / single.rowsPerSecond();
     }
   }
 
@@ -68,57 +89,67 @@ public final class SinkBench implements Callable<Integer> {
       return 2;
     }
     JdbcSettings server = JdbcSettings.from(Env.system());
+    out.printf(
+        Locale.ROOT,
+        "sink: %d redemptions per method, batches of %d, MySQL at %s%n",
+        rows,
+        batch,
+        server.address());
+    Comparison c = compare(server, rows, rows, batch);
+    for (Result r : List.of(c.multi(), c.jdbc(), c.single())) {
+      out.printf(
+          Locale.ROOT,
+          "  %-44s %,12.0f rows/s  %5.1f us CPU/row here  (%,d rows in %,d ms)%n",
+          r.method(),
+          r.rowsPerSecond(),
+          r.cpuMicrosPerRow(),
+          r.rows(),
+          r.nanos() / 1_000_000);
+    }
+    out.printf(
+        Locale.ROOT,
+        "  multi-row / JDBC batch: %.2fx; best batched (%s) / single-row autocommit: %.1fx%n",
+        c.multi().rowsPerSecond() / c.jdbc().rowsPerSecond(),
+        c.best().method(),
+        c.speedup());
+    out.flush();
+    return 0;
+  }
+
+  /**
+   * Measures the three methods in a scratch database of its own on {@code server}, dropped at the
+   * end.
+   */
+  public static Comparison compare(
+      JdbcSettings server, int batchedRows, int singleRows, int batch) {
     String scratch =
         "couponflow_bench_sink_"
             + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30), 36);
     JdbcSettings settings = server.withDatabase(scratch);
     Migrations.migrate(settings);
     try (Database database = Database.open(settings, "couponflow-bench-sink")) {
-      List<RedemptionRow> data = redemptions(rows);
-      List<RedemptionRow> warmup = redemptions(Math.min(rows, 2_000));
-      out.printf(
-          Locale.ROOT,
-          "sink: %d redemptions per method, batches of %d, MySQL at %s%n",
-          rows,
-          batch,
-          settings.address());
-      multiRow(database, warmup);
-      jdbcBatch(database, warmup);
+      List<RedemptionRow> data = redemptions(batchedRows);
+      List<RedemptionRow> warmup = redemptions(Math.min(batchedRows, 2_000));
+      multiRow(database, warmup, batch);
+      jdbcBatch(database, warmup, batch);
       single(database, warmup.subList(0, Math.min(warmup.size(), 200)));
       truncate(database);
 
-      Result multi = multiRow(database, data);
+      Result multi = multiRow(database, data, batch);
       truncate(database);
-      Result jdbc = jdbcBatch(database, data);
+      Result jdbc = jdbcBatch(database, data, batch);
       truncate(database);
-      Result single = single(database, data);
+      Result single = single(database, data.subList(0, Math.min(data.size(), singleRows)));
       truncate(database);
-
-      for (Result r : List.of(multi, jdbc, single)) {
-        out.printf(
-            Locale.ROOT,
-            "  %-44s %,12.0f rows/s  (%,d rows in %,d ms)%n",
-            r.method(),
-            r.rowsPerSecond(),
-            r.rows(),
-            r.nanos() / 1_000_000);
-      }
-      Result best = multi.rowsPerSecond() >= jdbc.rowsPerSecond() ? multi : jdbc;
-      out.printf(
-          Locale.ROOT,
-          "  multi-row / JDBC batch: %.2fx; best batched (%s) / single-row autocommit: %.1fx%n",
-          multi.rowsPerSecond() / jdbc.rowsPerSecond(),
-          best.method(),
-          best.rowsPerSecond() / single.rowsPerSecond());
-      out.flush();
+      return new Comparison(multi, jdbc, single);
     } finally {
       drop(server, scratch);
     }
-    return 0;
   }
 
-  private Result multiRow(Database database, List<RedemptionRow> data) {
+  private static Result multiRow(Database database, List<RedemptionRow> data, int batch) {
     long start = System.nanoTime();
+    long cpu = cpuNow();
     for (int i = 0; i < data.size(); i += batch) {
       try (SqlSession session = database.sessions().openSession(false)) {
         session
@@ -127,11 +158,16 @@ public final class SinkBench implements Callable<Integer> {
         session.commit();
       }
     }
-    return new Result("multi-row upsert (<foreach>), 1 tx per batch", data.size(), elapsed(start));
+    return new Result(
+        "multi-row upsert (<foreach>), 1 tx per batch",
+        data.size(),
+        elapsed(start),
+        cpuNow() - cpu);
   }
 
-  private Result jdbcBatch(Database database, List<RedemptionRow> data) {
+  private static Result jdbcBatch(Database database, List<RedemptionRow> data, int batch) {
     long start = System.nanoTime();
+    long cpu = cpuNow();
     for (int i = 0; i < data.size(); i += batch) {
       try (SqlSession session = database.sessions().openSession(ExecutorType.BATCH, false)) {
         RedemptionMapper mapper = session.getMapper(RedemptionMapper.class);
@@ -142,18 +178,27 @@ public final class SinkBench implements Callable<Integer> {
         session.commit();
       }
     }
-    return new Result("ExecutorType.BATCH + rewrite, 1 tx per batch", data.size(), elapsed(start));
+    return new Result(
+        "ExecutorType.BATCH + rewrite, 1 tx per batch",
+        data.size(),
+        elapsed(start),
+        cpuNow() - cpu);
   }
 
   private static Result single(Database database, List<RedemptionRow> data) {
     long start = System.nanoTime();
+    long cpu = cpuNow();
     try (SqlSession session = database.sessions().openSession(true)) {
       RedemptionMapper mapper = session.getMapper(RedemptionMapper.class);
       for (RedemptionRow row : data) {
         mapper.upsert(row);
       }
     }
-    return new Result("single-row autocommit inserts", data.size(), elapsed(start));
+    return new Result("single-row autocommit inserts", data.size(), elapsed(start), cpuNow() - cpu);
+  }
+
+  private static long cpuNow() {
+    return java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
   }
 
   private static long elapsed(long start) {

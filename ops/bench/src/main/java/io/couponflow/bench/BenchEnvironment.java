@@ -1,0 +1,408 @@
+package io.couponflow.bench;
+
+import io.couponflow.config.Env;
+import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.CouponInspection;
+import io.couponflow.lua.CouponKeys;
+import io.couponflow.lua.CouponLibrary;
+import io.couponflow.lua.LiveCoupon;
+import io.couponflow.lua.RedisSettings;
+import io.couponflow.lua.RedisStore;
+import io.couponflow.model.Coupon;
+import io.couponflow.model.CouponStatus;
+import io.couponflow.sql.CouponMapper;
+import io.couponflow.sql.Database;
+import io.couponflow.sql.JdbcSettings;
+import io.couponflow.sql.Migrations;
+import io.couponflow.sql.RedemptionCounts;
+import io.couponflow.sql.RedemptionMapper;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.ibatis.session.SqlSession;
+
+/**
+ * The bench's own corner of the shared servers: a scratch database (migrated, dropped at the end)
+ * on the MySQL of COUPON_JDBC_URL and a key prefix of its own on the Redis of COUPON_REDIS_URI
+ * (every key under it deleted at the end). Creates the coupons the scenarios use and checks the
+ * invariants after each scenario.
+ *
+ * <p>Thread-safety: safe for use by many threads (the sampler reads while a scenario runs).
+ */
+final class BenchEnvironment implements AutoCloseable {
+  static final Duration RETENTION = Duration.ofHours(24);
+
+  private final JdbcSettings jdbc;
+  private final RedisSettings redisSettings;
+  private final Database database;
+  private final RedisStore redis;
+  private final CouponFunctions functions;
+
+  private BenchEnvironment(JdbcSettings jdbc, RedisSettings redisSettings) {
+    this.jdbc = jdbc;
+    this.redisSettings = redisSettings;
+    Migrations.migrate(jdbc);
+    this.database = Database.open(jdbc, "couponflow-bench");
+    this.redis = RedisStore.connect(redisSettings);
+    CouponLibrary.ensureLoaded(redis).join();
+    this.functions = new CouponFunctions(redis, RETENTION);
+  }
+
+  /** A new scratch database and key prefix on the servers COUPON_* names (loopback by default). */
+  static BenchEnvironment create(Env env) {
+    String name = "bench_" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    JdbcSettings server = JdbcSettings.from(env);
+    JdbcSettings scratch =
+        new JdbcSettings(server.url(), server.user(), server.password(), 8, server.connectTimeout())
+            .withDatabase("couponflow_" + name);
+    RedisSettings redis = RedisSettings.from(env).withPrefix(name.replace('_', '-'));
+    if (redis.cluster()) {
+      throw new IllegalArgumentException(
+          "COUPON_REDIS_URI: the bench runs against a single Redis (redis-benchmark cannot follow"
+              + " cluster redirects)");
+    }
+    return new BenchEnvironment(scratch, redis);
+  }
+
+  JdbcSettings jdbc() {
+    return jdbc;
+  }
+
+  RedisSettings redisSettings() {
+    return redisSettings;
+  }
+
+  String prefix() {
+    return redisSettings.prefix();
+  }
+
+  Database database() {
+    return database;
+  }
+
+  CouponFunctions functions() {
+    return functions;
+  }
+
+  RedisStore redis() {
+    return redis;
+  }
+
+  /** The COUPON_* variables a gateway needs to work on this corner. */
+  Map<String, String> gatewayEnv() {
+    Map<String, String> env = new HashMap<>();
+    env.put("COUPON_REDIS_URI", redisSettings.describe());
+    env.put("COUPON_REDIS_PREFIX", prefix());
+    env.put("COUPON_JDBC_URL", jdbc.url());
+    env.put("COUPON_JDBC_USER", jdbc.user());
+    env.put("COUPON_JDBC_PASSWORD", jdbc.password());
+    env.put("COUPON_LOG_LEVEL", "WARN");
+    return env;
+  }
+
+  /**
+   * Defines a coupon in MySQL and makes it live in Redis: active for a day, one redemption per
+   * user, a 300.00 threshold and a 50.00 discount.
+   *
+   * @param buckets 0 for the production choice ({@link Coupon#bucketsFor})
+   */
+  Coupon createCoupon(long couponId, String name, long stock, int buckets) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Coupon coupon =
+        new Coupon(
+            couponId,
+            name,
+            stock,
+            1,
+            30_000,
+            5_000,
+            now.minus(1, ChronoUnit.HOURS),
+            now.plus(1, ChronoUnit.DAYS),
+            CouponStatus.ACTIVE,
+            false,
+            buckets > 0 ? buckets : Coupon.bucketsFor(stock),
+            1);
+    try (SqlSession session = database.sessions().openSession(true)) {
+      session.getMapper(CouponMapper.class).insert(coupon);
+    }
+    functions.load(coupon, 0, 0).join();
+    return coupon;
+  }
+
+  CouponInspection inspect(long couponId) {
+    return functions
+        .inspect(couponId)
+        .orTimeout(10, TimeUnit.SECONDS)
+        .join()
+        .orElseThrow(
+            () ->
+                new InvariantViolation(
+                    "coupon " + couponId + " is gone from Redis (prefix " + prefix() + ")"));
+  }
+
+  RedemptionCounts mysqlCounts(long couponId) {
+    try (SqlSession session = database.sessions().openSession(true)) {
+      return session.getMapper(RedemptionMapper.class).countsFor(couponId);
+    }
+  }
+
+  /**
+   * Checks in Redis: remaining = total - accepted, remaining >= 0, nothing reversed. Reads the meta
+   * hash only ({@code cf_coupon}), so it costs Redis nothing however long the outbox is.
+   *
+   * @return the coupon as checked
+   * @throws InvariantViolation when the coupon oversold or its counters disagree
+   */
+  LiveCoupon checkRedis(String scenario, long couponId) {
+    LiveCoupon c =
+        functions
+            .coupon(couponId)
+            .orTimeout(10, TimeUnit.SECONDS)
+            .join()
+            .orElseThrow(
+                () ->
+                    new InvariantViolation(
+                        scenario + ": coupon " + couponId + " is gone from Redis"));
+    check(scenario, c);
+    return c;
+  }
+
+  private static void check(String scenario, LiveCoupon c) {
+    long total = c.totalStock();
+    long stock = c.stock();
+    long accepted = c.accepted();
+    if (stock < 0 || accepted > total || stock != total - accepted || c.reversed() != 0) {
+      throw new InvariantViolation(
+          String.format(
+              Locale.ROOT,
+              "%s: coupon %d OVERSOLD or inconsistent in Redis: total %d, remaining %d, accepted %d,"
+                  + " reversed %d (expected remaining = total - accepted >= 0)",
+              scenario,
+              c.couponId(),
+              total,
+              stock,
+              accepted,
+              c.reversed()));
+    }
+  }
+
+  /** Entries in a coupon's outbox ({@code XLEN}). */
+  long outboxLength(long couponId) {
+    return redis
+        .commands()
+        .xlen(CouponKeys.outbox(prefix(), couponId))
+        .toCompletableFuture()
+        .orTimeout(10, TimeUnit.SECONDS)
+        .join();
+  }
+
+  /**
+   * Waits until the coupon's outbox is empty and MySQL holds one ACCEPTED row per redemption Redis
+   * accepted, then checks both sides.
+   *
+   * @return how long the drain took
+   * @throws InvariantViolation when MySQL disagrees with Redis once drained, or the drain times out
+   */
+  Duration awaitDrained(String scenario, long couponId, Duration timeout) {
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    while (true) {
+      CouponInspection c = inspect(couponId);
+      check(scenario, c.coupon());
+      RedemptionCounts rows = mysqlCounts(couponId);
+      if (c.pending() == 0) {
+        if (rows.accepted() == c.coupon().accepted() && rows.reversed() == 0) {
+          return Duration.ofNanos(System.nanoTime() - start);
+        }
+        RedemptionCounts again = mysqlCounts(couponId);
+        CouponInspection after = inspect(couponId);
+        if (after.pending() == 0 && again.accepted() != after.coupon().accepted()) {
+          throw new InvariantViolation(
+              String.format(
+                  Locale.ROOT,
+                  "%s: coupon %d: the outbox is empty but MySQL holds %d ACCEPTED rows for %d"
+                      + " redemptions Redis accepted",
+                  scenario,
+                  couponId,
+                  again.accepted(),
+                  after.coupon().accepted()));
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new InvariantViolation(
+            String.format(
+                Locale.ROOT,
+                "%s: coupon %d: the outbox did not drain within %s (%d pending, MySQL %d rows, Redis"
+                    + " %d accepted)",
+                scenario,
+                couponId,
+                timeout,
+                c.pending(),
+                rows.accepted(),
+                c.coupon().accepted()));
+      }
+      Sleep.millis(100);
+    }
+  }
+
+  /** Every key of one coupon. */
+  List<String> keysOf(long couponId) {
+    return redis.scan(prefix() + ":{" + couponId + "}:*", null, Duration.ofSeconds(60));
+  }
+
+  /** The sum of {@code MEMORY USAGE} over every key of a coupon, in bytes. */
+  long memoryUsage(long couponId) {
+    long sum = 0;
+    for (String key : keysOf(couponId)) {
+      Long bytes =
+          redis
+              .commands()
+              .memoryUsage(key)
+              .toCompletableFuture()
+              .orTimeout(10, TimeUnit.SECONDS)
+              .join();
+      sum += bytes == null ? 0 : bytes;
+    }
+    return sum;
+  }
+
+  /**
+   * {@code used_memory} from {@code INFO memory}: the whole server's, so other clients count too.
+   */
+  long usedMemory() {
+    String info =
+        redis
+            .commands()
+            .info("memory")
+            .toCompletableFuture()
+            .orTimeout(10, TimeUnit.SECONDS)
+            .join();
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("used_memory:")) {
+        return Long.parseLong(line.substring("used_memory:".length()).trim());
+      }
+    }
+    throw new IllegalStateException("INFO memory has no used_memory line");
+  }
+
+  /** The Redis server's process id (from {@code INFO server}), or -1. */
+  long redisPid() {
+    try {
+      String info =
+          redis
+              .commands()
+              .info("server")
+              .toCompletableFuture()
+              .orTimeout(10, TimeUnit.SECONDS)
+              .join();
+      for (String line : info.split("\r?\n")) {
+        if (line.startsWith("process_id:")) {
+          return Long.parseLong(line.substring("process_id:".length()).trim());
+        }
+      }
+    } catch (RuntimeException e) {
+      // not on this machine, or not telling
+    }
+    return -1;
+  }
+
+  /** The MySQL server's process id (from its pid file, when this machine can read it), or -1. */
+  long mysqlPid() {
+    try (Connection c = database.dataSource().getConnection();
+        Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT @@pid_file, @@datadir")) {
+      rs.next();
+      java.nio.file.Path file = java.nio.file.Path.of(rs.getString(1));
+      if (!file.isAbsolute()) {
+        file = java.nio.file.Path.of(rs.getString(2)).resolve(file);
+      }
+      return Long.parseLong(java.nio.file.Files.readString(file).trim());
+    } catch (SQLException | java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Commands Redis logged as slow (SLOWLOG, over {@code slowlog-log-slower-than}) since {@code
+   * sinceEpochSecond}, whoever sent them: the count and the longest in microseconds. Read only.
+   */
+  long[] slowCommandsSince(long sinceEpochSecond) {
+    List<Object> log =
+        redis
+            .commands()
+            .slowlogGet(128)
+            .toCompletableFuture()
+            .orTimeout(10, TimeUnit.SECONDS)
+            .join();
+    long count = 0;
+    long longest = 0;
+    for (Object entry : log) {
+      List<?> fields = (List<?>) entry;
+      if (((Number) fields.get(1)).longValue() >= sinceEpochSecond) {
+        count++;
+        longest = Math.max(longest, ((Number) fields.get(2)).longValue());
+      }
+    }
+    return new long[] {count, longest};
+  }
+
+  /** Deletes every key of a coupon (after a scenario whose outbox nothing drains). */
+  void deleteCoupon(long couponId) {
+    unlink(keysOf(couponId));
+  }
+
+  private void unlink(List<String> keys) {
+    for (int i = 0; i < keys.size(); i += 500) {
+      redis
+          .commands()
+          .unlink(keys.subList(i, Math.min(keys.size(), i + 500)).toArray(String[]::new))
+          .toCompletableFuture()
+          .orTimeout(30, TimeUnit.SECONDS)
+          .join();
+    }
+  }
+
+  /** Runs plain SQL in the scratch database. */
+  void execute(String sql) {
+    try (Connection c = database.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      unlink(redis.scan(prefix() + ":*", null, Duration.ofSeconds(60)));
+    } catch (RuntimeException e) {
+      System.err.println("bench: could not delete the keys under " + prefix() + ": " + e);
+    } finally {
+      redis.close();
+      database.close();
+    }
+    try (Connection c =
+            DriverManager.getConnection(jdbc.withDatabase("").url(), jdbc.user(), jdbc.password());
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS `" + jdbc.database() + "`");
+    } catch (SQLException e) {
+      System.err.println("bench: could not drop " + jdbc.database() + ": " + e.getMessage());
+    }
+  }
+
+  /** Keys of coupon {@code couponId} with one bucket, as redis-benchmark must name them. */
+  CouponKeys singleBucketKeys(long couponId) {
+    return new CouponKeys(prefix(), couponId, 1);
+  }
+}

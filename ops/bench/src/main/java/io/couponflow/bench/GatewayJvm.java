@@ -1,0 +1,236 @@
+package io.couponflow.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The gateway under test, as production runs it: {@code java -jar couponflow-gateway.jar} in a JVM
+ * of its own, configured by COUPON_* variables, on free loopback ports. Its output goes to a log
+ * file beside the bench results.
+ *
+ * <p>Thread-safety: one thread drives it.
+ */
+final class GatewayJvm implements AutoCloseable {
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+  private static final Pattern HEAP_USED =
+      Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\",[^}]*} ([0-9.eE+-]+)$");
+
+  private final Process process;
+  private final int apiPort;
+  private final int managementPort;
+  private final Path log;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private GatewayJvm(Process process, int apiPort, int managementPort, Path log) {
+    this.process = process;
+    this.apiPort = apiPort;
+    this.managementPort = managementPort;
+    this.log = log;
+  }
+
+  /**
+   * Starts the gateway and waits until {@code /health/ready} answers 200.
+   *
+   * @param jvmOptions options for the gateway's JVM (heap, GC, flight recorder)
+   * @param env COUPON_* variables; the ports are chosen here
+   */
+  static GatewayJvm start(Path jar, List<String> jvmOptions, Map<String, String> env, Path log) {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(
+          jar + " is missing: build it first (mvn -DskipTests package -pl gateway -am)");
+    }
+    int apiPort = freePort();
+    int managementPort = freePort();
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.add("-jar");
+    command.add(jar.toString());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().keySet().removeIf(k -> k.startsWith("COUPON_"));
+    builder.environment().putAll(env);
+    builder.environment().put("COUPON_HTTP_PORT", Integer.toString(apiPort));
+    builder.environment().put("COUPON_MANAGEMENT_HOST", "127.0.0.1");
+    builder.environment().put("COUPON_MANAGEMENT_PORT", Integer.toString(managementPort));
+    Process process;
+    try {
+      Files.createDirectories(log.getParent());
+      process = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the gateway", e);
+    }
+    GatewayJvm gateway = new GatewayJvm(process, apiPort, managementPort, log);
+    gateway.awaitReady();
+    return gateway;
+  }
+
+  private void awaitReady() {
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    while (!ready()) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "the gateway exited at start with " + process.exitValue() + "; see " + log);
+      }
+      if (System.nanoTime() > deadline) {
+        process.destroyForcibly();
+        throw new IllegalStateException(
+            "the gateway was not ready in " + READY_TIMEOUT + "; see " + log);
+      }
+      Sleep.millis(100);
+    }
+  }
+
+  private boolean ready() {
+    try {
+      return get("/health/ready").statusCode() == 200;
+    } catch (UncheckedIOException e) {
+      return false;
+    }
+  }
+
+  int apiPort() {
+    return apiPort;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  Path log() {
+    return log;
+  }
+
+  /** The gateway's Prometheus text. */
+  String metrics() {
+    return get("/metrics").body();
+  }
+
+  /**
+   * Heap in use after a full collection ({@code jcmd <pid> GC.run}), from the gateway's own {@code
+   * jvm_memory_used_bytes{area="heap"}} gauges; empty when jcmd is not available.
+   */
+  OptionalDouble heapAfterGc() {
+    if (!jcmd("GC.run")) {
+      return OptionalDouble.empty();
+    }
+    Matcher m = HEAP_USED.matcher(metrics());
+    double sum = 0;
+    boolean any = false;
+    while (m.find()) {
+      sum += Double.parseDouble(m.group(1));
+      any = true;
+    }
+    return any ? OptionalDouble.of(sum) : OptionalDouble.empty();
+  }
+
+  /**
+   * The sum of every sample of a metric in the Prometheus text, labels ignored; NaN when absent.
+   */
+  double metric(String name) {
+    double sum = Double.NaN;
+    for (String line : metrics().split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        sum = Double.isNaN(sum) ? v : sum + v;
+      }
+    }
+    return sum;
+  }
+
+  /** Starts a flight recording ({@code jcmd JFR.start}, the "profile" settings). */
+  void startRecording() {
+    jcmd("JFR.start", "name=bench", "settings=profile");
+  }
+
+  /** Stops the flight recording and writes it to {@code file}. */
+  void stopRecording(Path file) {
+    jcmd("JFR.stop", "name=bench", "filename=" + file.toAbsolutePath());
+  }
+
+  private boolean jcmd(String... command) {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    if (!Files.isExecutable(jcmd)) {
+      return false;
+    }
+    List<String> line = new ArrayList<>();
+    line.add(jcmd.toString());
+    line.add(Long.toString(pid()));
+    line.addAll(List.of(command));
+    try {
+      Process p =
+          new ProcessBuilder(line)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return false;
+      }
+      return p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private HttpResponse<String> get(String path) {
+    try {
+      return http.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
+              .timeout(Duration.ofSeconds(5))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** SIGTERM, then waits for the graceful stop (the queue is written to MySQL). */
+  @Override
+  public void close() {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(40, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port", e);
+    }
+  }
+}

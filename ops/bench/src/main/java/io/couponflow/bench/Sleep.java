@@ -1,0 +1,15 @@
+package io.couponflow.bench;
+
+/** Sleeping that turns an interrupt into an exception the bench stops on. */
+final class Sleep {
+  private Sleep() {}
+
+  static void millis(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}
