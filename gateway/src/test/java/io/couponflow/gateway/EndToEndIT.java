@@ -110,6 +110,7 @@ class EndToEndIT {
             "cache_gets_total{cache=\"coupons\"",
             "resilience4j_circuitbreaker_state{name=\"redis\",state=\"closed\"} 1.0",
             "resilience4j_circuitbreaker_state{name=\"mysql\",state=\"closed\"} 1.0",
+            "resilience4j_circuitbreaker_state{name=\"mysql-lookup\",state=\"closed\"} 1.0",
             "netty_allocator_memory_used",
             "jvm_memory_used_bytes",
             "couponflow_redis_calls_seconds_bucket{call=\"redeem\"")

@@ -40,7 +40,7 @@ public final class Breakers {
                 .build());
     this.mysql =
         breakers.circuitBreaker(
-            "mysql",
+            "mysql-lookup",
             config(settings)
                 .recordException(e -> e instanceof MetadataUnavailableException)
                 .build());
