@@ -28,24 +28,17 @@ public final class HttpServer implements AutoCloseable {
 
   private final String name;
   private final EventLoopGroup group;
-  private final boolean ownsGroup;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private Channel channel;
 
-  private HttpServer(String name, EventLoopGroup group, boolean ownsGroup) {
+  private HttpServer(String name, EventLoopGroup group) {
     this.name = name;
     this.group = group;
-    this.ownsGroup = ownsGroup;
   }
 
   /** A server with event loops of its own. */
   public static HttpServer withThreads(String name, int threads) {
-    return new HttpServer(name, newGroup(threads), true);
-  }
-
-  /** A server sharing another's event loops. */
-  public static HttpServer sharing(String name, HttpServer other) {
-    return new HttpServer(name, other.group, false);
+    return new HttpServer(name, newGroup(threads));
   }
 
   public static boolean nativeTransport() {
@@ -112,8 +105,6 @@ public final class HttpServer implements AutoCloseable {
   @Override
   public void close() {
     stopAccepting();
-    if (ownsGroup) {
-      group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
-    }
+    group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
   }
 }
