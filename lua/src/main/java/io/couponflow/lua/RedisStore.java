@@ -17,6 +17,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.Partitions;
@@ -38,6 +39,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One process's connection to Redis: a single server, or Redis Cluster when several URIs are
@@ -61,6 +64,8 @@ import java.util.function.Supplier;
  * <p>Thread-safety: safe for use by many threads.
  */
 public final class RedisStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisStore.class);
+
   /** How often the cluster topology is refreshed when nothing suggests a change. */
   static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(5);
 
@@ -127,6 +132,7 @@ public final class RedisStore implements AutoCloseable {
                       .adaptiveRefreshTriggersTimeout(ADAPTIVE_REFRESH_PAUSE)
                       .refreshTriggersReconnectAttempts(2)
                       .build())
+              .nodeFilter(node -> !isGivenUp(node))
               .build());
       try {
         StatefulRedisClusterConnection<String, String> connection = client.connect();
@@ -154,6 +160,19 @@ public final class RedisStore implements AutoCloseable {
       shutdown(client, resources);
       throw e;
     }
+  }
+
+  /**
+   * Whether the cluster has given a node up: flagged failed and serving no slots, like a dead
+   * master whose replica took over. Such a node stays listed by Redis until it is forgotten; the
+   * client leaves it out of its view, so it drops its connection to the node, the commands waiting
+   * on that connection go by their slot to the new master at once instead of failing when the
+   * command timeout passes, and neither reconnects nor topology refreshes keep calling a dead
+   * address. A failed master that still serves slots stays in the view: its slots have no other
+   * node yet.
+   */
+  static boolean isGivenUp(RedisClusterNode node) {
+    return node.is(RedisClusterNode.NodeFlag.FAIL) && node.getSlots().isEmpty();
   }
 
   /**
@@ -194,6 +213,43 @@ public final class RedisStore implements AutoCloseable {
 
   public boolean isCluster() {
     return settings.cluster();
+  }
+
+  /**
+   * How the client routes a key now, for diagnostics: the key's slot, the node it goes to, and
+   * every node of the client's cluster view (address, id, flags, config epoch, slot count). On a
+   * single server, the server's address.
+   */
+  public String describeRoute(String key) {
+    if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
+      return "single server " + settings.uris().get(0).getAuthority();
+    }
+    int slot = SlotHash.getSlot(key);
+    Partitions partitions = cluster.getPartitions();
+    RedisClusterNode owner = partitions.getPartitionBySlot(slot);
+    StringBuilder text =
+        new StringBuilder("slot ")
+            .append(slot)
+            .append(" -> ")
+            .append(owner == null ? "no node" : describe(owner))
+            .append("; client's view:");
+    for (RedisClusterNode node : partitions) {
+      text.append("\n  ").append(describe(node));
+    }
+    return text.toString();
+  }
+
+  static String describe(RedisClusterNode node) {
+    RedisURI uri = node.getUri();
+    return (uri == null ? "?" : uri.getHost() + ":" + uri.getPort())
+        + " id "
+        + node.getNodeId()
+        + " "
+        + node.getFlags()
+        + " epoch "
+        + node.getConfigEpoch()
+        + " slots "
+        + node.getSlots().size();
   }
 
   /** The shared asynchronous commands; on a cluster, routed by each command's key slot. */
@@ -393,6 +449,14 @@ public final class RedisStore implements AutoCloseable {
         if (newestSlotEpoch(view.getValue()) == newest) {
           newestViews.put(view.getKey(), view.getValue());
         }
+      }
+      if (newestViews.size() < topologyViews.size() && log.isDebugEnabled()) {
+        log.debug(
+            "Cluster views disagree: {} of {} show the newest slot configuration (epoch {}): {}",
+            newestViews.size(),
+            topologyViews.size(),
+            newest,
+            newestViews.keySet());
       }
       return super.determinePartitions(
           current, newestViews.isEmpty() ? topologyViews : newestViews);

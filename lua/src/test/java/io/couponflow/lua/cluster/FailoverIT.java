@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
+import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.lua.RedemptionLookup;
@@ -29,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -225,11 +228,7 @@ class FailoverIT {
     replica.thaw();
     PrivateRedis promoted = cluster.awaitPromotion(List.of(replica), Duration.ofSeconds(30));
     long promotedAt = System.nanoTime();
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .pollInterval(Duration.ofMillis(50))
-        .ignoreExceptions()
-        .until(() -> functions.coupon(id).join().isPresent());
+    awaitServed(id, Duration.ofSeconds(20));
     long seenAfter = Duration.ofNanos(System.nanoTime() - promotedAt).toMillis();
 
     assertThat(promoted).isEqualTo(replica);
@@ -257,6 +256,43 @@ class FailoverIT {
     assertThat(state.coupon().stock()).isEqualTo(STOCK - accepted);
     assertThat(state.pendingAccepts()).isEqualTo(accepted);
     assertThat(redeem(c, 100_000, 5)).hasSize(5);
+  }
+
+  /**
+   * Waits until the client reads a coupon again; when it does not in time, fails with the client's
+   * route for the coupon's slot, the last error and the cluster's own view, so the failure explains
+   * itself.
+   */
+  private static void awaitServed(long id, Duration timeout) {
+    AtomicReference<Throwable> lastFailure = new AtomicReference<>();
+    String key = CouponKeys.meta(redis.prefix(), id);
+    try {
+      await()
+          .atMost(timeout)
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                try {
+                  return functions.coupon(id).join().isPresent();
+                } catch (RuntimeException e) {
+                  lastFailure.set(e);
+                  return false;
+                }
+              });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          "coupon "
+              + id
+              + " not served within "
+              + timeout
+              + "; last failure: "
+              + lastFailure.get()
+              + "\nclient route: "
+              + redis.redis().describeRoute(key)
+              + "\nCLUSTER NODES of a running node:\n"
+              + cluster.cli(cluster.masters().get(0), "CLUSTER", "NODES"),
+          e);
+    }
   }
 
   private static long replicationOffset(PrivateRedis master) {
