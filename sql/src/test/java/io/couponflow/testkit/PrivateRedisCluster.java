@@ -9,9 +9,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -189,6 +193,9 @@ public final class PrivateRedisCluster implements AutoCloseable {
    * @return the promoted node
    */
   public PrivateRedis awaitPromotion(List<PrivateRedis> candidates, Duration timeout) {
+    if (candidates.isEmpty()) {
+      throw new IllegalArgumentException("no replica to take over: the candidates are empty");
+    }
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Optional<PrivateRedis> promoted = promotedAmong(candidates);
@@ -271,11 +278,40 @@ public final class PrivateRedisCluster implements AutoCloseable {
         return address(node) + " replica not in sync";
       }
     }
+    String roles = null;
+    for (PrivateRedis viewer : running()) {
+      String seen = rolesSeenBy(viewer);
+      if (roles == null) {
+        roles = seen;
+      } else if (!roles.equals(seen)) {
+        return "nodes disagree on roles: " + roles + " vs " + seen + " seen by " + address(viewer);
+      }
+    }
     CliResult check = run(anyRunning(), "--cluster", "check", address(masters().get(0)));
     if (check.exit() != 0 || !check.output().contains("All nodes agree")) {
       return "redis-cli --cluster check: " + check.output();
     }
     return "";
+  }
+
+  /**
+   * Who is master and who replicates whom among the running nodes, as one node sees it. Gossip
+   * spreads a role change node by node, so after a failover one node may already list the new
+   * master's slots while it still lists the old master as a master without replicas.
+   */
+  private String rolesSeenBy(PrivateRedis viewer) {
+    Map<String, Integer> portById = new HashMap<>();
+    List<NodeRow> table = nodeTable(viewer);
+    table.forEach(row -> portById.put(row.id(), row.port()));
+    Set<Integer> running = running().stream().map(PrivateRedis::port).collect(Collectors.toSet());
+    return table.stream()
+        .filter(row -> running.contains(row.port()) && !row.failed())
+        .sorted(Comparator.comparingInt(NodeRow::port))
+        .map(
+            row ->
+                row.port()
+                    + (row.master() ? " master" : " replica of " + portById.get(row.masterId())))
+        .collect(Collectors.joining(", ", "[", "]"));
   }
 
   /** Runs {@code redis-cli -p <node> args...}; returns its output, fails when it exits non-zero. */
@@ -401,8 +437,12 @@ public final class PrivateRedisCluster implements AutoCloseable {
   }
 
   private List<NodeRow> nodeTable() {
+    return nodeTable(anyRunning());
+  }
+
+  private List<NodeRow> nodeTable(PrivateRedis viewer) {
     List<NodeRow> rows = new ArrayList<>();
-    for (String line : cli(anyRunning(), "CLUSTER", "NODES").split("\r?\n")) {
+    for (String line : cli(viewer, "CLUSTER", "NODES").split("\r?\n")) {
       if (line.isBlank()) {
         continue;
       }
