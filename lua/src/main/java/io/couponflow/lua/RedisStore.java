@@ -17,7 +17,6 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.Partitions;
@@ -36,7 +35,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -215,50 +213,9 @@ public final class RedisStore implements AutoCloseable {
     return settings.cluster();
   }
 
-  /**
-   * How the client routes a key now, for diagnostics: the key's slot, the node it goes to, and
-   * every node of the client's cluster view (address, id, flags, config epoch, slot count). On a
-   * single server, the server's address.
-   */
-  public String describeRoute(String key) {
-    if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
-      return "single server " + settings.uris().get(0).getAuthority();
-    }
-    int slot = SlotHash.getSlot(key);
-    Partitions partitions = cluster.getPartitions();
-    RedisClusterNode owner = partitions.getPartitionBySlot(slot);
-    StringBuilder text =
-        new StringBuilder("slot ")
-            .append(slot)
-            .append(" -> ")
-            .append(owner == null ? "no node" : describe(owner))
-            .append("; client's view:");
-    for (RedisClusterNode node : partitions) {
-      text.append("\n  ").append(describe(node));
-    }
-    return text.toString();
-  }
-
-  static String describe(RedisClusterNode node) {
-    RedisURI uri = node.getUri();
-    return (uri == null ? "?" : uri.getHost() + ":" + uri.getPort())
-        + " id "
-        + node.getNodeId()
-        + " "
-        + node.getFlags()
-        + " epoch "
-        + node.getConfigEpoch()
-        + " slots "
-        + node.getSlots().size();
-  }
-
   /** The shared asynchronous commands; on a cluster, routed by each command's key slot. */
   public RedisClusterAsyncCommands<String, String> commands() {
     return commands;
-  }
-
-  public boolean isOpen() {
-    return connection.isOpen();
   }
 
   /**
@@ -412,11 +369,6 @@ public final class RedisStore implements AutoCloseable {
   /** Publishes a message; on a cluster the message reaches subscribers on every node. */
   public CompletableFuture<Long> publish(String channel, String message) {
     return commands.publish(channel, message).toCompletableFuture();
-  }
-
-  /** Runs an action for each connection event the client reports (connected, disconnected). */
-  public void onConnectionEvent(Consumer<Object> listener) {
-    resources.eventBus().get().subscribe(listener::accept);
   }
 
   @Override

@@ -15,6 +15,11 @@ import io.couponflow.model.RedemptionId;
 import io.couponflow.testkit.PrivateRedis;
 import io.couponflow.testkit.PrivateRedisCluster;
 import io.couponflow.testkit.RedisFixture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.Partitions;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -288,11 +293,47 @@ class FailoverIT {
               + "; last failure: "
               + lastFailure.get()
               + "\nclient route: "
-              + redis.redis().describeRoute(key)
+              + describeRoute(key)
               + "\nCLUSTER NODES of a running node:\n"
               + cluster.cli(cluster.masters().get(0), "CLUSTER", "NODES"),
           e);
     }
+  }
+
+  /**
+   * How the client routes a key now: the key's slot, the node it goes to, and every node of the
+   * client's cluster view (address, id, flags, config epoch, slot count).
+   */
+  private static String describeRoute(String key) {
+    Partitions partitions =
+        ((RedisAdvancedClusterAsyncCommands<String, String>) redis.redis().commands())
+            .getStatefulConnection()
+            .getPartitions();
+    int slot = SlotHash.getSlot(key);
+    RedisClusterNode owner = partitions.getPartitionBySlot(slot);
+    StringBuilder text =
+        new StringBuilder("slot ")
+            .append(slot)
+            .append(" -> ")
+            .append(owner == null ? "no node" : describe(owner))
+            .append("; client's view:");
+    for (RedisClusterNode node : partitions) {
+      text.append("\n  ").append(describe(node));
+    }
+    return text.toString();
+  }
+
+  private static String describe(RedisClusterNode node) {
+    RedisURI uri = node.getUri();
+    return (uri == null ? "?" : uri.getHost() + ":" + uri.getPort())
+        + " id "
+        + node.getNodeId()
+        + " "
+        + node.getFlags()
+        + " epoch "
+        + node.getConfigEpoch()
+        + " slots "
+        + node.getSlots().size();
   }
 
   private static long replicationOffset(PrivateRedis master) {
