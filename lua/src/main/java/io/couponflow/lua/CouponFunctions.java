@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 /**
  * Typed calls to the couponflow Functions library: one method per function, results as values. Each
@@ -60,24 +62,36 @@ public final class CouponFunctions {
    *     call is repeated once with Redis's
    */
   public CompletableFuture<RedeemOutcome> redeem(RedeemRequest request, int buckets) {
-    return redeemOnce(request, buckets)
+    return withRedisBuckets(request.couponId(), buckets, b -> redeemOnce(request, b))
+        .thenApply(reply -> toRedeemOutcome(request, reply.reply()));
+  }
+
+  /** A reply and the bucket count Redis accepted for the call. */
+  private record BucketedReply(List<Object> reply, int buckets) {}
+
+  /**
+   * Makes a call with the caller's bucket count and, when Redis answers STALE_BUCKETS with another,
+   * once more with Redis's.
+   */
+  private static CompletableFuture<BucketedReply> withRedisBuckets(
+      long couponId, int buckets, IntFunction<CompletableFuture<List<Object>>> call) {
+    return call.apply(buckets)
         .thenCompose(
             reply -> {
-              if ("STALE_BUCKETS".equals(reply.get(0))) {
-                int actual = Integer.parseInt(text(reply, 1));
-                return redeemOnce(request, actual)
-                    .thenApply(
-                        again -> {
-                          if ("STALE_BUCKETS".equals(again.get(0))) {
-                            throw new IllegalStateException(
-                                "coupon " + request.couponId() + " changed bucket count twice");
-                          }
-                          return again;
-                        });
+              if (!"STALE_BUCKETS".equals(text(reply, 0))) {
+                return CompletableFuture.completedFuture(new BucketedReply(reply, buckets));
               }
-              return CompletableFuture.completedFuture(reply);
-            })
-        .thenApply(reply -> toRedeemOutcome(request, reply));
+              int actual = Integer.parseInt(text(reply, 1));
+              return call.apply(actual)
+                  .thenApply(
+                      again -> {
+                        if ("STALE_BUCKETS".equals(text(again, 0))) {
+                          throw new IllegalStateException(
+                              "coupon " + couponId + " changed bucket count twice");
+                        }
+                        return new BucketedReply(again, actual);
+                      });
+            });
   }
 
   private CompletableFuture<List<Object>> redeemOnce(RedeemRequest request, int buckets) {
@@ -127,23 +141,8 @@ public final class CouponFunctions {
   private record BucketedLookup(RedemptionLookup lookup, int buckets) {}
 
   private CompletableFuture<BucketedLookup> lookup(RedemptionId id, int buckets) {
-    return lookupOnce(id, buckets)
-        .thenCompose(
-            reply -> {
-              if (!"STALE_BUCKETS".equals(text(reply, 0))) {
-                return CompletableFuture.completedFuture(toLookup(id, reply, buckets));
-              }
-              int actual = Integer.parseInt(text(reply, 1));
-              return lookupOnce(id, actual)
-                  .thenApply(
-                      again -> {
-                        if ("STALE_BUCKETS".equals(text(again, 0))) {
-                          throw new IllegalStateException(
-                              "coupon " + id.couponId() + " changed bucket count twice");
-                        }
-                        return toLookup(id, again, actual);
-                      });
-            });
+    return withRedisBuckets(id.couponId(), buckets, b -> lookupOnce(id, b))
+        .thenApply(reply -> new BucketedLookup(toLookup(id, reply.reply()), reply.buckets()));
   }
 
   private CompletableFuture<List<Object>> lookupOnce(RedemptionId id, int buckets) {
@@ -157,15 +156,12 @@ public final class CouponFunctions {
         Integer.toString(buckets));
   }
 
-  private static BucketedLookup toLookup(RedemptionId id, List<Object> reply, int buckets) {
-    RedemptionLookup lookup =
-        switch (text(reply, 0)) {
-          case "FOUND" ->
-              new RedemptionLookup.Found(redemption(id.couponId(), id.orderId(), reply));
-          case "COUPON_NOT_FOUND" -> new RedemptionLookup.CouponMissing();
-          default -> new RedemptionLookup.NotFound();
-        };
-    return new BucketedLookup(lookup, buckets);
+  private static RedemptionLookup toLookup(RedemptionId id, List<Object> reply) {
+    return switch (text(reply, 0)) {
+      case "FOUND" -> new RedemptionLookup.Found(redemption(id.couponId(), id.orderId(), reply));
+      case "COUPON_NOT_FOUND" -> new RedemptionLookup.CouponMissing();
+      default -> new RedemptionLookup.NotFound();
+    };
   }
 
   /**
@@ -435,7 +431,7 @@ public final class CouponFunctions {
     if (entryIds.isEmpty()) {
       return CompletableFuture.completedFuture(0L);
     }
-    java.util.function.Supplier<CompletableFuture<Long>> ack =
+    return withLibrary(
         () ->
             redis
                 .commands()
@@ -444,10 +440,7 @@ public final class CouponFunctions {
                     ScriptOutputType.INTEGER,
                     new String[] {CouponKeys.outbox(prefix, couponId)},
                     entryIds.toArray(String[]::new))
-                .toCompletableFuture();
-    return ack.get()
-        .exceptionallyCompose(e -> retryIfLibraryMissing(e, ack))
-        .exceptionallyCompose(e -> CompletableFuture.failedFuture(RedisReplies.map(e)));
+                .toCompletableFuture());
   }
 
   /** The coupons that have an outbox with pending entries, on every master. */
@@ -462,9 +455,17 @@ public final class CouponFunctions {
 
   private CompletableFuture<List<Object>> call(
       String function, boolean readOnly, String[] keys, String... args) {
-    return invoke(function, readOnly, keys, args)
-        .exceptionallyCompose(
-            e -> retryIfLibraryMissing(e, () -> invoke(function, readOnly, keys, args)))
+    return withLibrary(() -> invoke(function, readOnly, keys, args));
+  }
+
+  /**
+   * Runs a command; when the library is missing, loads it and runs the command once more. Failures
+   * are mapped by {@link RedisReplies#map}.
+   */
+  private <T> CompletableFuture<T> withLibrary(Supplier<CompletableFuture<T>> command) {
+    return command
+        .get()
+        .exceptionallyCompose(e -> retryIfLibraryMissing(e, command))
         .exceptionallyCompose(e -> CompletableFuture.failedFuture(RedisReplies.map(e)));
   }
 
@@ -479,7 +480,7 @@ public final class CouponFunctions {
   }
 
   private <T> CompletableFuture<T> retryIfLibraryMissing(
-      Throwable failure, java.util.function.Supplier<CompletableFuture<T>> again) {
+      Throwable failure, Supplier<CompletableFuture<T>> again) {
     Throwable cause = RedisReplies.unwrap(failure);
     if (RedisReplies.isFunctionMissing(cause)) {
       return CouponLibrary.ensureLoaded(redis).thenCompose(v -> again.get());
@@ -526,12 +527,9 @@ public final class CouponFunctions {
     List<OutboxEntry> entries = new ArrayList<>(reply.size());
     for (Object item : reply) {
       List<Object> entry = (List<Object>) item;
-      List<Object> flat = (List<Object>) entry.get(1);
-      Map<String, String> fields = new HashMap<>();
-      for (int i = 0; i + 1 < flat.size(); i += 2) {
-        fields.put(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)));
-      }
-      entries.add(new OutboxEntry(String.valueOf(entry.get(0)), couponId, fields));
+      entries.add(
+          new OutboxEntry(
+              String.valueOf(entry.get(0)), couponId, pairs((List<Object>) entry.get(1))));
     }
     return entries;
   }

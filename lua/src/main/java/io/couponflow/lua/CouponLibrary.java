@@ -1,6 +1,5 @@
 package io.couponflow.lua;
 
-import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.io.IOException;
@@ -82,8 +81,7 @@ public final class CouponLibrary {
         .exceptionallyCompose(
             e -> {
               Throwable cause = RedisReplies.unwrap(e);
-              if (cause instanceof RedisCommandExecutionException
-                  && RedisReplies.isFunctionMissing(cause)) {
+              if (RedisReplies.isFunctionMissing(cause)) {
                 return CompletableFuture.completedFuture(0);
               }
               return CompletableFuture.failedFuture(cause);
