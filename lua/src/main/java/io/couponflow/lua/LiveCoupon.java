@@ -24,10 +24,4 @@ public record LiveCoupon(
     long version,
     long stock,
     long accepted,
-    long reversed) {
-
-  /** Whether redemptions are allowed at this instant: active and inside [startsAt, endsAt). */
-  public boolean isLiveAt(Instant now) {
-    return status == CouponStatus.ACTIVE && !now.isBefore(startsAt) && now.isBefore(endsAt);
-  }
-}
+    long reversed) {}
