@@ -35,18 +35,4 @@ public record Redemption(
   public String orderId() {
     return redemptionId.orderId();
   }
-
-  /** This redemption as it was answered when accepted: the body an idempotent replay returns. */
-  public Redemption asAccepted() {
-    return status == RedemptionStatus.ACCEPTED
-        ? this
-        : new Redemption(
-            redemptionId,
-            userId,
-            orderAmountCents,
-            discountCents,
-            RedemptionStatus.ACCEPTED,
-            acceptedAt,
-            null);
-  }
 }

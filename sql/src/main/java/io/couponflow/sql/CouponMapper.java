@@ -41,7 +41,5 @@ public interface CouponMapper {
       @Param("add") long add,
       @Param("expectedVersion") long expectedVersion);
 
-  int setHot(@Param("couponId") long couponId, @Param("hot") boolean hot);
-
   long count();
 }

@@ -51,6 +51,4 @@ public interface RedemptionMapper {
   RedemptionCounts countsFor(@Param("couponId") long couponId);
 
   List<RedemptionCounts> countsForCoupons(@Param("couponIds") Collection<Long> couponIds);
-
-  long countAll();
 }
