@@ -5,6 +5,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
@@ -23,7 +24,11 @@ public final class Migrations {
 
   /** The schema version the database is at, or "none". */
   public static String currentVersion(DataSource dataSource) {
-    return Optional.ofNullable(flyway(dataSource).info().current())
+    return currentVersion(flyway(dataSource).info());
+  }
+
+  private static String currentVersion(MigrationInfoService migrations) {
+    return Optional.ofNullable(migrations.current())
         .map(info -> info.getVersion().getVersion())
         .orElse("none");
   }
@@ -34,16 +39,12 @@ public final class Migrations {
    * @throws SchemaBehindException naming the versions and the command that fixes it
    */
   public static void requireCurrent(DataSource dataSource) {
-    Flyway flyway = flyway(dataSource);
-    MigrationInfo[] pending = flyway.info().pending();
+    MigrationInfoService migrations = flyway(dataSource).info();
+    MigrationInfo[] pending = migrations.pending();
     if (pending.length > 0) {
-      String current =
-          Optional.ofNullable(flyway.info().current())
-              .map(info -> info.getVersion().getVersion())
-              .orElse("none");
       throw new SchemaBehindException(
           "the MySQL schema is behind this build (database at version "
-              + current
+              + currentVersion(migrations)
               + ", this build needs "
               + pending[pending.length - 1].getVersion().getVersion()
               + "); run: ops/coupons db migrate");
