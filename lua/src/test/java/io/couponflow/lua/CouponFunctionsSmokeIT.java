@@ -3,11 +3,9 @@ package io.couponflow.lua;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.couponflow.model.Coupon;
-import io.couponflow.model.CouponStatus;
 import io.couponflow.model.RedemptionStatus;
 import io.couponflow.testkit.RedisFixture;
 import java.time.Duration;
-import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,20 +26,7 @@ class CouponFunctionsSmokeIT {
   }
 
   private static Coupon coupon(long id, long stock) {
-    Instant now = Instant.now();
-    return new Coupon(
-        id,
-        "smoke",
-        stock,
-        1,
-        100,
-        50,
-        now.minusSeconds(60),
-        now.plusSeconds(3600),
-        CouponStatus.ACTIVE,
-        false,
-        Coupon.bucketsFor(stock),
-        1);
+    return TestCoupons.coupon(id).name("smoke").stock(stock).threshold(100).discount(50).build();
   }
 
   @Test
