@@ -83,12 +83,8 @@ public final class RedisFixture implements AutoCloseable {
   @Override
   public void close() {
     try {
-      List<String> keys = keys();
-      for (int i = 0; i < keys.size(); i += 500) {
-        List<String> chunk = keys.subList(i, Math.min(keys.size(), i + 500));
-        for (String key : chunk) {
-          redis.commands().unlink(key);
-        }
+      for (String key : keys()) {
+        redis.commands().unlink(key);
       }
       redis.commands().ping().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
