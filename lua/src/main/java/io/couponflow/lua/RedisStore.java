@@ -219,10 +219,9 @@ public final class RedisStore implements AutoCloseable {
   }
 
   /**
-   * Opens the connection to every master now. Lettuce opens a cluster node's connection on the
-   * first command routed to it and, with commands rejected while disconnected, fails that command
-   * while the connection is still being opened; so without this, the first call to each master
-   * after start would fail as "unavailable".
+   * Opens the connection to every master now (Lettuce would open each on the first command routed
+   * to it), so that connecting fails at once when a master cannot be reached. On failure the caller
+   * shuts the client down, which closes its connections.
    */
   private void connectEveryMaster() {
     try {
@@ -230,10 +229,8 @@ public final class RedisStore implements AutoCloseable {
           .get(settings.commandTimeout().multipliedBy(4).toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      close();
       throw new RedisConnectionException("interrupted while connecting to the cluster's masters");
     } catch (ExecutionException | TimeoutException e) {
-      close();
       throw new RedisConnectionException(
           "cannot connect to every master of " + settings.describe(), e);
     }
