@@ -163,8 +163,8 @@ final class RedisLoader {
     ALREADY_LIVE,
     UPDATED,
     RESTOCKED,
-    NOT_LIVE,
-    REFUSED
+    /** Refused by Redis, or not live and not to be created from a snapshot. */
+    NOT_LOADED
   }
 
   private record Result(Kind kind, String detail) {}
@@ -202,14 +202,14 @@ final class RedisLoader {
           try {
             Result result = await(calls.get(i), deadline);
             count(c, result);
-            if (result.kind() != Kind.NOT_LIVE && result.kind() != Kind.REFUSED) {
+            if (result.kind() != Kind.NOT_LOADED) {
               done.add(c);
             }
           } catch (RedisReplies.RedisUnavailableException e) {
             unanswered.add(c);
             failure = e;
           } catch (RedisReplies.LibraryErrorException e) {
-            count(c, new Result(Kind.REFUSED, e.getMessage()));
+            count(c, new Result(Kind.NOT_LOADED, e.getMessage()));
           }
         }
         pending = unanswered;
@@ -238,17 +238,12 @@ final class RedisLoader {
         tally.restocked++;
         log.info("Coupon {}: {}", c.couponId(), result.detail());
       }
-      case NOT_LIVE -> {
-        tally.failed++;
-        tally.notLiveFromSnapshot++;
-        log.warn("Coupon {} was not loaded: {}", c.couponId(), result.detail());
-      }
-      case REFUSED -> {
+      case NOT_LOADED -> {
         tally.failed++;
         log.warn("Coupon {} was not loaded: {}", c.couponId(), result.detail());
       }
     }
-    if (dryRun && result.kind() != Kind.NOT_LIVE && result.kind() != Kind.REFUSED) {
+    if (dryRun && result.kind() != Kind.NOT_LOADED) {
       out.println(
           "would load coupon " + c.couponId() + " (" + c.coupon().name() + "): " + result.detail());
     }
@@ -292,15 +287,15 @@ final class RedisLoader {
           }
           String reason = ((LoadOutcome.Refused) outcome).reason();
           if (c.mayCreate()) {
-            return done(Kind.REFUSED, reason);
+            return done(Kind.NOT_LOADED, reason);
           }
           return functions
               .coupon(c.couponId())
               .thenApply(
                   live ->
                       live.isPresent()
-                          ? new Result(Kind.REFUSED, reason)
-                          : new Result(Kind.NOT_LIVE, NOT_LIVE));
+                          ? new Result(Kind.NOT_LOADED, reason)
+                          : new Result(Kind.NOT_LOADED, NOT_LIVE));
         });
   }
 
@@ -319,7 +314,7 @@ final class RedisLoader {
                 return c.mayCreate()
                     ? new Result(
                         Kind.LOADED, "create with stock " + (coupon.totalStock() - c.accepted()))
-                    : new Result(Kind.NOT_LIVE, NOT_LIVE);
+                    : new Result(Kind.NOT_LOADED, NOT_LIVE);
               }
               LiveCoupon l = live.get();
               if (l.version() >= coupon.version()) {
@@ -327,7 +322,7 @@ final class RedisLoader {
               }
               if (l.buckets() != coupon.buckets()) {
                 return new Result(
-                    Kind.REFUSED,
+                    Kind.NOT_LOADED,
                     "buckets are "
                         + l.buckets()
                         + " in Redis and cannot change to "
@@ -336,7 +331,7 @@ final class RedisLoader {
               long delta = coupon.totalStock() - l.totalStock();
               if (l.stock() + delta < 0) {
                 return new Result(
-                    Kind.REFUSED,
+                    Kind.NOT_LOADED,
                     "total " + coupon.totalStock() + " is below what is already redeemed");
               }
               return delta == 0

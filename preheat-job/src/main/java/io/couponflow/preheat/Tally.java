@@ -21,9 +21,6 @@ final class Tally {
   /** Not loaded: refused by Redis, missing from MySQL, or absent from Redis on a snapshot run. */
   long failed;
 
-  /** Of {@link #failed}: snapshot definitions not created because Redis does not hold them. */
-  long notLiveFromSnapshot;
-
   long done() {
     return loaded + alreadyLive + updated + failed;
   }
