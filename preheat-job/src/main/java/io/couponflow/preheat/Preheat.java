@@ -60,10 +60,10 @@ final class Preheat {
     String reason = null;
     try {
       reason = run.execute();
-      result = reason == null && tally.failed == 0 ? Summary.Result.OK : Summary.Result.PARTIAL;
       if (reason == null && tally.failed > 0) {
         reason = tally.failed + " coupons were not loaded (see the log)";
       }
+      result = reason == null ? Summary.Result.OK : Summary.Result.PARTIAL;
     } catch (RedisLoader.RedisStoppedException e) {
       result = Summary.Result.PARTIAL;
       reason = "stopped: " + e.getMessage();
