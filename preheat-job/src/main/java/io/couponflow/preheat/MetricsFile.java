@@ -6,10 +6,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 
 /**
@@ -59,17 +57,10 @@ final class MetricsFile {
     String text = registry.scrape();
     registry.close();
     try {
-      Path dir = path.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      Path temporary = Files.createTempFile(dir, "." + path.getFileName(), ".tmp");
+      Path temporary = AtomicFile.temporaryNextTo(path, "." + path.getFileName(), ".tmp");
       try {
         Files.writeString(temporary, text, StandardCharsets.UTF_8);
-        try {
-          Files.move(
-              temporary, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(temporary, path, StandardCopyOption.REPLACE_EXISTING);
-        }
+        AtomicFile.moveIntoPlace(temporary, path);
       } finally {
         Files.deleteIfExists(temporary);
       }

@@ -13,11 +13,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -62,9 +60,8 @@ final class Snapshot {
     Writer(Path path, Header header) {
       this.path = path;
       try {
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        this.temporary = Files.createTempFile(dir, path.getFileName().toString(), ".partial");
+        this.temporary =
+            AtomicFile.temporaryNextTo(path, path.getFileName().toString(), ".partial");
         OutputStream out =
             new GZIPOutputStream(
                 new BufferedOutputStream(Files.newOutputStream(temporary)), 1 << 16) {
@@ -118,12 +115,7 @@ final class Snapshot {
         json.writeEndObject();
         json.close();
         closed = true;
-        try {
-          Files.move(
-              temporary, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(temporary, path, StandardCopyOption.REPLACE_EXISTING);
-        }
+        AtomicFile.moveIntoPlace(temporary, path);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot put the snapshot in place at " + path, e);
       }
