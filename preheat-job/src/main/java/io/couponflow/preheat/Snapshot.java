@@ -189,10 +189,7 @@ final class Snapshot {
         throw new SourceUnavailableException("there is no snapshot at " + path, e);
       } catch (IOException | RuntimeException e) {
         closeQuietly(opened);
-        if (e instanceof SourceUnavailableException s) {
-          throw s;
-        }
-        throw new SourceUnavailableException("cannot read the snapshot " + path + ": " + e, e);
+        throw unreadable(e);
       }
     }
 
@@ -254,12 +251,16 @@ final class Snapshot {
           candidates.add(Candidate.fromSnapshot(coupon));
         }
       } catch (IOException | RuntimeException e) {
-        if (e instanceof SourceUnavailableException s) {
-          throw s;
-        }
-        throw new SourceUnavailableException("cannot read the snapshot " + path + ": " + e, e);
+        throw unreadable(e);
       }
       return new Page(candidates, missing);
+    }
+
+    /** {@code e} when it already says why, else that the snapshot cannot be read because of it. */
+    private SourceUnavailableException unreadable(Exception e) {
+      return e instanceof SourceUnavailableException s
+          ? s
+          : new SourceUnavailableException("cannot read the snapshot " + path + ": " + e, e);
     }
 
     private static Coupon coupon(Map<String, Object> f) {
