@@ -1,13 +1,10 @@
 package io.couponflow.preheat;
 
 import io.couponflow.model.Coupon;
-import io.couponflow.model.CouponStatus;
-import io.couponflow.sql.UtcInstantTypeHandler;
 import java.time.Instant;
 import java.util.List;
-import org.apache.ibatis.annotations.Arg;
-import org.apache.ibatis.annotations.ConstructorArgs;
 import org.apache.ibatis.annotations.Param;
+import org.apache.ibatis.annotations.ResultMap;
 import org.apache.ibatis.annotations.Select;
 
 /**
@@ -17,7 +14,8 @@ import org.apache.ibatis.annotations.Select;
  * <p>The page query forces the primary key. Left to itself, MariaDB 10.11 answers the all-active
  * selection through {@code ix_coupon_window} and sorts every matching row for each page, which
  * makes a run over a million coupons quadratic; walking the primary key reads each row once per
- * run, whatever the selection. Its times are read with {@link UtcInstantTypeHandler}.
+ * run, whatever the selection. Its rows map to {@link Coupon} through {@code CouponMapper}'s result
+ * map, which {@link io.couponflow.sql.Database} registers before this mapper.
  */
 interface PreheatMapper {
   @Select({
@@ -32,20 +30,7 @@ interface PreheatMapper {
     " ORDER BY coupon_id LIMIT #{limit}",
     "</script>"
   })
-  @ConstructorArgs({
-    @Arg(column = "coupon_id", javaType = long.class, id = true),
-    @Arg(column = "name", javaType = String.class),
-    @Arg(column = "total_stock", javaType = long.class),
-    @Arg(column = "per_user_limit", javaType = int.class),
-    @Arg(column = "threshold_cents", javaType = long.class),
-    @Arg(column = "discount_cents", javaType = long.class),
-    @Arg(column = "starts_at", javaType = Instant.class, typeHandler = UtcInstantTypeHandler.class),
-    @Arg(column = "ends_at", javaType = Instant.class, typeHandler = UtcInstantTypeHandler.class),
-    @Arg(column = "status", javaType = CouponStatus.class),
-    @Arg(column = "hot", javaType = boolean.class),
-    @Arg(column = "buckets", javaType = int.class),
-    @Arg(column = "version", javaType = long.class)
-  })
+  @ResultMap("io.couponflow.sql.CouponMapper.coupon")
   List<Coupon> page(
       @Param("afterId") long afterId,
       @Param("limit") int limit,
