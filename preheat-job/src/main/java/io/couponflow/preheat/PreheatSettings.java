@@ -1,8 +1,10 @@
 package io.couponflow.preheat;
 
+import io.couponflow.config.ConfigException;
 import io.couponflow.config.Env;
 import io.couponflow.lua.RedisSettings;
 import io.couponflow.sql.JdbcSettings;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -33,9 +35,8 @@ record PreheatSettings(
     Path path;
     try {
       path = Path.of(snapshot);
-    } catch (java.nio.file.InvalidPathException e) {
-      throw new io.couponflow.config.ConfigException(
-          "COUPON_PREHEAT_SNAPSHOT: '" + snapshot + "' is not a file path");
+    } catch (InvalidPathException e) {
+      throw new ConfigException("COUPON_PREHEAT_SNAPSHOT: '" + snapshot + "' is not a file path");
     }
     env.logLevel("INFO");
     return new PreheatSettings(

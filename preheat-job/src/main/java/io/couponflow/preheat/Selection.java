@@ -1,5 +1,6 @@
 package io.couponflow.preheat;
 
+import io.couponflow.config.Env;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import java.time.Duration;
@@ -79,6 +80,6 @@ public record Selection(List<Long> named, boolean allActive, Duration window) {
     if (isNamed()) {
       return named.size() == 1 ? "coupon " + named.get(0) : named.size() + " named coupons";
     }
-    return allActive ? "all active" : "window " + io.couponflow.config.Env.human(window) + " + hot";
+    return allActive ? "all active" : "window " + Env.human(window) + " + hot";
   }
 }
