@@ -71,24 +71,15 @@ class PreheatIT {
   }
 
   private List<String> hotSet() {
-    return redis
-        .redis()
-        .commands()
-        .smembers(CouponEvents.hotSetKey(redis.prefix()))
-        .toCompletableFuture()
-        .join()
+    return RedisFixture.join(
+            redis.redis().commands().smembers(CouponEvents.hotSetKey(redis.prefix())))
         .stream()
         .sorted()
         .toList();
   }
 
   private Map<String, String> meta(long id) {
-    return redis
-        .redis()
-        .commands()
-        .hgetall(CouponKeys.meta(redis.prefix(), id))
-        .toCompletableFuture()
-        .join();
+    return RedisFixture.join(redis.redis().commands().hgetall(CouponKeys.meta(redis.prefix(), id)));
   }
 
   private RedeemOutcome redeem(Coupon c, String user, String order) {
