@@ -188,6 +188,9 @@ final class Preheat {
         if (snapshotWriter != null) {
           snapshotWriter.close();
         }
+        if (source != null) {
+          source.close();
+        }
       }
     }
 
