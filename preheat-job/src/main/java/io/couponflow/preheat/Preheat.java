@@ -148,7 +148,10 @@ final class Preheat {
         checkSchema(database, guard);
         progress.expect(source.expectedTotal());
         if (!dryRun && !selection.isNamed() && !source.usedSnapshot()) {
-          snapshotWriter = new Snapshot.Writer(settings.snapshot(), header(selection));
+          snapshotWriter =
+              new Snapshot.Writer(
+                  settings.snapshot(),
+                  new Snapshot.Header(now, database(settings.jdbc()), selection.describe()));
         }
         CouponFunctions functions = new CouponFunctions(redis, settings.idempotencyRetention());
         RedisLoader loader =
@@ -273,10 +276,6 @@ final class Preheat {
           snapshot.header().takenAt(),
           Duration.between(snapshot.header().takenAt(), now).toSeconds());
       return snapshot;
-    }
-
-    private Snapshot.Header header(Selection selection) {
-      return new Snapshot.Header(now, database(settings.jdbc()), selection.describe());
     }
   }
 
