@@ -314,41 +314,41 @@ final class CouponCommand implements Runnable {
   abstract static class StatusChange implements Callable<Integer> {
     private final OpsContext context;
     private final PrintWriter out;
+    private final CouponStatus target;
 
     @Parameters(paramLabel = "N", description = "The coupon id.")
     long id;
 
     @Mixin JsonOption json;
 
-    StatusChange(OpsContext context, PrintWriter out) {
+    StatusChange(OpsContext context, PrintWriter out, CouponStatus target) {
       this.context = context;
       this.out = out;
+      this.target = target;
     }
-
-    abstract CouponStatus target();
 
     @Override
     public Integer call() {
       Coupon coupon = context.requireCoupon(id);
       boolean changed = false;
-      for (int attempt = 0; coupon.status() != target(); attempt++) {
+      for (int attempt = 0; coupon.status() != target; attempt++) {
         if (attempt == MAX_TRIES) {
           throw new OpsException("coupon " + id + " keeps changing in MySQL; try again");
         }
         int updated;
         try (SqlSession session = context.database().sessions().openSession(true)) {
           updated =
-              session.getMapper(CouponMapper.class).updateStatus(id, target(), coupon.version());
+              session.getMapper(CouponMapper.class).updateStatus(id, target, coupon.version());
         }
         if (updated == 1) {
-          coupon = coupon.withStatus(target(), coupon.version() + 1);
+          coupon = coupon.withStatus(target, coupon.version() + 1);
           changed = true;
         } else {
           coupon = context.requireCoupon(id);
         }
       }
       Optional<CouponStatus> redis =
-          OpsContext.await(context.functions().setStatus(id, target(), coupon.version()));
+          OpsContext.await(context.functions().setStatus(id, target, coupon.version()));
       context.publishChanged(id);
       new Output(out, json.json)
           .record(
@@ -375,12 +375,7 @@ final class CouponCommand implements Runnable {
       })
   static final class Pause extends StatusChange {
     Pause(OpsContext context, PrintWriter out) {
-      super(context, out);
-    }
-
-    @Override
-    CouponStatus target() {
-      return CouponStatus.PAUSED;
+      super(context, out, CouponStatus.PAUSED);
     }
   }
 
@@ -394,12 +389,7 @@ final class CouponCommand implements Runnable {
       })
   static final class Resume extends StatusChange {
     Resume(OpsContext context, PrintWriter out) {
-      super(context, out);
-    }
-
-    @Override
-    CouponStatus target() {
-      return CouponStatus.ACTIVE;
+      super(context, out, CouponStatus.ACTIVE);
     }
   }
 
