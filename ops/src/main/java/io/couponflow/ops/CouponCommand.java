@@ -1,6 +1,5 @@
 package io.couponflow.ops;
 
-import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
@@ -151,10 +150,7 @@ final class CouponCommand implements Runnable {
       } catch (PersistenceException e) {
         throw new OpsException("cannot write coupon " + id + " to MySQL: " + firstLine(e));
       }
-      context
-          .redis()
-          .publish(CouponEvents.channel(context.redis().prefix()), CouponEvents.changed(id))
-          .join();
+      context.publishChanged(id);
       new Output(out, json.json)
           .record(
               Output.fields(
