@@ -148,7 +148,8 @@ final class CouponCommand implements Runnable {
         }
         session.commit();
       } catch (PersistenceException e) {
-        throw new OpsException("cannot write coupon " + id + " to MySQL: " + firstLine(e));
+        throw new OpsException(
+            "cannot write coupon " + id + " to MySQL: " + OpsException.rootLine(e));
       }
       context.publishChanged(id);
       new Output(out, json.json)
@@ -508,13 +509,5 @@ final class CouponCommand implements Runnable {
           option + ": '" + value + "' is not an ISO-8601 UTC instant (e.g. 2026-11-11T00:00:00Z)",
           2);
     }
-  }
-
-  static String firstLine(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null) {
-      root = root.getCause();
-    }
-    return String.valueOf(root.getMessage()).lines().findFirst().orElse("");
   }
 }

@@ -17,4 +17,13 @@ public final class OpsException extends RuntimeException {
   public int exitCode() {
     return exitCode;
   }
+
+  /** The first line of the message of the innermost cause of {@code e}, for a one-line report. */
+  public static String rootLine(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return String.valueOf(root.getMessage()).lines().findFirst().orElse("");
+  }
 }

@@ -13,6 +13,7 @@ import io.couponflow.model.Coupon;
 import io.couponflow.model.RedemptionStatus;
 import io.couponflow.ops.Human;
 import io.couponflow.ops.OpsContext;
+import io.couponflow.ops.OpsException;
 import io.couponflow.ops.reconcile.RedisRecords.RedisRecord;
 import io.couponflow.sink.BatchWriter;
 import io.couponflow.sql.CouponMapper;
@@ -539,7 +540,8 @@ public final class Reconciler {
           written.add(row.redemptionId());
         } catch (RuntimeException e) {
           ok = false;
-          actions.add("MySQL refused the row " + row.redemptionId() + ": " + rootMessage(e));
+          actions.add(
+              "MySQL refused the row " + row.redemptionId() + ": " + OpsException.rootLine(e));
         }
       }
       if (!written.isEmpty()) {
@@ -647,13 +649,5 @@ public final class Reconciler {
     List<String> all = ids.toList();
     String shown = String.join(", ", all.subList(0, Math.min(SHOWN_IDS, all.size())));
     return all.size() > SHOWN_IDS ? shown + " and " + (all.size() - SHOWN_IDS) + " more" : shown;
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return String.valueOf(root.getMessage()).lines().findFirst().orElse("");
   }
 }
