@@ -86,14 +86,6 @@ final class BenchEnvironment implements AutoCloseable {
     return redisSettings.prefix();
   }
 
-  Database database() {
-    return database;
-  }
-
-  CouponFunctions functions() {
-    return functions;
-  }
-
   RedisStore redis() {
     return redis;
   }
@@ -369,16 +361,6 @@ final class BenchEnvironment implements AutoCloseable {
           .toCompletableFuture()
           .orTimeout(30, TimeUnit.SECONDS)
           .join();
-    }
-  }
-
-  /** Runs plain SQL in the scratch database. */
-  void execute(String sql) {
-    try (Connection c = database.dataSource().getConnection();
-        Statement s = c.createStatement()) {
-      s.execute(sql);
-    } catch (SQLException e) {
-      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
     }
   }
 

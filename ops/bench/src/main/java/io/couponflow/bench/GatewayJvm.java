@@ -113,10 +113,6 @@ final class GatewayJvm implements AutoCloseable {
     return process.pid();
   }
 
-  Path log() {
-    return log;
-  }
-
   /** The gateway's Prometheus text. */
   String metrics() {
     return get("/metrics").body();

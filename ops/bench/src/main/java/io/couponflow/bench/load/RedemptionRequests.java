@@ -60,9 +60,4 @@ public final class RedemptionRequests {
             + body;
     return request.getBytes(StandardCharsets.US_ASCII);
   }
-
-  /** How many requests {@link #next} has made. */
-  public long issued() {
-    return next.get();
-  }
 }
