@@ -27,6 +27,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.apache.ibatis.session.SqlSession;
@@ -132,10 +134,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   CouponInspection inspect(long couponId) {
-    return functions
-        .inspect(couponId)
-        .orTimeout(10, TimeUnit.SECONDS)
-        .join()
+    return await(functions.inspect(couponId))
         .orElseThrow(
             () ->
                 new InvariantViolation(
@@ -157,10 +156,7 @@ final class BenchEnvironment implements AutoCloseable {
    */
   LiveCoupon checkRedis(String scenario, long couponId) {
     LiveCoupon c =
-        functions
-            .coupon(couponId)
-            .orTimeout(10, TimeUnit.SECONDS)
-            .join()
+        await(functions.coupon(couponId))
             .orElseThrow(
                 () ->
                     new InvariantViolation(
@@ -190,12 +186,7 @@ final class BenchEnvironment implements AutoCloseable {
 
   /** Entries in a coupon's outbox ({@code XLEN}). */
   long outboxLength(long couponId) {
-    return redis
-        .commands()
-        .xlen(CouponKeys.outbox(prefix(), couponId))
-        .toCompletableFuture()
-        .orTimeout(10, TimeUnit.SECONDS)
-        .join();
+    return await(redis.commands().xlen(CouponKeys.outbox(prefix(), couponId)));
   }
 
   /**
@@ -256,13 +247,7 @@ final class BenchEnvironment implements AutoCloseable {
   long memoryUsage(long couponId) {
     long sum = 0;
     for (String key : keysOf(couponId)) {
-      Long bytes =
-          redis
-              .commands()
-              .memoryUsage(key)
-              .toCompletableFuture()
-              .orTimeout(10, TimeUnit.SECONDS)
-              .join();
+      Long bytes = await(redis.commands().memoryUsage(key));
       sum += bytes == null ? 0 : bytes;
     }
     return sum;
@@ -272,40 +257,29 @@ final class BenchEnvironment implements AutoCloseable {
    * {@code used_memory} from {@code INFO memory}: the whole server's, so other clients count too.
    */
   long usedMemory() {
-    String info =
-        redis
-            .commands()
-            .info("memory")
-            .toCompletableFuture()
-            .orTimeout(10, TimeUnit.SECONDS)
-            .join();
-    for (String line : info.split("\r?\n")) {
-      if (line.startsWith("used_memory:")) {
-        return Long.parseLong(line.substring("used_memory:".length()).trim());
-      }
-    }
-    throw new IllegalStateException("INFO memory has no used_memory line");
+    return Long.parseLong(
+        info("memory", "used_memory")
+            .orElseThrow(() -> new IllegalStateException("INFO memory has no used_memory line")));
   }
 
   /** The Redis server's process id (from {@code INFO server}), or -1. */
   long redisPid() {
     try {
-      String info =
-          redis
-              .commands()
-              .info("server")
-              .toCompletableFuture()
-              .orTimeout(10, TimeUnit.SECONDS)
-              .join();
-      for (String line : info.split("\r?\n")) {
-        if (line.startsWith("process_id:")) {
-          return Long.parseLong(line.substring("process_id:".length()).trim());
-        }
-      }
+      return info("server", "process_id").map(Long::parseLong).orElse(-1L);
     } catch (RuntimeException e) {
       // not on this machine, or not telling
+      return -1;
     }
-    return -1;
+  }
+
+  /** One field of an {@code INFO} section, e.g. {@code used_memory} of {@code memory}. */
+  private Optional<String> info(String section, String field) {
+    for (String line : await(redis.commands().info(section)).split("\r?\n")) {
+      if (line.startsWith(field + ":")) {
+        return Optional.of(line.substring(field.length() + 1).trim());
+      }
+    }
+    return Optional.empty();
   }
 
   /** The MySQL server's process id (from its pid file, when this machine can read it), or -1. */
@@ -329,13 +303,7 @@ final class BenchEnvironment implements AutoCloseable {
    * sinceEpochSecond}, whoever sent them: the count and the longest in microseconds. Read only.
    */
   long[] slowCommandsSince(long sinceEpochSecond) {
-    List<Object> log =
-        redis
-            .commands()
-            .slowlogGet(128)
-            .toCompletableFuture()
-            .orTimeout(10, TimeUnit.SECONDS)
-            .join();
+    List<Object> log = await(redis.commands().slowlogGet(128));
     long count = 0;
     long longest = 0;
     for (Object entry : log) {
@@ -381,6 +349,11 @@ final class BenchEnvironment implements AutoCloseable {
     } catch (SQLException e) {
       System.err.println("bench: could not drop " + jdbc.database() + ": " + e.getMessage());
     }
+  }
+
+  /** Waits for a Redis answer, at most 10 s. */
+  private static <T> T await(CompletionStage<T> answer) {
+    return answer.toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
   }
 
   /** Keys of coupon {@code couponId} with one bucket, as redis-benchmark must name them. */
