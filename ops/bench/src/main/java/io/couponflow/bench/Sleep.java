@@ -1,10 +1,10 @@
 package io.couponflow.bench;
 
 /** Sleeping that turns an interrupt into an exception the bench stops on. */
-final class Sleep {
+public final class Sleep {
   private Sleep() {}
 
-  static void millis(long millis) {
+  public static void millis(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package io.couponflow.bench.cluster;
 
+import io.couponflow.bench.Sleep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -123,7 +124,7 @@ final class LocalRedis implements AutoCloseable {
                 + "; see "
                 + nodeDir.resolve("server.log"));
       }
-      pause(50);
+      Sleep.millis(50);
     }
   }
 
@@ -138,7 +139,7 @@ final class LocalRedis implements AutoCloseable {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("the benchmark's Redis Cluster did not become ready");
       }
-      pause(100);
+      Sleep.millis(100);
     }
   }
 
@@ -184,15 +185,6 @@ final class LocalRedis implements AutoCloseable {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void pause(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
     }
   }
 }
