@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -92,6 +91,7 @@ final class Bench {
   private final PrintWriter out;
   private final Report report = new Report();
   private double s0 = Double.NaN;
+  private double naiveS2 = Double.NaN;
   private double s1 = Double.NaN;
   private double maxLagMillis = Double.NaN;
   private double heapFirst = Double.NaN;
@@ -287,8 +287,6 @@ final class Bench {
       naiveS2 = s2;
     }
   }
-
-  private double naiveS2 = Double.NaN;
 
   // S1: the accept path through the gateway; S5's outbox lag is sampled meanwhile.
   private void s1(GatewayJvm jvm, HttpLoad http) {
@@ -720,11 +718,11 @@ final class Bench {
         String[] f = java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
         return f[0] + " " + f[1] + " " + f[2];
       } catch (java.io.IOException | RuntimeException e) {
-        OptionalDouble avg =
-            OptionalDouble.of(
-                java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                    .getSystemLoadAverage());
-        return String.format(Locale.ROOT, "%.2f", avg.getAsDouble());
+        return String.format(
+            Locale.ROOT,
+            "%.2f",
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                .getSystemLoadAverage());
       }
     }
   }
