@@ -40,10 +40,6 @@ public final class OpsContext implements AutoCloseable {
     this.env = env;
   }
 
-  public Env env() {
-    return env;
-  }
-
   public JdbcSettings jdbc() {
     return JdbcSettings.from(env);
   }
