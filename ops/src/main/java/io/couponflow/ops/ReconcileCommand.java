@@ -241,11 +241,7 @@ final class ReconcileCommand implements Callable<Integer> {
             live ->
                 output.say(
                     "  redis     "
-                        + counterText(
-                            new Counters(
-                                live.coupon().stock(),
-                                live.coupon().accepted(),
-                                live.coupon().reversed()))
+                        + counterText(CouponCheck.countersOf(live))
                         + "; outbox: "
                         + live.pending()
                         + " pending"),
@@ -287,10 +283,7 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   private static Map<String, Object> redisFields(CouponInspection live) {
-    Map<String, Object> fields =
-        counterFields(
-            new Counters(
-                live.coupon().stock(), live.coupon().accepted(), live.coupon().reversed()));
+    Map<String, Object> fields = counterFields(CouponCheck.countersOf(live));
     fields.put("total", live.coupon().totalStock());
     fields.put("version", live.coupon().version());
     fields.put("outboxPending", live.pending());

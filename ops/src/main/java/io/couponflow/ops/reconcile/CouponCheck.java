@@ -2,6 +2,7 @@ package io.couponflow.ops.reconcile;
 
 import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponInspection;
+import io.couponflow.lua.LiveCoupon;
 import io.couponflow.model.Coupon;
 import io.couponflow.sql.RedemptionCounts;
 import java.util.List;
@@ -34,10 +35,10 @@ public record CouponCheck(
     return drifts.isEmpty();
   }
 
-  /** The live counters Redis held, if it holds the coupon. */
-  public Optional<Counters> seen() {
-    return live.map(
-        i -> new Counters(i.coupon().stock(), i.coupon().accepted(), i.coupon().reversed()));
+  /** The counters of a coupon as Redis holds it: stock, accepted, reversed. */
+  public static Counters countersOf(CouponInspection live) {
+    LiveCoupon c = live.coupon();
+    return new Counters(c.stock(), c.accepted(), c.reversed());
   }
 
   public boolean has(Drift.Kind kind) {

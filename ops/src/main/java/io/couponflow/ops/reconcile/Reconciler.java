@@ -261,8 +261,7 @@ public final class Reconciler {
       Optional<CouponInspection> live) {
 
     Counters seen() {
-      LiveCoupon c = live.orElseThrow().coupon();
-      return new Counters(c.stock(), c.accepted(), c.reversed());
+      return CouponCheck.countersOf(live.orElseThrow());
     }
 
     Counters expected() {
