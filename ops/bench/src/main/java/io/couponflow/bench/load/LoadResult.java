@@ -36,11 +36,6 @@ public record LoadResult(
     return statuses.getOrDefault(status, 0L);
   }
 
-  /** {@code n} per second of {@link #elapsed}. */
-  public double perSecond(long n) {
-    return n / Math.max(1e-9, elapsed.toNanos() / 1e9);
-  }
-
   /** A latency percentile in milliseconds. */
   public double percentileMillis(double percentile) {
     return latency.getValueAtPercentile(percentile) / 1000.0;
