@@ -138,8 +138,7 @@ final class Bench {
     if (gateway) {
       Path log = settings.results().resolve("gateway.log");
       try (GatewayJvm jvm =
-              GatewayJvm.start(
-                  settings.gatewayJar(), settings.gatewayJvm(), env.gatewayEnv(), log);
+              GatewayJvm.start(settings.gatewayJar(), settings.gatewayJvm(), gatewayEnv(), log);
           HttpLoad http = new HttpLoad("127.0.0.1", jvm.apiPort())) {
         report.context("gateway log", log.toString());
         if (runs(Scenario.S1) || runs(Scenario.S3) || runs(Scenario.S6)) {
