@@ -165,18 +165,14 @@ final class ApiJson {
 
   private static long integer(JsonParser p, JsonToken token, String field, long min, long max)
       throws IOException, ApiException {
-    String range = "an integer " + min + ".." + max;
-    if (token != JsonToken.VALUE_NUMBER_INT) {
-      throw invalid(field + ": must be " + range);
+    if (token == JsonToken.VALUE_NUMBER_INT
+        && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+      long value = p.getLongValue();
+      if (value >= min && value <= max) {
+        return value;
+      }
     }
-    if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-      throw invalid(field + ": must be " + range);
-    }
-    long value = p.getLongValue();
-    if (value < min || value > max) {
-      throw invalid(field + ": must be " + range);
-    }
-    return value;
+    throw invalid(field + ": must be an integer " + min + ".." + max);
   }
 
   private static String idText(JsonParser p, JsonToken token, String field)
