@@ -513,9 +513,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     return answer;
   }
 
-  static Answer error(ChannelHandlerContext ctx, ApiError error, String message) {
-    return new Answer(
-        json(error.status(), ApiJson.error(ctx.alloc(), error, message)), null, error);
+  private static Answer error(ChannelHandlerContext ctx, ApiError error, String message) {
+    return new Answer(errorResponse(ctx, error, message), null, error);
   }
 
   /** A JSON error response on its own, for handlers in front of this one. */
