@@ -138,7 +138,8 @@ public final class CouponDirectory {
               if (knownToExist(couponId)) {
                 cache.synchronous().invalidate(couponId);
               }
-              return find(couponId);
+              // Redis just said it lacks the coupon: a miss goes straight to MySQL.
+              return cache.get(couponId, (id, executor) -> loadFromMySql(id));
             });
   }
 
@@ -194,12 +195,17 @@ public final class CouponDirectory {
             live ->
                 live.isPresent()
                     ? CompletableFuture.completedFuture(live)
-                    : CompletableFuture.supplyAsync(() -> readDefinition(couponId), blocking)
-                        .thenCompose(
-                            found ->
-                                found
-                                    .map(this::loadIntoRedis)
-                                    .orElse(CompletableFuture.completedFuture(Optional.empty()))));
+                    : loadFromMySql(couponId));
+  }
+
+  /** Reads a coupon Redis does not hold from MySQL and loads it into Redis; empty when unknown. */
+  private CompletableFuture<Optional<LiveCoupon>> loadFromMySql(long couponId) {
+    return CompletableFuture.supplyAsync(() -> readDefinition(couponId), blocking)
+        .thenCompose(
+            found ->
+                found
+                    .map(this::loadIntoRedis)
+                    .orElse(CompletableFuture.completedFuture(Optional.empty())));
   }
 
   private Optional<CouponDefinitions.Definition> readDefinition(long couponId) {
