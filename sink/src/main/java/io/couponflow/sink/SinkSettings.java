@@ -37,29 +37,6 @@ public record SinkSettings(
     Duration breakerOpenFor,
     Duration orphanReversalAge) {
 
-  public SinkSettings {
-    if (queueCapacity < 2) {
-      throw new IllegalArgumentException("queueCapacity: " + queueCapacity + " (expected: >= 2)");
-    }
-    if (batchSize < 1) {
-      throw new IllegalArgumentException("batchSize: " + batchSize + " (expected: > 0)");
-    }
-    if (breakerFailureRate < 1 || breakerFailureRate > 100) {
-      throw new IllegalArgumentException(
-          "breakerFailureRate: " + breakerFailureRate + " (expected: 1..100)");
-    }
-    if (breakerWindow < 1) {
-      throw new IllegalArgumentException("breakerWindow: " + breakerWindow + " (expected: > 0)");
-    }
-    if (breakerOpenFor.isNegative() || breakerOpenFor.isZero()) {
-      throw new IllegalArgumentException("breakerOpenFor: " + breakerOpenFor + " (expected: > 0)");
-    }
-    if (orphanReversalAge.isNegative()) {
-      throw new IllegalArgumentException(
-          "orphanReversalAge: " + orphanReversalAge + " (expected: >= 0)");
-    }
-  }
-
   public static SinkSettings from(Env env) {
     return new SinkSettings(
         env.integer("COUPON_QUEUE_CAPACITY", 65_536, 2, 1 << 24),

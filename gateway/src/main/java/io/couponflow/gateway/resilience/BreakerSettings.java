@@ -19,13 +19,6 @@ public record BreakerSettings(
     int failureRatePercent, int window, int minimumCalls, Duration openFor) {
 
   public BreakerSettings {
-    if (failureRatePercent < 1 || failureRatePercent > 100) {
-      throw new IllegalArgumentException(
-          "failureRatePercent: " + failureRatePercent + " (expected: 1..100)");
-    }
-    if (window < 1) {
-      throw new IllegalArgumentException("window: " + window + " (expected: > 0)");
-    }
     if (minimumCalls < 1 || minimumCalls > window) {
       throw new ConfigException(
           "COUPON_BREAKER_MIN_CALLS: " + minimumCalls + " (expected: 1..window " + window + ")");
