@@ -8,14 +8,12 @@ import io.couponflow.lua.OutboxEntry;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.model.Coupon;
-import io.couponflow.model.CouponStatus;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.TestDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
-import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,26 +36,9 @@ class SinkIT {
     db.close();
   }
 
-  private static Coupon coupon(long id, long stock) {
-    Instant now = Instant.now();
-    return new Coupon(
-        id,
-        "sink",
-        stock,
-        1,
-        0,
-        100,
-        now.minusSeconds(60),
-        now.plusSeconds(3600),
-        CouponStatus.ACTIVE,
-        false,
-        Coupon.bucketsFor(stock),
-        1);
-  }
-
   @Test
   void queuedAndUnqueuedAccepts_allReachMySqlAndLeaveTheOutbox() {
-    Coupon c = coupon(1, 1000);
+    Coupon c = SinkTests.coupon(1, 1000);
     functions.load(c, 0, 0).join();
     SinkSettings settings = SinkTests.settings("COUPON_SINK_BATCH_SIZE", "50");
     try (Sink sink = new Sink(settings, db.database(), functions, new SimpleMeterRegistry())) {
