@@ -3,6 +3,7 @@ package io.couponflow.gateway.cluster;
 import io.couponflow.config.Env;
 import io.couponflow.gateway.Gateway;
 import io.couponflow.gateway.GatewayConfig;
+import io.couponflow.gateway.GatewayFixture;
 import io.couponflow.model.Coupon;
 import io.couponflow.sql.CouponMapper;
 import io.couponflow.testkit.PrivateRedisCluster;
@@ -98,22 +99,14 @@ final class ClusterGateways implements AutoCloseable {
   HttpResponse<String> redeem(
       int gateway, String key, long couponId, String user, String order, long amount)
       throws Exception {
-    String body =
-        "{\"couponId\":"
-            + couponId
-            + ",\"userId\":\""
-            + user
-            + "\",\"orderId\":\""
-            + order
-            + "\",\"orderAmountCents\":"
-            + amount
-            + "}";
     return http.send(
         HttpRequest.newBuilder(api(gateway, "/v1/redemptions"))
             .timeout(Duration.ofSeconds(10))
             .header("Content-Type", "application/json")
             .header("Idempotency-Key", key)
-            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    GatewayFixture.redeemBody(couponId, user, order, amount)))
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }

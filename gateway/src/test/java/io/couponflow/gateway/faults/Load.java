@@ -1,5 +1,6 @@
 package io.couponflow.gateway.faults;
 
+import io.couponflow.gateway.GatewayFixture;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -102,14 +103,7 @@ final class Load {
 
   private HttpRequest request(URI api, int i) {
     int order = i % 40 == 39 ? i - 1 : i;
-    String body =
-        "{\"couponId\":"
-            + couponId
-            + ",\"userId\":\"u-"
-            + (i % users)
-            + "\",\"orderId\":\"SO-"
-            + order
-            + "\",\"orderAmountCents\":5000}";
+    String body = GatewayFixture.redeemBody(couponId, "u-" + (i % users), "SO-" + order, 5000);
     return HttpRequest.newBuilder(api.resolve("/v1/redemptions"))
         .timeout(Duration.ofSeconds(30))
         .header("Content-Type", "application/json")
