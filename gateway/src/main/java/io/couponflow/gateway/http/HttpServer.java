@@ -41,10 +41,6 @@ public final class HttpServer implements AutoCloseable {
     return new HttpServer(name, newGroup(threads));
   }
 
-  public static boolean nativeTransport() {
-    return Epoll.isAvailable();
-  }
-
   private static EventLoopGroup newGroup(int threads) {
     return new MultiThreadIoEventLoopGroup(
         threads, Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());

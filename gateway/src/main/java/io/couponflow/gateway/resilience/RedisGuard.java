@@ -69,8 +69,4 @@ public final class RedisGuard {
           }
         });
   }
-
-  public CircuitBreaker breaker() {
-    return breaker;
-  }
 }
