@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Loading: from Redis ({@code cf_coupon}); when Redis does not hold the coupon, one load per
  * gateway and coupon at a time (Caffeine's single flight) reads the definition from MySQL on the
- * blocking executor, behind the {@code mysql} breaker, and puts it into Redis through {@code
+ * blocking executor, behind the {@code mysql-lookup} breaker, and puts it into Redis through {@code
  * cf_load}, the function the preheat job uses; a coupon that already has redemptions (Redis lost
  * it) goes through {@link CouponLoader}, which restores their records before the coupon is live
  * again. Entries refresh from Redis in the background; a failed refresh keeps the entry. MySQL

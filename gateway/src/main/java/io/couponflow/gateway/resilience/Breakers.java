@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code redis} fails closed: while open, nothing is decided and callers answer 503. Only
  *       Redis being unreachable or slow counts as a failure, never an answer of the library.
- *   <li>{@code mysql} fails open: it guards only the rare on-demand read of a coupon definition;
- *       redemptions never wait on MySQL, and the sink keeps its own backoff.
+ *   <li>{@code mysql-lookup} fails open: it guards only the rare on-demand read of a coupon
+ *       definition; redemptions never wait on MySQL, and the sink keeps its own backoff.
  * </ul>
  *
  * Each state transition is logged once at WARN; states and call counts are exported as {@code
