@@ -69,7 +69,8 @@ public record OutboxEntry(String id, long couponId, Map<String, String> fields) 
     return millisOf(id);
   }
 
-  static long millisOf(String streamId) {
+  /** The Redis time in a stream entry id ({@code <ms>-<seq>}). */
+  public static long millisOf(String streamId) {
     int dash = streamId.indexOf('-');
     return Long.parseLong(dash < 0 ? streamId : streamId.substring(0, dash));
   }

@@ -194,7 +194,7 @@ public final class OutboxSweeper {
         List<StreamMessage<String, String>> first =
             oldest.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (!first.isEmpty()) {
-          oldestMillis = Math.min(oldestMillis, streamIdMillis(first.get(0).getId()));
+          oldestMillis = Math.min(oldestMillis, OutboxEntry.millisOf(first.get(0).getId()));
         }
       }
     } catch (InterruptedException e) {
@@ -205,10 +205,5 @@ public final class OutboxSweeper {
     }
     metrics.outbox(pending, oldestMillis == Long.MAX_VALUE ? 0 : Math.max(0, now - oldestMillis));
     return now;
-  }
-
-  private static long streamIdMillis(String id) {
-    int dash = id.indexOf('-');
-    return Long.parseLong(dash < 0 ? id : id.substring(0, dash));
   }
 }
