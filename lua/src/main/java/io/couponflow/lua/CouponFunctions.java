@@ -50,6 +50,16 @@ public final class CouponFunctions {
     return prefix;
   }
 
+  /**
+   * Tells every gateway that a coupon's definition, status or stock changed, so each drops and
+   * reloads its cached copy ({@link CouponEvents#changed}).
+   *
+   * @return how many subscribers received it
+   */
+  public CompletableFuture<Long> publishChanged(long couponId) {
+    return redis.publish(CouponEvents.channel(prefix), CouponEvents.changed(couponId));
+  }
+
   public CouponKeys keys(long couponId, int buckets) {
     return new CouponKeys(prefix, couponId, buckets);
   }

@@ -1,7 +1,6 @@
 package io.couponflow.ops;
 
 import io.couponflow.config.Env;
-import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.RedisSettings;
@@ -104,7 +103,7 @@ public final class OpsContext implements AutoCloseable {
 
   /** Tells every gateway to drop and reload its cached copy of the coupon. */
   public void publishChanged(long couponId) {
-    await(redis().publish(CouponEvents.channel(redis().prefix()), CouponEvents.changed(couponId)));
+    await(functions().publishChanged(couponId));
   }
 
   /** Waits for a Redis call, with the CLI's patience, and rethrows what it failed with. */

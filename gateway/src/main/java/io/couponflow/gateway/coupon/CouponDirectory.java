@@ -5,7 +5,6 @@ import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.couponflow.gateway.resilience.RedisGuard;
-import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
@@ -168,8 +167,7 @@ public final class CouponDirectory {
   public void changedHere(long couponId) {
     invalidate(couponId);
     functions
-        .redis()
-        .publish(CouponEvents.channel(functions.prefix()), CouponEvents.changed(couponId))
+        .publishChanged(couponId)
         .whenComplete(
             (receivers, e) -> {
               if (e != null) {

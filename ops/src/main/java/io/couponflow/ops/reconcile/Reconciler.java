@@ -1,7 +1,6 @@
 package io.couponflow.ops.reconcile;
 
 import io.couponflow.lua.Counters;
-import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.CouponLoader;
@@ -123,10 +122,7 @@ public final class Reconciler {
       actions.add("counters left alone: the rows above could not be written");
     }
     if (!actions.isEmpty()) {
-      OpsContext.await(
-          functions
-              .redis()
-              .publish(CouponEvents.channel(functions.prefix()), CouponEvents.changed(couponId)));
+      OpsContext.await(functions.publishChanged(couponId));
     }
     return new Repair(before, actions, check(couponId, deep));
   }
