@@ -2,6 +2,10 @@ package io.couponflow.sql;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import javax.sql.DataSource;
 import org.apache.ibatis.mapping.Environment;
@@ -34,6 +38,19 @@ public final class Database implements AutoCloseable {
     configuration.addMapper(RedemptionMapper.class);
     configuration.addMapper(DeadLetterMapper.class);
     this.sessions = new SqlSessionFactoryBuilder().build(configuration);
+  }
+
+  /**
+   * Drops the database {@code settings} name, if it exists, over one plain connection to the server
+   * (no pool): for the throwaway databases of tests and benchmarks.
+   */
+  public static void dropIfExists(JdbcSettings settings) throws SQLException {
+    try (Connection c =
+            DriverManager.getConnection(
+                settings.withDatabase("").url(), settings.user(), settings.password());
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS `" + settings.database() + "`");
+    }
   }
 
   /**

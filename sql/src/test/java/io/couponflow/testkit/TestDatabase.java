@@ -4,7 +4,6 @@ import io.couponflow.sql.Database;
 import io.couponflow.sql.JdbcSettings;
 import io.couponflow.sql.Migrations;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -66,11 +65,8 @@ public final class TestDatabase implements AutoCloseable {
   @Override
   public void close() {
     database.close();
-    try (Connection c =
-            DriverManager.getConnection(
-                settings.withDatabase("").url(), settings.user(), settings.password());
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS `" + settings.database() + "`");
+    try {
+      Database.dropIfExists(settings);
     } catch (SQLException e) {
       // The server may be a private one that a fault test already killed.
     }

@@ -17,7 +17,6 @@ import io.couponflow.sql.Migrations;
 import io.couponflow.sql.RedemptionCounts;
 import io.couponflow.sql.RedemptionMapper;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -342,10 +341,8 @@ final class BenchEnvironment implements AutoCloseable {
       redis.close();
       database.close();
     }
-    try (Connection c =
-            DriverManager.getConnection(jdbc.withDatabase("").url(), jdbc.user(), jdbc.password());
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS `" + jdbc.database() + "`");
+    try {
+      Database.dropIfExists(jdbc);
     } catch (SQLException e) {
       System.err.println("bench: could not drop " + jdbc.database() + ": " + e.getMessage());
     }

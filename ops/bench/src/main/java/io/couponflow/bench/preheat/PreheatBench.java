@@ -206,10 +206,8 @@ public final class PreheatBench implements Callable<Integer> {
   private static void cleanUp(
       JdbcSettings jdbc, RedisSettings settings, Path dir, PrintWriter out) {
     long start = System.nanoTime();
-    try (Database database = Database.open(jdbc.withDatabase(""), "bench-cleanup");
-        Connection c = database.dataSource().getConnection();
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS `" + jdbc.database() + "`");
+    try {
+      Database.dropIfExists(jdbc);
     } catch (SQLException | RuntimeException e) {
       out.println("cleanup: could not drop " + jdbc.database() + ": " + e.getMessage());
     }

@@ -240,10 +240,8 @@ public final class SinkBench implements Callable<Integer> {
   }
 
   private static void drop(JdbcSettings server, String scratch) {
-    try (Database admin = Database.open(server.withDatabase(""), "couponflow-bench-admin");
-        Connection c = admin.dataSource().getConnection();
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS `" + scratch + "`");
+    try {
+      Database.dropIfExists(server.withDatabase(scratch));
     } catch (SQLException | RuntimeException e) {
       System.err.println("could not drop scratch database " + scratch + ": " + e.getMessage());
     }
