@@ -163,11 +163,9 @@ public final class RedisStore implements AutoCloseable {
   /**
    * Whether the cluster has given a node up: flagged failed and serving no slots, like a dead
    * master whose replica took over. Such a node stays listed by Redis until it is forgotten; the
-   * client leaves it out of its view, so it drops its connection to the node, the commands waiting
-   * on that connection go by their slot to the new master at once instead of failing when the
-   * command timeout passes, and neither reconnects nor topology refreshes keep calling a dead
-   * address. A failed master that still serves slots stays in the view: its slots have no other
-   * node yet.
+   * client leaves it out of its view, so it closes its connection to the node, and neither
+   * reconnects nor topology refreshes keep calling a dead address. A failed master that still
+   * serves slots stays in the view: its slots have no other node yet.
    */
   static boolean isGivenUp(RedisClusterNode node) {
     return node.is(RedisClusterNode.NodeFlag.FAIL) && node.getSlots().isEmpty();
