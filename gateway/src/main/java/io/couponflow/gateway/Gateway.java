@@ -1,5 +1,6 @@
 package io.couponflow.gateway;
 
+import io.couponflow.core.CouponLoader;
 import io.couponflow.gateway.coupon.CouponDefinitions;
 import io.couponflow.gateway.coupon.CouponDirectory;
 import io.couponflow.gateway.coupon.CouponEventListener;
@@ -17,7 +18,6 @@ import io.couponflow.gateway.resilience.Breakers;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
-import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.sink.Sink;
 import io.couponflow.sql.Database;

@@ -1,10 +1,10 @@
 package io.couponflow.gateway;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
+import io.couponflow.config.RedisSettings;
 import io.couponflow.gateway.resilience.BreakerSettings;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.sink.SinkSettings;
-import io.couponflow.sql.JdbcSettings;
 import java.time.Duration;
 
 /**

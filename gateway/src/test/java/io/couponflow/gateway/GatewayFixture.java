@@ -1,11 +1,11 @@
 package io.couponflow.gateway;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
 import io.couponflow.gateway.coupon.CouponDefinitions;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.sql.CouponMapper;
-import io.couponflow.sql.JdbcSettings;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.TestDatabase;
 import io.couponflow.testkit.TestSettings;

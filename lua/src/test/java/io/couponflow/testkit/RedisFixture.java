@@ -1,8 +1,8 @@
 package io.couponflow.testkit;
 
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import java.time.Duration;
 import java.util.List;

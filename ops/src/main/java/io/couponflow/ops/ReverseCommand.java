@@ -1,6 +1,6 @@
 package io.couponflow.ops;
 
-import io.couponflow.lua.CouponLoader;
+import io.couponflow.core.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.OutboxEntry;
 import io.couponflow.lua.ReverseOutcome;

@@ -1,8 +1,8 @@
 package io.couponflow.preheat;
 
+import io.couponflow.core.CouponLoader;
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
-import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedisReplies;

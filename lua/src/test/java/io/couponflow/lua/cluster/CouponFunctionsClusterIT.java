@@ -4,13 +4,13 @@ import static io.couponflow.lua.cluster.ClusterCoupons.coupon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.lua.Rejection;
 import io.couponflow.lua.ReverseOutcome;

@@ -1,9 +1,9 @@
 package io.couponflow.ops.reconcile;
 
+import io.couponflow.core.CouponLoader;
 import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
-import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.OutboxEntry;

@@ -1,7 +1,5 @@
-package io.couponflow.lua;
+package io.couponflow.config;
 
-import io.couponflow.config.ConfigException;
-import io.couponflow.config.Env;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,9 +1,17 @@
-package io.couponflow.lua;
+package io.couponflow.core;
 
 import static io.couponflow.lua.TestCoupons.coupon;
 import static io.couponflow.testkit.RedisFixture.join;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.LiveCoupon;
+import io.couponflow.lua.LoadOutcome;
+import io.couponflow.lua.RedeemOutcome;
+import io.couponflow.lua.RedeemRequest;
+import io.couponflow.lua.RedemptionLookup;
+import io.couponflow.lua.Rejection;
+import io.couponflow.lua.ReverseOutcome;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.Redemption;
 import io.couponflow.model.RedemptionStatus;

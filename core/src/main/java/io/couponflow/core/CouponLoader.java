@@ -1,5 +1,7 @@
-package io.couponflow.lua;
+package io.couponflow.core;
 
+import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.LoadOutcome;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.Redemption;
 import io.couponflow.model.RedemptionId;
