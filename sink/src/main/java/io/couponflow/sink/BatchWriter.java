@@ -6,6 +6,7 @@ import io.couponflow.model.RedemptionId;
 import io.couponflow.model.RedemptionStatus;
 import io.couponflow.sql.Database;
 import io.couponflow.sql.DeadLetterMapper;
+import io.couponflow.sql.MySqlFailures;
 import io.couponflow.sql.RedemptionMapper;
 import io.couponflow.sql.RedemptionRow;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
@@ -176,12 +177,12 @@ public final class BatchWriter {
     try {
       return storeInOneTransaction(batch);
     } catch (RuntimeException failure) {
-      if (SqlFailures.isOutage(failure)) {
+      if (MySqlFailures.isOutage(failure)) {
         throw new MySqlUnavailableException(
-            "MySQL refused the batch: " + SqlFailures.describe(failure), failure);
+            "MySQL refused the batch: " + MySqlFailures.describe(failure), failure);
       }
       if (batch.size() == 1) {
-        deadLetter(batch.get(0).entry(), SqlFailures.describe(failure));
+        deadLetter(batch.get(0).entry(), MySqlFailures.describe(failure));
         return new Outcome(List.of(), List.of(batch.get(0).entry()), List.of());
       }
       int half = batch.size() / 2;
@@ -194,7 +195,7 @@ public final class BatchWriter {
       try {
         return storeOnce(batch);
       } catch (RuntimeException failure) {
-        if (attempt >= DEADLOCK_ATTEMPTS || !SqlFailures.isDeadlock(failure)) {
+        if (attempt >= DEADLOCK_ATTEMPTS || !MySqlFailures.isDeadlock(failure)) {
           throw failure;
         }
         log.debug("Batch of {} lost a deadlock; running it again", batch.size());
@@ -268,7 +269,7 @@ public final class BatchWriter {
           .insert(entry.couponId(), entry.id(), new TreeMap<>(entry.fields()).toString(), error);
     } catch (RuntimeException failure) {
       throw new MySqlUnavailableException(
-          "cannot store dead letter: " + SqlFailures.describe(failure), failure);
+          "cannot store dead letter: " + MySqlFailures.describe(failure), failure);
     }
   }
 
