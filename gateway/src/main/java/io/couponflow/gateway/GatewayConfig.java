@@ -35,6 +35,8 @@ import java.time.Duration;
  *     hints off (COUPON_CACHE_SOLD_OUT_HINT)
  * @param shutdownGrace how long SIGTERM waits for in-flight requests and the queue
  *     (COUPON_SHUTDOWN_GRACE)
+ * @param repairWait how long a request for a fenced coupon waits for its repair from MySQL before
+ *     it is answered 503 (COUPON_REPAIR_WAIT)
  * @param breakers when the Redis and MySQL circuit breakers open (COUPON_BREAKER_*)
  */
 public record GatewayConfig(
@@ -53,6 +55,7 @@ public record GatewayConfig(
     Duration negativeCacheTtl,
     Duration soldOutHint,
     Duration shutdownGrace,
+    Duration repairWait,
     BreakerSettings breakers,
     RedisSettings redis,
     JdbcSettings jdbc,
@@ -103,6 +106,8 @@ public record GatewayConfig(
             Duration.ofMinutes(10)),
         env.duration(
             "COUPON_SHUTDOWN_GRACE", Duration.ofSeconds(20), Duration.ZERO, Duration.ofMinutes(10)),
+        env.duration(
+            "COUPON_REPAIR_WAIT", Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(30)),
         BreakerSettings.from(env),
         RedisSettings.from(env),
         JdbcSettings.from(env),

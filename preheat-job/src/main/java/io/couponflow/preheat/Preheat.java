@@ -1,7 +1,7 @@
 package io.couponflow.preheat;
 
 import io.couponflow.config.JdbcSettings;
-import io.couponflow.core.CouponLoader;
+import io.couponflow.core.live.CouponRepair;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.RedisReplies;
@@ -157,7 +157,7 @@ final class Preheat {
         RedisLoader loader =
             new RedisLoader(
                 functions,
-                new CouponLoader(functions, database.sessions()),
+                new CouponRepair(functions, database.sessions()),
                 reader,
                 breakers.redis,
                 breakers.redisRetry,

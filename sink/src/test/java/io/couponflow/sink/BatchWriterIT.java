@@ -57,7 +57,7 @@ class BatchWriterIT {
   @Test
   void write_batchOf500WithOnePoisonRow_stores499AndDeadLettersOneAndEmptiesTheOutbox() {
     Coupon c = coupon(11, 1000);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     List<OutboxEntry> accepted = accept(functions, c, "p", 500);
     OutboxEntry poison = accepted.get(250);
     db.execute(
@@ -98,7 +98,7 @@ class BatchWriterIT {
   @Test
   void write_acceptsAndTheirReversalsInOneBatch_storesReversedRows() {
     Coupon c = coupon(12, 100);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     List<OutboxEntry> accepted = accept(functions, c, "r", 8);
     for (int i = 0; i < 6; i++) {
       RedemptionId id = RedemptionId.parse(accepted.get(i).field("r").orElseThrow()).orElseThrow();
@@ -126,7 +126,7 @@ class BatchWriterIT {
   @Test
   void write_reversalWhoseAcceptNeverArrives_isDeferredThenDeadLetteredAfterTheOrphanAge() {
     Coupon c = coupon(13, 100);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     OutboxEntry accept = accept(functions, c, "o", 1).get(0);
     RedemptionId id = RedemptionId.parse(accept.field("r").orElseThrow()).orElseThrow();
     functions.reverse(id, c.buckets(), "lost accept").join();
@@ -168,7 +168,7 @@ class BatchWriterIT {
   @Test
   void write_malformedEntry_isDeadLetteredAndTheRestStored() {
     Coupon c = coupon(14, 100);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     List<OutboxEntry> accepted = accept(functions, c, "m", 3);
     OutboxEntry broken =
         new OutboxEntry(accepted.get(1).id(), 14, java.util.Map.of("t", "A", "r", "14.x.1"));

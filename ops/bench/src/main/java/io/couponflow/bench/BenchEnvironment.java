@@ -128,7 +128,7 @@ final class BenchEnvironment implements AutoCloseable {
     try (SqlSession session = database.sessions().openSession(true)) {
       session.getMapper(CouponMapper.class).insert(coupon);
     }
-    functions.load(coupon, 0, 0).join();
+    functions.load(coupon, 0, 0, Duration.ZERO).join();
     return coupon;
   }
 

@@ -73,7 +73,7 @@ class SweeperClusterIT {
     for (List<Long> ids : perMaster.values()) {
       for (long id : ids) {
         Coupon c = ClusterCoupons.coupon(id, 1000, 1, 0, 25);
-        functions.load(c, 0, 0).join();
+        functions.load(c, 0, 0, Duration.ZERO).join();
         for (int i = 0; i < 50; i++) {
           RedeemRequest request = new RedeemRequest(id, "k-" + i, "u-" + i, "o-" + i, 100);
           var accepted = (RedeemOutcome.Accepted) functions.redeem(request, c.buckets()).join();

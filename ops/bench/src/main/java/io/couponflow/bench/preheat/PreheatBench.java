@@ -238,7 +238,11 @@ public final class PreheatBench implements Callable<Integer> {
   private static long unlinkPrefix(RedisSettings settings) {
     try (RedisStore redis =
         RedisStore.connect(
-            new RedisSettings(settings.uris(), settings.prefix(), Duration.ofSeconds(30)))) {
+            new RedisSettings(
+                settings.uris(),
+                settings.prefix(),
+                Duration.ofSeconds(30),
+                settings.repairSettle()))) {
       List<String> all = redis.scan(settings.prefix() + ":*", null, Duration.ofMinutes(5));
       List<CompletableFuture<Long>> pending = new ArrayList<>();
       for (int i = 0; i < all.size(); i += 500) {
