@@ -182,7 +182,7 @@ public final class BatchWriter {
             "MySQL refused the batch: " + MySqlFailures.describe(failure), failure);
       }
       if (batch.size() == 1) {
-        deadLetter(batch.get(0).entry(), MySqlFailures.describe(failure));
+        deadLetter(batch.get(0).entry(), explain(batch.get(0), failure));
         return new Outcome(List.of(), List.of(batch.get(0).entry()), List.of());
       }
       int half = batch.size() / 2;
@@ -254,6 +254,53 @@ public final class BatchWriter {
       }
     }
     return counts;
+  }
+
+  /**
+   * Why MySQL refused one entry: for an accept that conflicts with a stored row (its redemption id
+   * under another key, or its key under another redemption id), the conflict, counted; else MySQL's
+   * error.
+   */
+  private String explain(Parsed refused, Throwable failure) {
+    RedemptionRow row = refused.row();
+    if (row != null) {
+      try (SqlSession session = database.sessions().openSession(true)) {
+        RedemptionMapper mapper = session.getMapper(RedemptionMapper.class);
+        var sameId =
+            mapper
+                .findByRedemptionId(row.redemptionId())
+                .filter(stored -> !stored.idempotencyKey().equals(row.idempotencyKey()));
+        var sameKey =
+            mapper
+                .findByKey(row.couponId(), row.idempotencyKey())
+                .filter(stored -> !stored.redemptionId().equals(row.redemptionId()));
+        if (sameId.isPresent() || sameKey.isPresent()) {
+          metrics.conflict();
+          RedemptionRow stored = sameId.orElseGet(sameKey::get);
+          return "conflict: MySQL already holds "
+              + stored.redemptionId()
+              + " under key "
+              + stored.idempotencyKey()
+              + " (user "
+              + stored.userId()
+              + ", accepted at "
+              + stored.acceptedAt()
+              + "); this entry is "
+              + row.redemptionId()
+              + " under key "
+              + row.idempotencyKey()
+              + " (user "
+              + row.userId()
+              + ", accepted at "
+              + row.acceptedAt()
+              + "). Redis decided a redemption MySQL already had: it must have lost state"
+              + " without being fenced (see docs/redis-contract.md)";
+        }
+      } catch (RuntimeException lookupFailed) {
+        log.debug("Could not explain a refused row: {}", lookupFailed.toString());
+      }
+    }
+    return MySqlFailures.describe(failure);
   }
 
   private void deadLetter(OutboxEntry entry, String error) {
