@@ -25,12 +25,12 @@ import java.util.regex.Pattern;
  * <p>Thread-safety: {@link #start} and {@link #stop} from one thread; answers are recorded from the
  * client's threads and read from any.
  */
-final class Sale implements AutoCloseable {
+public final class Sale implements AutoCloseable {
   private static final Pattern REDEMPTION_ID = Pattern.compile("\"redemptionId\":\"([^\"]+)\"");
 
   /** One answer; {@code status} 0 when it was lost. */
-  record Answer(int status, String body, boolean replayed, long atNanos) {
-    String redemptionId() {
+  public record Answer(int status, String body, boolean replayed, long atNanos) {
+    public String redemptionId() {
       Matcher m = REDEMPTION_ID.matcher(body);
       if (!m.find()) {
         throw new IllegalStateException("no redemptionId in " + body);
@@ -38,7 +38,7 @@ final class Sale implements AutoCloseable {
       return m.group(1);
     }
 
-    boolean code(String code) {
+    public boolean code(String code) {
       return body.contains("\"code\":\"" + code + "\"");
     }
   }
@@ -54,13 +54,13 @@ final class Sale implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean();
   private Thread sender;
 
-  Sale(URI api, long couponId) {
+  public Sale(URI api, long couponId) {
     this.api = api;
     this.couponId = couponId;
   }
 
   /** Starts sending in the background, at most {@code concurrency} requests at once. */
-  void start(int concurrency) {
+  public void start(int concurrency) {
     running.set(true);
     sender =
         new Thread(
@@ -85,7 +85,7 @@ final class Sale implements AutoCloseable {
   }
 
   /** Stops sending and waits for every answer. */
-  void stop() {
+  public void stop() {
     running.set(false);
     if (sender != null) {
       try {
@@ -102,7 +102,7 @@ final class Sale implements AutoCloseable {
   }
 
   /** One request, answered (never throws: a lost answer has status 0). */
-  CompletableFuture<Answer> send(String key, String user, String order) {
+  public CompletableFuture<Answer> send(String key, String user, String order) {
     HttpRequest request =
         HttpRequest.newBuilder(api.resolve("/v1/redemptions"))
             .timeout(Duration.ofSeconds(30))
@@ -125,7 +125,7 @@ final class Sale implements AutoCloseable {
   }
 
   /** One request, sent again after each 503 (as a client honouring Retry-After), for 30 s. */
-  Answer sendUntilDecided(String key, String user, String order) {
+  public Answer sendUntilDecided(String key, String user, String order) {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       Answer answer = send(key, user, order).join();
@@ -145,33 +145,33 @@ final class Sale implements AutoCloseable {
     answers.put(request, answer);
   }
 
-  synchronized Map<Integer, Answer> answers() {
+  public synchronized Map<Integer, Answer> answers() {
     return Map.copyOf(answers);
   }
 
   /** The requests whose answer satisfies {@code test}, in order. */
-  synchronized List<Integer> requests(IntPredicate status) {
+  public synchronized List<Integer> requests(IntPredicate status) {
     return answers.entrySet().stream()
         .filter(e -> status.test(e.getValue().status()))
         .map(Map.Entry::getKey)
         .toList();
   }
 
-  synchronized long count(IntPredicate status) {
+  public synchronized long count(IntPredicate status) {
     return answers.values().stream().filter(a -> status.test(a.status())).count();
   }
 
-  synchronized long count(String code) {
+  public synchronized long count(String code) {
     return answers.values().stream().filter(a -> a.code(code)).count();
   }
 
   /** Waits until {@code n} requests were answered 201, at most {@code timeout}. */
-  void awaitAccepted(long n, Duration timeout) {
+  public void awaitAccepted(long n, Duration timeout) {
     awaitCount(() -> count(s -> s == 201) >= n, timeout, n + " accepted");
   }
 
   /** Waits until {@code n} requests were answered with {@code code}. */
-  void awaitCode(String code, long n, Duration timeout) {
+  public void awaitCode(String code, long n, Duration timeout) {
     awaitCount(() -> count(code) >= n, timeout, n + " answers " + code);
   }
 
@@ -191,7 +191,7 @@ final class Sale implements AutoCloseable {
   }
 
   /** How many answers had each status and code, for messages and logs. */
-  synchronized String summary() {
+  public synchronized String summary() {
     Map<String, Integer> counts = new TreeMap<>();
     Pattern code = Pattern.compile("\"code\":\"([A-Z_]+)\"");
     for (Answer a : answers.values()) {
