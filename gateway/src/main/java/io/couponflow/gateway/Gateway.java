@@ -122,20 +122,16 @@ public final class Gateway implements AutoCloseable {
     // The health and hot-coupon gauges stay current even when nothing probes: a check is
     // asynchronous, and so are the stock reads, so the management loop runs both.
     HotCouponStock stock = new HotCouponStock(coupons, functions, registry);
-    management
-        .group()
-        .scheduleWithFixedDelay(
-            () -> {
-              try {
-                health.check();
-                stock.publish();
-              } catch (RuntimeException e) {
-                log.debug("Could not refresh the health and stock gauges: {}", e.toString());
-              }
-            },
-            0,
-            METRICS_REFRESH.toMillis(),
-            TimeUnit.MILLISECONDS);
+    management.runEvery(
+        METRICS_REFRESH,
+        () -> {
+          try {
+            health.check();
+            stock.publish();
+          } catch (RuntimeException e) {
+            log.debug("Could not refresh the health and stock gauges: {}", e.toString());
+          }
+        });
   }
 
   public static Gateway start(GatewayConfig config) {
