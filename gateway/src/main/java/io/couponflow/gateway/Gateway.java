@@ -4,6 +4,7 @@ import io.couponflow.core.live.CouponRepair;
 import io.couponflow.gateway.coupon.CouponDefinitions;
 import io.couponflow.gateway.coupon.CouponDirectory;
 import io.couponflow.gateway.coupon.CouponEventListener;
+import io.couponflow.gateway.coupon.HotCouponStock;
 import io.couponflow.gateway.coupon.MySqlCouponDefinitions;
 import io.couponflow.gateway.health.Health;
 import io.couponflow.gateway.http.ApiInitializer;
@@ -49,6 +50,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+  private static final Duration METRICS_REFRESH = Duration.ofSeconds(5);
 
   private final GatewayConfig config;
   private final PrometheusMeterRegistry registry;
@@ -113,12 +115,25 @@ public final class Gateway implements AutoCloseable {
             new ApiInitializer(
                 config, service, new HttpMetrics(registry), inFlight, api.connections()));
     this.management = HttpServer.withThreads("Management", 1);
-    Health health = new Health(redis, database, sink, blocking, inFlight::isDraining);
+    Health health = new Health(redis, database, sink, blocking, inFlight::isDraining, registry);
     this.managementPort =
         management.bind(
             config.managementHost(),
             config.managementPort(),
             new ManagementInitializer(new ManagementHandler(health, registry)));
+    // The health and hot-coupon gauges stay current even when nothing probes: a check is
+    // asynchronous, and so are the stock reads, so the management loop runs both.
+    HotCouponStock stock = new HotCouponStock(coupons, functions, registry);
+    management.runEvery(
+        METRICS_REFRESH,
+        () -> {
+          try {
+            health.check();
+            stock.publish();
+          } catch (RuntimeException e) {
+            log.debug("Could not refresh the health and stock gauges: {}", e.toString());
+          }
+        });
   }
 
   public static Gateway start(GatewayConfig config) {

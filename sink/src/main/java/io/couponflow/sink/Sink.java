@@ -249,7 +249,9 @@ public final class Sink implements AutoCloseable {
   private void sweepQuietly(Runnable sweep) {
     try {
       sweep.run();
+      metrics.sweep(true);
     } catch (MySqlUnavailableException e) {
+      metrics.sweep(false);
       if (e.isBreakerOpen() || breaker.getState() != CircuitBreaker.State.CLOSED) {
         log.debug(
             "Outbox sweep stopped while the MySQL circuit breaker is not closed: {}",
@@ -258,6 +260,7 @@ public final class Sink implements AutoCloseable {
         log.warn("Outbox sweep stopped, MySQL unavailable: {}", e.getMessage());
       }
     } catch (RuntimeException e) {
+      metrics.sweep(false);
       log.warn("Outbox sweep failed: {}", e.toString());
     }
   }

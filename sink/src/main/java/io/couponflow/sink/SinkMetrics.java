@@ -18,6 +18,8 @@ public final class SinkMetrics {
   private final DistributionSummary batchSize;
   private final Counter outages;
   private final Counter leftToOutbox;
+  private final Counter sweepsCompleted;
+  private final Counter sweepsFailed;
   private final AtomicLong outboxPending = new AtomicLong();
   private final AtomicLong outboxOldestAgeMillis = new AtomicLong();
 
@@ -57,6 +59,8 @@ public final class SinkMetrics {
                 "Entries the drainer let go unwritten (MySQL unavailable, breaker open, catch-up);"
                     + " the outbox sweeper stores them")
             .register(registry);
+    this.sweepsCompleted = sweeps(registry, "completed");
+    this.sweepsFailed = sweeps(registry, "failed");
     Gauge.builder("couponflow.sink.outbox.pending", outboxPending, AtomicLong::get)
         .description("Outbox entries not yet in MySQL, across all coupons, at the last sweep")
         .register(registry);
@@ -67,6 +71,19 @@ public final class SinkMetrics {
             AtomicLong::get)
         .description("Age of the oldest outbox entry not yet in MySQL, at the last sweep")
         .register(registry);
+  }
+
+  private static Counter sweeps(MeterRegistry registry, String result) {
+    return Counter.builder("couponflow.sink.sweeps")
+        .description(
+            "Outbox sweeps that ran to the end (completed) or stopped on an error (failed);"
+                + " both stand still when the sweeper does not run")
+        .tag("result", result)
+        .register(registry);
+  }
+
+  void sweep(boolean completed) {
+    (completed ? sweepsCompleted : sweepsFailed).increment();
   }
 
   void recordFlush(int rows, long nanos) {

@@ -15,6 +15,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -152,6 +153,19 @@ public final class CouponDirectory {
               // Redis just said it lacks the coupon: a miss goes straight to MySQL.
               return cache.get(couponId, (id, executor) -> loadFromMySql(id));
             });
+  }
+
+  /**
+   * The coupons of the local tier that its eviction policy ranks hottest (most often and most
+   * recently asked for), at most {@code limit}, as last loaded or refreshed from Redis.
+   */
+  public List<LiveCoupon> hottest(int limit) {
+    return cache
+        .synchronous()
+        .policy()
+        .eviction()
+        .map(e -> e.hottest(limit).values().stream().flatMap(Optional::stream).toList())
+        .orElse(List.of());
   }
 
   /** Whether the tier holds the coupon's metadata (so Redis lacking it means Redis lost it). */

@@ -6,6 +6,8 @@ import io.couponflow.sink.Sink;
 import io.couponflow.sql.Database;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -30,6 +32,10 @@ import java.util.function.BooleanSupplier;
  * its replica has not taken over yet: its coupons fail on every gateway alike, the rest are
  * served); DOWN, and not ready, when no master answers or one answers without the library.
  *
+ * <p>Metrics: the latest answer, whoever asked (a probe, or the gateway's own check every few
+ * seconds), is exported as {@code couponflow.health.ready} (1 or 0) and {@code
+ * couponflow.health.component{component, state}} (1 for the component's state, 0 for the others).
+ *
  * <p>Thread-safety: safe for use by many threads.
  */
 public final class Health {
@@ -44,23 +50,48 @@ public final class Health {
   public record Report(boolean ready, Map<String, State> components) {}
 
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
+  private static final List<String> COMPONENTS = List.of("redis", "mysql", "sink");
 
   private final RedisStore redis;
   private final Database database;
   private final Sink sink;
   private final Executor blocking;
   private final BooleanSupplier stopping;
+  private volatile Report latest = new Report(false, Map.of());
 
   /**
    * @param stopping true once shutdown has begun: the gateway is then not ready
+   * @param registry receives the gauges of the latest answer
    */
   public Health(
-      RedisStore redis, Database database, Sink sink, Executor blocking, BooleanSupplier stopping) {
+      RedisStore redis,
+      Database database,
+      Sink sink,
+      Executor blocking,
+      BooleanSupplier stopping,
+      MeterRegistry registry) {
     this.redis = redis;
     this.database = database;
     this.sink = sink;
     this.blocking = blocking;
     this.stopping = stopping;
+    Gauge.builder("couponflow.health.ready", this, h -> h.latest.ready() ? 1 : 0)
+        .description("1 when the latest readiness check found the gateway ready, else 0")
+        .register(registry);
+    for (String component : COMPONENTS) {
+      for (State state : State.values()) {
+        Gauge.builder(
+                "couponflow.health.component",
+                this,
+                h -> h.latest.components().get(component) == state ? 1 : 0)
+            .description(
+                "1 when the latest readiness check found the component (redis, mysql, sink) in"
+                    + " the state (UP, DOWN, DEGRADED), else 0")
+            .tag("component", component)
+            .tag("state", state.name())
+            .register(registry);
+      }
+    }
   }
 
   public CompletableFuture<Report> check() {
@@ -87,7 +118,9 @@ public final class Health {
           components.put("redis", r);
           components.put("mysql", m);
           components.put("sink", sinkState(m));
-          return new Report(r != State.DOWN && !stopping.getAsBoolean(), components);
+          Report report = new Report(r != State.DOWN && !stopping.getAsBoolean(), components);
+          latest = report;
+          return report;
         });
   }
 

@@ -81,6 +81,15 @@ public final class HttpServer implements AutoCloseable {
     return group;
   }
 
+  /**
+   * Runs {@code task} on this server's event loop now and then every {@code every}, until the
+   * server closes. The task must not block, and should not throw: a throw ends the repetition.
+   */
+  public void runEvery(Duration every, Runnable task) {
+    group.scheduleWithFixedDelay(
+        task, 0, every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   /** The open connections, for an initializer to add each new one to. */
   public ChannelGroup connections() {
     return connections;
