@@ -25,8 +25,27 @@ public final class RedisFixture implements AutoCloseable {
   private RedisFixture(String uri, String prefix) {
     // Private servers a test just started are young: repair at once unless a test asks otherwise.
     this.redis = RedisStore.connect(RedisSettings.of(uri, prefix).withRepairSettle(Duration.ZERO));
-    CouponLibrary.ensureLoaded(redis).join();
+    loadThisBuildsLibrary();
     this.functions = new CouponFunctions(redis, RETENTION);
+  }
+
+  /**
+   * Makes every master hold exactly this build's library: a test server may hold another build's (a
+   * newer version from another branch's run), which the processes under test would not replace.
+   */
+  private void loadThisBuildsLibrary() {
+    redis
+        .onEveryMaster(
+            node ->
+                CouponLibrary.installedVersion(node)
+                    .thenCompose(
+                        found ->
+                            found == CouponLibrary.version()
+                                ? java.util.concurrent.CompletableFuture.completedFuture(found)
+                                : node.functionLoad(CouponLibrary.source(), true)
+                                    .toCompletableFuture()
+                                    .thenApply(name -> found)))
+        .join();
   }
 
   public static RedisFixture create(Class<?> testClass) {
