@@ -1,12 +1,12 @@
 package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.GatewayConfig;
-import io.couponflow.gateway.redeem.RedemptionService;
+import io.couponflow.gateway.redeem.Redemptions;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -18,31 +18,29 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /** The API connection's pipeline, in the order bytes meet it. */
-public final class ApiInitializer extends ChannelInitializer<SocketChannel> {
+public final class ApiInitializer extends ChannelInitializer<Channel> {
   private final GatewayConfig config;
-  private final RedemptionService service;
   private final HttpMetrics metrics;
-  private final InFlight inFlight;
   private final ChannelGroup connections;
+  private final ApiRouter router;
 
   /**
    * @param connections every open API connection joins this group, so shutdown can close them
    */
   public ApiInitializer(
       GatewayConfig config,
-      RedemptionService service,
+      Redemptions service,
       HttpMetrics metrics,
       InFlight inFlight,
       ChannelGroup connections) {
     this.config = config;
-    this.service = service;
     this.metrics = metrics;
-    this.inFlight = inFlight;
     this.connections = connections;
+    this.router = new ApiRouter(service, metrics, inFlight);
   }
 
   @Override
-  protected void initChannel(SocketChannel ch) {
+  protected void initChannel(Channel ch) {
     connections.add(ch);
     ch.pipeline()
         .addLast(
@@ -54,7 +52,8 @@ public final class ApiInitializer extends ChannelInitializer<SocketChannel> {
             new DeadlineRequestDecoder(
                 config.maxLineBytes(), config.maxHeaderBytes(), config.requestTimeout()))
         .addLast("aggregator", new JsonAggregator(config.maxBodyBytes(), metrics))
-        .addLast("api", new ApiHandler(service, metrics, inFlight));
+        .addLast("sequencer", new RequestSequencer(metrics))
+        .addLast("router", router);
   }
 
   /** Aggregates a request's body, answering an oversized one with the API's JSON 413. */
@@ -70,8 +69,8 @@ public final class ApiInitializer extends ChannelInitializer<SocketChannel> {
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
       metrics.recordError(Route.MALFORMED, ApiError.PAYLOAD_TOO_LARGE, 0);
       FullHttpResponse response =
-          ApiHandler.errorResponse(
-              ctx, ApiError.PAYLOAD_TOO_LARGE, "the request body is too large");
+          ApiRouter.errorResponse(
+              ctx.alloc(), ApiError.PAYLOAD_TOO_LARGE, "the request body is too large");
       HttpUtil.setContentLength(response, response.content().readableBytes());
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
