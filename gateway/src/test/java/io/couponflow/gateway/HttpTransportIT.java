@@ -23,6 +23,8 @@ class HttpTransportIT {
                 "COUPON_HTTP_REQUEST_TIMEOUT", "600ms",
                 "COUPON_HTTP_IDLE_TIMEOUT", "1s"));
     fx.createCoupon(1, 100, 100, 0, 100);
+    fx.createCoupon(2, 100, 100, 0, 100);
+    assertThat(fx.get("/v1/coupons/2").statusCode()).isEqualTo(200);
   }
 
   @AfterAll
@@ -31,7 +33,11 @@ class HttpTransportIT {
   }
 
   private static String redeem(String key, String order) {
-    String body = GatewayFixture.redeemBody(1, "u-" + order, order, 1_000);
+    return redeem(1, key, order);
+  }
+
+  private static String redeem(long coupon, String key, String order) {
+    String body = GatewayFixture.redeemBody(coupon, "u-" + order, order, 1_000);
     return "POST /v1/redemptions HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
         + "Idempotency-Key: "
         + key
@@ -93,6 +99,38 @@ class HttpTransportIT {
       assertThat(http.read().status()).isEqualTo(200);
       assertThat(http.closedByServer()).isTrue();
     }
+  }
+
+  @Test
+  void requestsPipelinedAfterConnectionClose_areNotExecuted() {
+    String before = fx.state(2);
+    try (RawHttp http = new RawHttp(fx.port(), Duration.ofSeconds(5))) {
+      http.send(
+          "GET /v1/coupons/2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+              + redeem(2, "after-close", "AFTER-CLOSE"));
+
+      RawHttp.Response r = http.read();
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.header("Connection")).isEqualTo("close");
+      assertThat(http.closedByServer()).isTrue();
+    }
+    assertThat(fx.state(2)).isEqualTo(before);
+    assertThat(fx.get("/v1/redemptions/2.AFTER-CLOSE.1").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void requestsPipelinedAfterHttp10WithoutKeepAlive_areNotExecuted() {
+    String before = fx.state(2);
+    try (RawHttp http = new RawHttp(fx.port(), Duration.ofSeconds(5))) {
+      http.send("GET /v1/coupons/2 HTTP/1.0\r\n\r\n" + redeem(2, "after-10", "AFTER-10"));
+
+      RawHttp.Response r = http.read();
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.header("Connection")).isEqualTo("close");
+      assertThat(http.closedByServer()).isTrue();
+    }
+    assertThat(fx.state(2)).isEqualTo(before);
+    assertThat(fx.get("/v1/redemptions/2.AFTER-10.1").statusCode()).isEqualTo(404);
   }
 
   @Test

@@ -20,12 +20,16 @@ import java.util.ArrayDeque;
  * <p>Pipelining: at most {@value #MAX_PIPELINED} requests may wait behind the one in progress; a
  * client sending more is cut off.
  *
- * <p>Keep-alive: each answer says {@code Connection: keep-alive} unless its request did not ask to
- * keep the connection, the router marked it {@code close}, or the request deadline passed; such an
- * answer closes the connection once written.
+ * <p>Closing (RFC 9112 section 9.6): a request with {@code Connection: close}, or an HTTP/1.0
+ * request without {@code keep-alive}, is the connection's last: reading stops, and whatever arrives
+ * after it is dropped unexecuted. Its answer says {@code Connection: close} and closes the
+ * connection once written; so does an answer the router marked {@code close} (malformed HTTP,
+ * shutdown), and nothing waiting behind it is executed either. Every other answer says {@code
+ * Connection: keep-alive}.
  *
- * <p>Deadline: when {@link DeadlineRequestDecoder#EXPIRED} arrives, what came after is dropped, and
- * once the answers before it are written the connection is answered 408 and closed.
+ * <p>Deadline: when {@link DeadlineRequestDecoder#EXPIRED} arrives, what comes after is dropped;
+ * the requests that arrived whole before it are answered, then the connection is answered 408 and
+ * closed.
  *
  * <p>Thread-safety: one instance per connection; every method runs on its event loop.
  */
@@ -38,6 +42,9 @@ final class RequestSequencer extends ChannelDuplexHandler {
   private boolean keepAlive;
   private boolean timedOut;
 
+  /** The connection's last request has arrived, or a closing answer was written. */
+  private boolean ending;
+
   RequestSequencer(HttpMetrics metrics) {
     this.metrics = metrics;
   }
@@ -48,9 +55,13 @@ final class RequestSequencer extends ChannelDuplexHandler {
       ctx.fireChannelRead(msg);
       return;
     }
-    if (timedOut) {
+    if (timedOut || ending) {
       request.release();
       return;
+    }
+    if (!HttpUtil.isKeepAlive(request)) {
+      ending = true;
+      ctx.channel().config().setAutoRead(false);
     }
     if (busy) {
       if (waiting.size() >= MAX_PIPELINED) {
@@ -79,7 +90,6 @@ final class RequestSequencer extends ChannelDuplexHandler {
     }
     boolean close =
         !keepAlive
-            || timedOut
             || response
                 .headers()
                 .contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
@@ -88,12 +98,15 @@ final class RequestSequencer extends ChannelDuplexHandler {
         .set(
             HttpHeaderNames.CONNECTION,
             close ? HttpHeaderValues.CLOSE : HttpHeaderValues.KEEP_ALIVE);
-    if (close) {
-      ctx.write(msg, promise.unvoid()).addListener(ChannelFutureListener.CLOSE);
-    } else {
-      ctx.write(msg, promise);
-    }
     busy = false;
+    if (close) {
+      ending = true;
+      ctx.channel().config().setAutoRead(false);
+      dropWaiting();
+      ctx.write(msg, promise.unvoid()).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    ctx.write(msg, promise);
     FullHttpRequest next = waiting.poll();
     if (next != null) {
       start(ctx, next);
@@ -110,7 +123,7 @@ final class RequestSequencer extends ChannelDuplexHandler {
       }
     } else if (evt == DeadlineRequestDecoder.EXPIRED) {
       timedOut = true;
-      if (!busy) {
+      if (!busy && !ending) {
         answerTimeout(ctx);
       }
     } else {
@@ -120,11 +133,15 @@ final class RequestSequencer extends ChannelDuplexHandler {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    dropWaiting();
+    ctx.fireChannelInactive();
+  }
+
+  private void dropWaiting() {
     FullHttpRequest r;
     while ((r = waiting.poll()) != null) {
       r.release();
     }
-    ctx.fireChannelInactive();
   }
 
   private void answerTimeout(ChannelHandlerContext ctx) {

@@ -108,6 +108,60 @@ class RequestSequencerTest {
   }
 
   @Test
+  void pipelinedAfterConnectionClose_isNeverHandedOn() {
+    api.send(
+        "GET /v1/redemptions/42.SO-1.1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+            + redeem("k-after"));
+    assertThat(api.channel.config().isAutoRead()).isFalse();
+
+    lookups.get(0).complete(new RedemptionLookup.Found(R));
+
+    assertThat(api.read().header("Connection")).isEqualTo("close");
+    assertThat(api.available()).isFalse();
+    assertThat(api.service.calls).containsExactly("get 42.SO-1.1");
+    assertThat(api.isOpen()).isFalse();
+  }
+
+  @Test
+  void pipelinedAfterHttp10WithoutKeepAlive_isNeverHandedOn() {
+    api.send("GET /v1/redemptions/42.SO-1.1 HTTP/1.0\r\n\r\n" + redeem("k-after") + UNKNOWN);
+    lookups.get(0).complete(new RedemptionLookup.NotFound());
+
+    assertThat(api.readAll()).extracting(ApiChannel.Response::status).containsExactly(404);
+    assertThat(api.service.calls).containsExactly("get 42.SO-1.1");
+    assertThat(api.isOpen()).isFalse();
+  }
+
+  @Test
+  void pipelinedAfterAnAnswerTheRouterCloses_isNeverHandedOn() {
+    api.send("GET /v1/coupons/1 HTTP/1.2\r\nHost: t\r\n\r\n" + redeem("k-after"));
+
+    assertThat(api.readAll()).extracting(ApiChannel.Response::status).containsExactly(400);
+    assertThat(api.service.calls).isEmpty();
+    assertThat(api.isOpen()).isFalse();
+  }
+
+  @Test
+  void deadlineWhileBusy_answersEveryWholeRequestBeforeIt_then408() {
+    api.close();
+    api = channel(Map.of("COUPON_HTTP_REQUEST_TIMEOUT", "500ms"));
+    api.channel.freezeTime();
+    api.send(GET_REDEMPTION + UNKNOWN + "GET /v1/coup");
+    api.channel.advanceTimeBy(500, TimeUnit.MILLISECONDS);
+    api.channel.runScheduledPendingTasks();
+    assertThat(api.available()).isFalse();
+
+    lookups.get(0).complete(new RedemptionLookup.NotFound());
+
+    List<ApiChannel.Response> answers = api.readAll();
+    assertThat(answers).extracting(ApiChannel.Response::status).containsExactly(404, 404, 408);
+    assertThat(answers)
+        .extracting(r -> r.header("Connection"))
+        .containsExactly("keep-alive", "keep-alive", "close");
+    assertThat(api.isOpen()).isFalse();
+  }
+
+  @Test
   void malformedHttp_isAnswered400AndClosed() {
     ApiChannel.Response r = api.exchange("GET /v1/coupons/1 HTTP/1.1\r\nno colon\r\n\r\n");
 
