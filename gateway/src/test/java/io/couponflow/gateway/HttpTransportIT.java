@@ -177,21 +177,29 @@ class HttpTransportIT {
   }
 
   @Test
-  void tooManyPipelinedRequests_closeTheConnection() {
+  void tooManyPipelinedRequests_theAcceptedAreAnswered_thenTheConnectionIsCut() {
     String get = "GET /v1/coupons/1 HTTP/1.1\r\nHost: t\r\n\r\n";
+    double cutsBefore = cuts("pipelining_limit");
     try (RawHttp http = new RawHttp(fx.port(), Duration.ofSeconds(5))) {
       http.send(get.repeat(200));
-      int answered = 0;
-      try {
-        while (answered < 200) {
-          http.read();
-          answered++;
-        }
-      } catch (RuntimeException closed) {
-        // the server cut the connection
-      }
 
-      assertThat(answered).isLessThanOrEqualTo(33);
+      // the one in progress and the 32 waiting behind it; the 34th cut the connection
+      List<RawHttp.Response> answered = http.read(33);
+      assertThat(answered).extracting(RawHttp.Response::status).containsOnly(200);
+      assertThat(answered.subList(0, 32))
+          .allMatch(r -> "keep-alive".equals(r.header("Connection")));
+      assertThat(answered.get(32).header("Connection")).isEqualTo("close");
+      assertThat(http.closedByServer()).isTrue();
     }
+    assertThat(cuts("pipelining_limit")).isEqualTo(cutsBefore + 1);
+  }
+
+  private static double cuts(String reason) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "couponflow_http_connections_cut_total\\{reason=\"" + reason + "\"\\} (\\S+)")
+            .matcher(fx.metrics());
+    assertThat(m.find()).as("the cut counter is exported").isTrue();
+    return Double.parseDouble(m.group(1));
   }
 }

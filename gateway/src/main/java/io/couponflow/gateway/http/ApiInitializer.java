@@ -42,6 +42,7 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
   @Override
   protected void initChannel(Channel ch) {
     connections.add(ch);
+    ch.config().setWriteBufferWaterMark(RequestSequencer.WATER_MARK);
     ch.pipeline()
         .addLast(
             "idle",

@@ -1,9 +1,12 @@
 package io.couponflow.gateway.http;
 
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -11,14 +14,30 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 
 /**
  * One connection's order: hands its requests to the {@link ApiRouter} one at a time, in the order
  * they came, and the next only once the answer to the one before is written.
  *
- * <p>Pipelining: at most {@value #MAX_PIPELINED} requests may wait behind the one in progress; a
- * client sending more is cut off.
+ * <p>Backpressure: answers the client does not read pile up in the channel's outbound buffer; past
+ * its high {@link #WATER_MARK water mark} the channel turns unwritable. From then on nothing more
+ * is read from the socket, and no request is handed on (whether the router would answer it locally
+ * or ask Redis), until the client has read enough for the buffer to fall below the low mark. A
+ * client that never reads is thus paused, and cut when it has been idle for the idle timeout
+ * ({@code reason="unread_answers"}).
+ *
+ * <p>Pipelining: at most {@value #MAX_PIPELINED} requests may wait, behind the one in progress or
+ * behind a full buffer. A request beyond that is dropped and cut the connection ({@code
+ * reason="pipelining_limit"}): reading stops, the requests already accepted are answered, and the
+ * last answer closes the connection.
+ *
+ * <p>Memory: what one connection holds is thus bounded: at most {@value #MAX_PIPELINED} waiting
+ * requests (each within the line, header and body limits), and the answers not yet read, which past
+ * {@value #MAX_BUFFERED_BYTES} bytes cut the connection at once ({@code reason="buffer_limit"}).
+ * Each cut is counted in {@code couponflow_http_connections_cut_total}.
  *
  * <p>Closing (RFC 9112 section 9.6): a request with {@code Connection: close}, or an HTTP/1.0
  * request without {@code keep-alive}, is the connection's last: reading stops, and whatever arrives
@@ -36,7 +55,16 @@ import java.util.ArrayDeque;
 final class RequestSequencer extends ChannelDuplexHandler {
   static final int MAX_PIPELINED = 32;
 
+  /** When the API channel turns unwritable (high) and writable again (low). */
+  static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+  /** Answers a connection may hold unread before it is cut. */
+  static final int MAX_BUFFERED_BYTES = 256 * 1024;
+
+  private static final ClosedChannelException CUT = new ClosedChannelException();
+
   private final HttpMetrics metrics;
+  private final int maxBufferedBytes;
   private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
   private boolean busy;
   private boolean keepAlive;
@@ -45,8 +73,16 @@ final class RequestSequencer extends ChannelDuplexHandler {
   /** The connection's last request has arrived, or a closing answer was written. */
   private boolean ending;
 
+  /** The pipelining limit cut the connection: the last request waiting closes it. */
+  private boolean cut;
+
   RequestSequencer(HttpMetrics metrics) {
+    this(metrics, MAX_BUFFERED_BYTES);
+  }
+
+  RequestSequencer(HttpMetrics metrics, int maxBufferedBytes) {
     this.metrics = metrics;
+    this.maxBufferedBytes = maxBufferedBytes;
   }
 
   @Override
@@ -59,20 +95,30 @@ final class RequestSequencer extends ChannelDuplexHandler {
       request.release();
       return;
     }
-    if (!HttpUtil.isKeepAlive(request)) {
-      ending = true;
-      ctx.channel().config().setAutoRead(false);
-    }
-    if (busy) {
+    if (busy || !waiting.isEmpty() || !ctx.channel().isWritable()) {
       if (waiting.size() >= MAX_PIPELINED) {
         request.release();
-        ctx.close();
+        metrics.connectionCut(HttpMetrics.Cut.PIPELINING_LIMIT);
+        cut = true;
+        end(ctx);
         return;
+      }
+      if (!HttpUtil.isKeepAlive(request)) {
+        end(ctx);
       }
       waiting.add(request);
       return;
     }
+    if (!HttpUtil.isKeepAlive(request)) {
+      end(ctx);
+    }
     start(ctx, request);
+  }
+
+  /** No request after this point is read or kept. */
+  private void end(ChannelHandlerContext ctx) {
+    ending = true;
+    ctx.channel().config().setAutoRead(false);
   }
 
   private void start(ChannelHandlerContext ctx, FullHttpRequest request) {
@@ -81,15 +127,43 @@ final class RequestSequencer extends ChannelDuplexHandler {
     ctx.fireChannelRead(request);
   }
 
+  /** Hands on the next request waiting, if one may go now. */
+  private void proceed(ChannelHandlerContext ctx) {
+    if (busy || !ctx.channel().isWritable()) {
+      return;
+    }
+    FullHttpRequest next = waiting.poll();
+    if (next != null) {
+      start(ctx, next);
+    } else if (timedOut && !ending) {
+      answerTimeout(ctx);
+    }
+  }
+
   /** Called with the router's answer to the request in progress (or what else flows out). */
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (buffered(ctx.channel(), msg) > maxBufferedBytes) {
+      ReferenceCountUtil.release(msg);
+      if (!promise.isVoid()) {
+        promise.tryFailure(CUT);
+      }
+      if (ctx.channel().isOpen()) {
+        metrics.connectionCut(HttpMetrics.Cut.BUFFER_LIMIT);
+        busy = false;
+        end(ctx);
+        dropWaiting();
+        ctx.close();
+      }
+      return;
+    }
     if (!(msg instanceof HttpResponse response) || !busy) {
       ctx.write(msg, promise);
       return;
     }
     boolean close =
         !keepAlive
+            || (cut && waiting.isEmpty())
             || response
                 .headers()
                 .contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
@@ -100,30 +174,52 @@ final class RequestSequencer extends ChannelDuplexHandler {
             close ? HttpHeaderValues.CLOSE : HttpHeaderValues.KEEP_ALIVE);
     busy = false;
     if (close) {
-      ending = true;
-      ctx.channel().config().setAutoRead(false);
+      end(ctx);
       dropWaiting();
       ctx.write(msg, promise.unvoid()).addListener(ChannelFutureListener.CLOSE);
       return;
     }
     ctx.write(msg, promise);
-    FullHttpRequest next = waiting.poll();
-    if (next != null) {
-      start(ctx, next);
-    } else if (timedOut) {
-      answerTimeout(ctx);
+    proceed(ctx);
+  }
+
+  /**
+   * What the connection would hold unread with {@code msg} written: the outbound buffer's bytes
+   * (known beyond the low water mark once the channel is unwritable) and the message's own.
+   */
+  private static long buffered(Channel channel, Object msg) {
+    long pending =
+        channel.isWritable()
+            ? 0
+            : channel.bytesBeforeWritable() + channel.config().getWriteBufferLowWaterMark();
+    return pending + (msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      if (!ending) {
+        ctx.channel().config().setAutoRead(true);
+      }
+      proceed(ctx);
+    } else {
+      ctx.channel().config().setAutoRead(false);
     }
+    ctx.fireChannelWritabilityChanged();
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof IdleStateEvent) {
       if (!busy) {
+        if (!ctx.channel().isWritable()) {
+          metrics.connectionCut(HttpMetrics.Cut.UNREAD_ANSWERS);
+        }
         ctx.close();
       }
     } else if (evt == DeadlineRequestDecoder.EXPIRED) {
       timedOut = true;
-      if (!busy && !ending) {
+      if (!busy && waiting.isEmpty() && !ending) {
         answerTimeout(ctx);
       }
     } else {

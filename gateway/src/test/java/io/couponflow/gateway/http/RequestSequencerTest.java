@@ -161,6 +161,133 @@ class RequestSequencerTest {
     assertThat(api.isOpen()).isFalse();
   }
 
+  private static double cuts(ApiChannel c, String reason) {
+    return c.registry
+        .get("couponflow.http.connections.cut")
+        .tag("reason", reason)
+        .counter()
+        .count();
+  }
+
+  private static void writable(ApiChannel c, boolean writable) {
+    c.channel.unsafe().outboundBuffer().setUserDefinedWritability(1, writable);
+    c.channel.runPendingTasks();
+  }
+
+  @Test
+  void unwritable_pausesReadingAndHandsNothingOn_untilWritableAgain() {
+    writable(api, false);
+    assertThat(api.channel.config().isAutoRead()).isFalse();
+
+    api.send(UNKNOWN + GET_REDEMPTION + UNKNOWN);
+
+    assertThat(api.available()).isFalse();
+    assertThat(api.service.calls).isEmpty();
+
+    writable(api, true);
+    assertThat(api.channel.config().isAutoRead()).isTrue();
+    lookups.get(0).complete(new RedemptionLookup.NotFound());
+
+    assertThat(api.readAll())
+        .extracting(ApiChannel.Response::status)
+        .containsExactly(404, 404, 404);
+    assertThat(api.service.calls).containsExactly("get 42.SO-1.1");
+    assertThat(api.isOpen()).isTrue();
+    assertThat(cuts(api, "pipelining_limit")).isZero();
+  }
+
+  @Test
+  void pipeliningLimit_countsRequestsAnsweredLocallyToo_acceptedAreAnswered_thenClosed() {
+    writable(api, false);
+
+    api.send(UNKNOWN.repeat(RequestSequencer.MAX_PIPELINED + 10));
+
+    assertThat(cuts(api, "pipelining_limit")).isEqualTo(1);
+    assertThat(api.channel.config().isAutoRead()).isFalse();
+    assertThat(api.available()).isFalse();
+    writable(api, true);
+    assertThat(api.channel.config().isAutoRead()).isFalse();
+    List<ApiChannel.Response> answers = api.readAll();
+    assertThat(answers).hasSize(RequestSequencer.MAX_PIPELINED);
+    assertThat(answers.get(answers.size() - 1).header("Connection")).isEqualTo("close");
+    assertThat(api.isOpen()).isFalse();
+  }
+
+  @Test
+  void pipeliningLimit_behindARequestInProgress_answersTheOneInProgressAndTheWaiting() {
+    api.send(GET_REDEMPTION + UNKNOWN.repeat(RequestSequencer.MAX_PIPELINED + 1) + redeem("k-x"));
+    assertThat(cuts(api, "pipelining_limit")).isEqualTo(1);
+
+    lookups.get(0).complete(new RedemptionLookup.NotFound());
+
+    assertThat(api.readAll()).hasSize(RequestSequencer.MAX_PIPELINED + 1);
+    assertThat(api.service.calls).containsExactly("get 42.SO-1.1");
+    assertThat(api.isOpen()).isFalse();
+  }
+
+  @Test
+  void idleWhilePausedOnUnreadAnswers_isCutAndCounted_idleOtherwiseIsNot() {
+    api.close();
+    api = channel(Map.of("COUPON_HTTP_IDLE_TIMEOUT", "1s"));
+    ApiChannel quiet = api.anotherConnection();
+    try {
+      api.channel.freezeTime();
+      quiet.channel.freezeTime();
+      writable(api, false);
+      api.send(UNKNOWN);
+
+      for (ApiChannel c : List.of(api, quiet)) {
+        c.channel.advanceTimeBy(1, TimeUnit.SECONDS);
+        c.channel.runScheduledPendingTasks();
+      }
+
+      assertThat(api.isOpen()).isFalse();
+      assertThat(quiet.isOpen()).isFalse();
+      assertThat(cuts(api, "unread_answers")).isEqualTo(1);
+    } finally {
+      quiet.close();
+    }
+  }
+
+  @Test
+  void bufferLimit_anAnswerThatWouldBeHeldBeyondItCutsTheConnection() {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    io.netty.channel.embedded.EmbeddedChannel ch =
+        new io.netty.channel.embedded.EmbeddedChannel(
+            new RequestSequencer(new HttpMetrics(registry), 100),
+            new io.netty.channel.ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                io.netty.util.ReferenceCountUtil.release(msg);
+                ctx.writeAndFlush(
+                    new io.netty.handler.codec.http.DefaultFullHttpResponse(
+                        io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                        io.netty.handler.codec.http.HttpResponseStatus.OK,
+                        io.netty.buffer.Unpooled.wrappedBuffer(new byte[101])));
+              }
+            });
+    io.netty.handler.codec.http.FullHttpRequest request =
+        new io.netty.handler.codec.http.DefaultFullHttpRequest(
+            io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+            io.netty.handler.codec.http.HttpMethod.GET,
+            "/");
+
+    ch.writeInbound(request);
+
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(ch.outboundMessages()).isEmpty();
+    assertThat(request.refCnt()).isZero();
+    assertThat(
+            registry
+                .get("couponflow.http.connections.cut")
+                .tag("reason", "buffer_limit")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
   @Test
   void malformedHttp_isAnswered400AndClosed() {
     ApiChannel.Response r = api.exchange("GET /v1/coupons/1 HTTP/1.1\r\nno colon\r\n\r\n");
