@@ -185,14 +185,16 @@ class ApiRouterTest {
   }
 
   @Test
-  void redisUnavailable_breakerOpen_orDefinitionUnreadable_are503WithRetryAfter() throws Exception {
-    List<RuntimeException> failures =
+  void redisUnavailableOrReset_breakerOpen_orDefinitionUnreadable_are503WithRetryAfter()
+      throws Exception {
+    List<Throwable> failures =
         List.of(
             RedisReplies.map(new RedisCommandTimeoutException("slow")),
             CallNotPermittedException.createCallNotPermittedException(
                 CircuitBreaker.ofDefaults("redis")),
-            new MetadataUnavailableException("mysql down", null));
-    for (RuntimeException failure : failures) {
+            new MetadataUnavailableException("mysql down", null),
+            new java.io.IOException("Connection reset by peer"));
+    for (Throwable failure : failures) {
       api.service.redeem = r -> CompletableFuture.failedFuture(failure);
 
       ApiChannel.Response r = api.exchange(redeem("k-1"));
