@@ -248,6 +248,43 @@ public final class BadInputs {
             "INVALID_REQUEST"));
     cases.add(
         raw(
+            "HTTP/1.1 without Host",
+            "POST /v1/redemptions HTTP/1.1\r\n"
+                + KEY
+                + "\r\n"
+                + CT
+                + "\r\nContent-Length: "
+                + VALID.length()
+                + "\r\n\r\n"
+                + VALID,
+            400,
+            "INVALID_REQUEST"));
+    cases.add(
+        raw(
+            "two Host headers",
+            "GET /v1/coupons/1 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            400,
+            "INVALID_REQUEST"));
+    cases.add(
+        raw(
+            "HTTP/1.0 with two Host headers",
+            "GET /v1/coupons/1 HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+            400,
+            "INVALID_REQUEST"));
+    cases.add(
+        raw(
+            "Host with a path",
+            "GET /v1/coupons/1 HTTP/1.1\r\nHost: a/b\r\n\r\n",
+            400,
+            "INVALID_REQUEST"));
+    cases.add(
+        raw(
+            "Host with a space",
+            "GET /v1/coupons/1 HTTP/1.1\r\nHost: a b\r\n\r\n",
+            400,
+            "INVALID_REQUEST"));
+    cases.add(
+        raw(
             "unknown HTTP version",
             "GET /v1/coupons/1 HTTP/7.0\r\nHost: t\r\n\r\n",
             400,

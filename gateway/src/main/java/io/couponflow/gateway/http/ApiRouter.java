@@ -56,6 +56,8 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final AsciiString ONE_SECOND = AsciiString.cached("1");
   private static final AsciiString JSON = AsciiString.cached("application/json");
   private static final Pattern COUPON_ID = Pattern.compile("[1-9][0-9]{0,18}");
+  private static final Pattern HOST =
+      Pattern.compile("(\\[[0-9A-Fa-f:.vV]+\\]|[A-Za-z0-9\\-._~!$&'()*+,;=%]*)(:[0-9]*)?");
 
   private final Redemptions service;
   private final HttpMetrics metrics;
@@ -94,6 +96,13 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ctx.alloc(),
                     ApiError.INVALID_REQUEST,
                     "only HTTP/1.0 and HTTP/1.1 are spoken here"));
+      } else if (!hostIsValid(request)) {
+        now =
+            closing(
+                error(
+                    ctx.alloc(),
+                    ApiError.INVALID_REQUEST,
+                    "one valid Host header is required (HTTP/1.1 requests must carry one)"));
       } else {
         Route.Match match = Route.match(pathOf(request.uri()));
         route = match.route();
@@ -175,6 +184,19 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     } else {
       ctx.writeAndFlush(response, ctx.voidPromise());
     }
+  }
+
+  /**
+   * RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host header, an HTTP/1.0 request
+   * at most one, and its value is a host (a name, an IPv4 address or a bracketed IP literal) with
+   * an optional port, or empty.
+   */
+  private static boolean hostIsValid(FullHttpRequest request) {
+    List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
+    if (hosts.size() > 1 || (hosts.isEmpty() && request.protocolVersion().minorVersion() >= 1)) {
+      return false;
+    }
+    return hosts.isEmpty() || HOST.matcher(hosts.get(0)).matches();
   }
 
   private static String pathOf(String uri) {

@@ -286,6 +286,30 @@ class ApiRouterTest {
   }
 
   @Test
+  void host_http11WithoutOne_is400AndClosed_andNothingIsCalled() throws Exception {
+    ApiChannel.Response r = api.exchange("GET /v1/coupons/1 HTTP/1.1\r\n\r\n");
+
+    assertError(r, 400, "INVALID_REQUEST");
+    assertThat(json(r).at("/error/message").asText()).contains("Host");
+    assertThat(r.header("Connection")).isEqualTo("close");
+    assertThat(api.service.calls).isEmpty();
+  }
+
+  @Test
+  void host_validForms_andHttp10WithoutOne_areServed() {
+    for (String request :
+        List.of(
+            "GET /v1/coupons/1 HTTP/1.1\r\nHost: example.com\r\n\r\n",
+            "GET /v1/coupons/1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
+            "GET /v1/coupons/1 HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+            "GET /v1/coupons/1 HTTP/1.1\r\nHost: \r\n\r\n",
+            "GET /v1/coupons/1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")) {
+      assertThat(api.exchange(request).status()).as(request).isEqualTo(404);
+    }
+    assertThat(api.service.calls).hasSize(5);
+  }
+
+  @Test
   void draining_answers503WithConnectionClose_andCloses() throws Exception {
     api.inFlight.startDraining();
 
