@@ -134,6 +134,28 @@ class HttpTransportIT {
   }
 
   @Test
+  void absoluteFormTarget_isAcceptedAndRoutedByItsPath() {
+    String body = GatewayFixture.redeemBody(2, "u-ABS", "ABS", 1_000);
+    try (RawHttp http = new RawHttp(fx.port(), Duration.ofSeconds(5))) {
+      http.send(
+          "POST http://gateway.example:8080/v1/redemptions HTTP/1.1\r\nHost: gateway.example\r\n"
+              + "Content-Type: application/json\r\nIdempotency-Key: abs\r\nContent-Length: "
+              + body.length()
+              + "\r\n\r\n"
+              + body
+              + "GET http://gateway.example:8080/v1/redemptions/2.ABS.1 HTTP/1.1\r\n"
+              + "Host: gateway.example\r\n\r\n");
+
+      RawHttp.Response redeemed = http.read();
+      RawHttp.Response found = http.read();
+      assertThat(redeemed.status()).isEqualTo(201);
+      assertThat(redeemed.body()).contains("\"redemptionId\":\"2.ABS.1\"");
+      assertThat(found.status()).isEqualTo(200);
+      assertThat(found.body()).isEqualTo(redeemed.body());
+    }
+  }
+
+  @Test
   void slowDrip_isCutAfterTheRequestDeadlineWith408() throws Exception {
     byte[] request = redeem("drip", "DRIP").getBytes(StandardCharsets.ISO_8859_1);
     try (RawHttp http = new RawHttp(fx.port(), Duration.ofSeconds(5))) {

@@ -199,9 +199,34 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     return hosts.isEmpty() || HOST.matcher(hosts.get(0)).matches();
   }
 
+  /**
+   * The path a request target names, without its query: the origin form ({@code /v1/...}) as it is,
+   * and the absolute form ({@code http://host/v1/...}), which a server must accept (RFC 9112
+   * section 3.2.2), by its path; an absolute form without a path names {@code /}.
+   */
   private static String pathOf(String uri) {
-    int query = uri.indexOf('?');
-    return query < 0 ? uri : uri.substring(0, query);
+    String target = uri;
+    int authority = absoluteFormAuthority(target);
+    if (authority > 0) {
+      int end = authority;
+      while (end < target.length() && target.charAt(end) != '/' && target.charAt(end) != '?') {
+        end++;
+      }
+      target = end < target.length() && target.charAt(end) == '/' ? target.substring(end) : "/";
+    }
+    int query = target.indexOf('?');
+    return query < 0 ? target : target.substring(0, query);
+  }
+
+  /** Where the authority starts in an {@code http://} or {@code https://} target; 0 if none. */
+  private static int absoluteFormAuthority(String target) {
+    if (target.regionMatches(true, 0, "http://", 0, 7)) {
+      return 7;
+    }
+    if (target.regionMatches(true, 0, "https://", 0, 8)) {
+      return 8;
+    }
+    return 0;
   }
 
   /** Checks everything that can be checked locally; returns the service call to make. */

@@ -249,6 +249,33 @@ class ApiRouterTest {
   }
 
   @Test
+  void routing_absoluteFormTarget_isRoutedByItsPath() throws Exception {
+    api.service.redeem = r -> done(new RedeemOutcome.Accepted(R, "1-0"));
+    String body =
+        "{\"couponId\":42,\"userId\":\"u-1\",\"orderId\":\"SO-1\",\"orderAmountCents\":35000}";
+
+    ApiChannel.Response redeemed =
+        api.exchange(
+            "POST http://gateway.example/v1/redemptions HTTP/1.1\r\nHost: gateway.example\r\n"
+                + CT
+                + "\r\nIdempotency-Key: k-abs\r\nContent-Length: "
+                + body.length()
+                + "\r\n\r\n"
+                + body);
+    ApiChannel.Response coupon =
+        api.exchange("GET HTTPS://h:8443/v1/coupons/7?x=/y HTTP/1.1\r\nHost: h:8443\r\n\r\n");
+    ApiChannel.Response noPath = api.exchange("GET http://h?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+    ApiChannel.Response otherScheme =
+        api.exchange("GET ftp://h/v1/coupons/7 HTTP/1.1\r\nHost: h\r\n\r\n");
+
+    assertThat(redeemed.status()).isEqualTo(201);
+    assertError(coupon, 404, "COUPON_NOT_FOUND");
+    assertError(noPath, 404, "NOT_FOUND");
+    assertError(otherScheme, 404, "NOT_FOUND");
+    assertThat(api.service.calls).containsExactly("redeem 42 k-abs u-1 SO-1 35000", "coupon 7");
+  }
+
+  @Test
   void routing_couponIdBeyondLongOrNotCanonical_isCouponNotFoundWithoutACall() throws Exception {
     for (String id : List.of("9223372036854775808", "01", "0", "-1", "1e3", "")) {
       ApiChannel.Response r = api.exchange(get("/v1/coupons/" + id));
