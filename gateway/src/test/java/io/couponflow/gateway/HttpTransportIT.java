@@ -156,6 +156,25 @@ class HttpTransportIT {
   }
 
   @Test
+  void head_onTheGetRoutes_answersLikeGetWithoutTheBody() {
+    try (RawHttp http = new RawHttp(fx.port(), Duration.ofSeconds(5))) {
+      for (String path : List.of("/v1/coupons/2", "/v1/redemptions/2.nothing.1", "/v1/coupons/0")) {
+        http.send("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawHttp.Response get = http.read();
+        http.send("HEAD " + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawHttp.Response head = http.readHead();
+
+        assertThat(head.status()).as(path).isEqualTo(get.status());
+        assertThat(head.headers()).as(path).isEqualTo(get.headers());
+        assertThat(head.body()).isEmpty();
+      }
+      // no body followed any HEAD answer: the connection still reads as HTTP
+      http.send("GET /v1/coupons/2 HTTP/1.1\r\nHost: t\r\n\r\n");
+      assertThat(http.read().status()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void slowDrip_isCutAfterTheRequestDeadlineWith408() throws Exception {
     byte[] request = redeem("drip", "DRIP").getBytes(StandardCharsets.ISO_8859_1);
     try (RawHttp http = new RawHttp(fx.port(), Duration.ofSeconds(5))) {

@@ -244,9 +244,9 @@ class StatusTableIT {
     assertError(redeem, 405, "METHOD_NOT_ALLOWED");
     assertThat(redeem.headers().allValues("Allow")).containsExactly("POST");
     assertError(coupon, 405, "METHOD_NOT_ALLOWED");
-    assertThat(coupon.headers().allValues("Allow")).containsExactly("GET");
+    assertThat(coupon.headers().allValues("Allow")).containsExactly("GET, HEAD");
     assertError(redemption, 405, "METHOD_NOT_ALLOWED");
-    assertThat(redemption.headers().allValues("Allow")).containsExactly("GET");
+    assertThat(redemption.headers().allValues("Allow")).containsExactly("GET, HEAD");
     assertError(reversal, 405, "METHOD_NOT_ALLOWED");
     assertThat(reversal.headers().allValues("Allow")).containsExactly("POST");
   }

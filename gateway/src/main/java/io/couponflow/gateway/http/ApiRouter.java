@@ -127,7 +127,7 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     } catch (ApiException e) {
       now = error(ctx.alloc(), e.error(), e.getMessage());
       if (e.error() == ApiError.METHOD_NOT_ALLOWED) {
-        now.response().headers().set(HttpHeaderNames.ALLOW, route.method().name());
+        now.response().headers().set(HttpHeaderNames.ALLOW, allow(route));
       }
     }
     finish(ctx, new Exchange(route, start, head), now, false);
@@ -229,6 +229,16 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     return 0;
   }
 
+  /** A route serves its method, and HEAD where that is GET (RFC 9110 section 9.3.2). */
+  private static boolean serves(Route route, HttpMethod method) {
+    return method.equals(route.method())
+        || (HttpMethod.GET.equals(route.method()) && HttpMethod.HEAD.equals(method));
+  }
+
+  private static String allow(Route route) {
+    return HttpMethod.GET.equals(route.method()) ? "GET, HEAD" : route.method().name();
+  }
+
   /** Checks everything that can be checked locally; returns the service call to make. */
   private Supplier<CompletableFuture<Outcome>> validate(FullHttpRequest request, Route.Match match)
       throws ApiException {
@@ -236,7 +246,7 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (route == Route.UNMATCHED) {
       throw new ApiException(ApiError.NOT_FOUND, "no such resource");
     }
-    if (!request.method().equals(route.method())) {
+    if (!serves(route, request.method())) {
       throw new ApiException(
           ApiError.METHOD_NOT_ALLOWED,
           "method " + printable(request.method().name()) + " is not allowed here");

@@ -232,11 +232,43 @@ class ApiRouterTest {
 
     assertError(unknown, 404, "NOT_FOUND");
     assertError(wrong, 405, "METHOD_NOT_ALLOWED");
-    assertThat(wrong.header("Allow")).isEqualTo("GET");
+    assertThat(wrong.header("Allow")).isEqualTo("GET, HEAD");
     assertThat(json(wrong).at("/error/message").asText())
         .isEqualTo("method DELETE is not allowed here");
     assertError(getOnPost, 405, "METHOD_NOT_ALLOWED");
     assertThat(getOnPost.header("Allow")).isEqualTo("POST");
+    assertThat(api.service.calls).isEmpty();
+  }
+
+  @Test
+  void head_onTheGetRoutes_isAnsweredAsGetWithoutTheBody() {
+    api.service.coupon = id -> done(Optional.of(FakeRedemptions.coupon(id, 90)));
+    api.service.get = id -> done(new RedemptionLookup.NotFound());
+    for (String path : List.of("/v1/coupons/7", "/v1/redemptions/42.SO-1.1", "/v1/coupons/x")) {
+      ApiChannel.Response get = api.exchange(get(path));
+      api.send(RawHttp.request("HEAD", path, List.of(), null));
+      ApiChannel.Response head = api.readHead();
+
+      assertThat(head.status()).as(path).isEqualTo(get.status());
+      assertThat(head.headers()).as(path).isEqualTo(get.headers());
+      assertThat(head.raw())
+          .as(path)
+          .isEqualTo(get.raw().substring(0, get.raw().indexOf("\r\n\r\n") + 4));
+      assertThat(api.available()).as("no body follows").isFalse();
+    }
+    assertThat(api.service.calls)
+        .containsExactly("coupon 7", "coupon 7", "get 42.SO-1.1", "get 42.SO-1.1");
+  }
+
+  @Test
+  void head_onAPostRoute_is405WithAllow() {
+    api.send(RawHttp.request("HEAD", "/v1/redemptions", List.of(), null));
+    ApiChannel.Response r = api.readHead();
+
+    assertThat(r.status()).isEqualTo(405);
+    assertThat(r.header("Allow")).isEqualTo("POST");
+    assertThat(Integer.parseInt(r.header("Content-Length"))).isPositive();
+    assertThat(api.available()).isFalse();
     assertThat(api.service.calls).isEmpty();
   }
 
