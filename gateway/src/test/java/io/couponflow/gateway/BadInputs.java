@@ -283,6 +283,16 @@ public final class BadInputs {
             "GET /v1/coupons/1 HTTP/1.1\r\nHost: a b\r\n\r\n",
             400,
             "INVALID_REQUEST"));
+    // found by HttpFuzzTest: Netty's own empty 417 answered these
+    cases.add(
+        headers(
+            "unsupported Expect", List.of(KEY, CT, "Expect: something"), 400, "INVALID_REQUEST"));
+    cases.add(
+        raw(
+            "unsupported Expect on a GET",
+            "GET /v1/coupons/1 HTTP/1.1\r\nHost: t\r\nExpect: 100-continue, x\r\n\r\n",
+            400,
+            "INVALID_REQUEST"));
     cases.add(
         raw(
             "unknown HTTP version",

@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -64,6 +65,20 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
     JsonAggregator(int maxContentLength, HttpMetrics metrics) {
       super(maxContentLength, true);
       this.metrics = metrics;
+    }
+
+    /**
+     * An expectation other than {@code 100-continue} gets no answer of the aggregator's own (an
+     * empty 417, outside the API's contract): the request goes on, and the router refuses it in its
+     * turn.
+     */
+    @Override
+    protected Object newContinueResponse(
+        HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+      if (ApiRouter.hasUnsupportedExpectation(start)) {
+        return null;
+      }
+      return super.newContinueResponse(start, maxContentLength, pipeline);
     }
 
     @Override

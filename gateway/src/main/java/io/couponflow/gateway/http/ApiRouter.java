@@ -19,7 +19,9 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -103,6 +105,11 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ctx.alloc(),
                     ApiError.INVALID_REQUEST,
                     "one valid Host header is required (HTTP/1.1 requests must carry one)"));
+      } else if (hasUnsupportedExpectation(request)) {
+        now =
+            closing(
+                error(
+                    ctx.alloc(), ApiError.INVALID_REQUEST, "Expect may only ask for 100-continue"));
       } else {
         Route.Match match = Route.match(pathOf(request.uri()));
         route = match.route();
@@ -227,6 +234,23 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       return 8;
     }
     return 0;
+  }
+
+  /**
+   * Whether an HTTP/1.1 request expects anything but {@code 100-continue}, which this server cannot
+   * meet (RFC 9110 section 10.1.1; HTTP/1.0 has no Expect).
+   */
+  static boolean hasUnsupportedExpectation(HttpMessage message) {
+    if (!(message instanceof HttpRequest)
+        || message.protocolVersion().compareTo(HttpVersion.HTTP_1_1) < 0) {
+      return false;
+    }
+    for (String expect : message.headers().getAll(HttpHeaderNames.EXPECT)) {
+      if (!HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A route serves its method, and HEAD where that is GET (RFC 9110 section 9.3.2). */
