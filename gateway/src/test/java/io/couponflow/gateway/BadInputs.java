@@ -211,6 +211,17 @@ public final class BadInputs {
     cases.add(
         redeem(
             "oversized body", "{\"pad\":\"" + "x".repeat(5_000) + "\"}", 413, "PAYLOAD_TOO_LARGE"));
+    // found by HttpFuzzTest: Netty's own empty 413 answered this one
+    cases.add(
+        raw(
+            "oversized body announced with Expect: 100-continue",
+            "POST /v1/redemptions HTTP/1.1\r\nHost: t\r\n"
+                + KEY
+                + "\r\n"
+                + CT
+                + "\r\nExpect: 100-continue\r\nContent-Length: 99999\r\n\r\n",
+            413,
+            "PAYLOAD_TOO_LARGE"));
     cases.add(
         raw(
             "oversized request line",

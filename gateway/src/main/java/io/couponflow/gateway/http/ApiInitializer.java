@@ -2,6 +2,7 @@ package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.GatewayConfig;
 import io.couponflow.gateway.redeem.Redemptions;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,9 +14,11 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
 
 /** The API connection's pipeline, in the order bytes meet it. */
@@ -68,9 +71,10 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
     }
 
     /**
-     * An expectation other than {@code 100-continue} gets no answer of the aggregator's own (an
-     * empty 417, outside the API's contract): the request goes on, and the router refuses it in its
-     * turn.
+     * The aggregator's own answers to {@code Expect} are the API's: an expectation other than
+     * {@code 100-continue} gets none (not an empty 417; the request goes on and the router refuses
+     * it in its turn), and a body announced too large gets the API's JSON 413 (not an empty one).
+     * The aggregator closes the connection after a 4xx of its own.
      */
     @Override
     protected Object newContinueResponse(
@@ -78,18 +82,28 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
       if (ApiRouter.hasUnsupportedExpectation(start)) {
         return null;
       }
-      return super.newContinueResponse(start, maxContentLength, pipeline);
+      Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
+      if (answer instanceof HttpResponse r
+          && r.status().code() == ApiError.PAYLOAD_TOO_LARGE.status().code()) {
+        ReferenceCountUtil.release(answer);
+        return tooLarge(pipeline.channel().alloc());
+      }
+      return answer;
     }
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+      ctx.writeAndFlush(tooLarge(ctx.alloc())).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private FullHttpResponse tooLarge(ByteBufAllocator alloc) {
       metrics.recordError(Route.MALFORMED, ApiError.PAYLOAD_TOO_LARGE, 0);
       FullHttpResponse response =
           ApiRouter.errorResponse(
-              ctx.alloc(), ApiError.PAYLOAD_TOO_LARGE, "the request body is too large");
+              alloc, ApiError.PAYLOAD_TOO_LARGE, "the request body is too large");
       HttpUtil.setContentLength(response, response.content().readableBytes());
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+      return response;
     }
   }
 }
