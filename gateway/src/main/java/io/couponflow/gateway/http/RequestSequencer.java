@@ -188,6 +188,9 @@ final class RequestSequencer extends ChannelDuplexHandler {
    * (known beyond the low water mark once the channel is unwritable) and the message's own.
    */
   private static long buffered(Channel channel, Object msg) {
+    if (!channel.isActive()) {
+      return 0; // the write fails; a closed channel holds nothing (and reports Long.MAX_VALUE)
+    }
     long pending =
         channel.isWritable()
             ? 0

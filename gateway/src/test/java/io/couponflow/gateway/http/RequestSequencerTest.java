@@ -289,6 +289,18 @@ class RequestSequencerTest {
   }
 
   @Test
+  void anAnswerAfterTheClientLeft_isDropped_countsNoCut_andGivesItsPermitBack() {
+    api.send(GET_REDEMPTION);
+    api.channel.close();
+
+    lookups.get(0).complete(new RedemptionLookup.Found(R));
+
+    assertThat(api.available()).isFalse();
+    assertThat(api.inFlight.current()).isZero();
+    assertThat(cuts(api, "buffer_limit")).isZero();
+  }
+
+  @Test
   void malformedHttp_isAnswered400AndClosed() {
     ApiChannel.Response r = api.exchange("GET /v1/coupons/1 HTTP/1.1\r\nno colon\r\n\r\n");
 
