@@ -15,7 +15,10 @@ import org.slf4j.LoggerFactory;
 /**
  * What a request came to, in the API's terms: each outcome value of the service, and each failure
  * of the request path, reduced to one {@link Kind} with what its answer shows. {@link
- * ApiRouter#answer} maps every kind to HTTP in one switch.
+ * ApiRouter#answer} maps every kind to HTTP in one switch. An outcome meaning "nothing was decided,
+ * retry" (Redis unreachable, a breaker open, a coupon that cannot decide right now) is {@link
+ * #unavailable}: 503 UNAVAILABLE with {@code Retry-After: 1}. An outcome this class does not know
+ * fails the request as a bug (500, logged), never a guess.
  *
  * @param redemption the redemption shown, for the kinds that show one
  * @param coupon the coupon shown, for {@link Kind#COUPON}
@@ -54,16 +57,15 @@ record Outcome(Kind kind, Redemption redemption, LiveCoupon coupon, String detai
       return shows(Kind.REPLAYED, r.redemption());
     }
     if (outcome instanceof RedeemOutcome.Rejected r) {
-      return just(
-          switch (r.rejection()) {
-            case COUPON_NOT_FOUND -> Kind.COUPON_NOT_FOUND;
-            case COUPON_NOT_ACTIVE -> Kind.COUPON_NOT_ACTIVE;
-            case SOLD_OUT -> Kind.SOLD_OUT;
-            case USER_LIMIT_REACHED -> Kind.USER_LIMIT_REACHED;
-            case ORDER_ALREADY_REDEEMED -> Kind.ORDER_ALREADY_REDEEMED;
-            case ORDER_BELOW_THRESHOLD -> Kind.ORDER_BELOW_THRESHOLD;
-            case IDEMPOTENCY_KEY_REUSED -> Kind.IDEMPOTENCY_KEY_REUSED;
-          });
+      return switch (r.rejection()) {
+        case COUPON_NOT_FOUND -> just(Kind.COUPON_NOT_FOUND);
+        case COUPON_NOT_ACTIVE -> just(Kind.COUPON_NOT_ACTIVE);
+        case SOLD_OUT -> just(Kind.SOLD_OUT);
+        case USER_LIMIT_REACHED -> just(Kind.USER_LIMIT_REACHED);
+        case ORDER_ALREADY_REDEEMED -> just(Kind.ORDER_ALREADY_REDEEMED);
+        case ORDER_BELOW_THRESHOLD -> just(Kind.ORDER_BELOW_THRESHOLD);
+        case IDEMPOTENCY_KEY_REUSED -> just(Kind.IDEMPOTENCY_KEY_REUSED);
+      };
     }
     throw unknown(outcome);
   }
