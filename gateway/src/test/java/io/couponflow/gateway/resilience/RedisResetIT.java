@@ -45,7 +45,7 @@ class RedisResetIT {
             .redis(proxy.uri())
             .env(Map.of("COUPON_BREAKER_OPEN_FOR", "200ms", "COUPON_CACHE_REFRESH", "1h"))
             .start();
-    fx.createCoupon(1, 400, 1_000, 0, 100);
+    fx.createCoupon(1, 100_000, 100_000, 0, 100);
     assertThat(fx.redeem("warm", 1, "u-warm", "o-warm", 1_000).statusCode()).isEqualTo(201);
   }
 
