@@ -94,6 +94,15 @@ public final class RawHttp implements AutoCloseable {
 
   /** Reads one whole response. */
   public Response read() {
+    return read(false);
+  }
+
+  /** Reads the response to a HEAD request: its headers, and no body whatever they say. */
+  public Response readHead() {
+    return read(true);
+  }
+
+  private Response read(boolean head) {
     try {
       String statusLine = line();
       if (statusLine == null) {
@@ -107,7 +116,7 @@ public final class RawHttp implements AutoCloseable {
         headers.put(
             h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim());
       }
-      int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+      int length = head ? 0 : Integer.parseInt(headers.getOrDefault("content-length", "0"));
       byte[] body = in.readNBytes(length);
       if (body.length < length) {
         throw new IllegalStateException("body cut short: " + body.length + " of " + length);

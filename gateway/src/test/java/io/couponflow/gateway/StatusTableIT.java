@@ -69,6 +69,24 @@ class StatusTableIT {
   }
 
   @Test
+  void redeem_sameKeyOnTwoCoupons_isTwoRedemptions_aKeyIsScopedToItsCoupon() throws Exception {
+    fx.createCoupon(121, 10, 1, 0, 100);
+    fx.createCoupon(122, 10, 1, 0, 100);
+
+    HttpResponse<String> first = fx.redeem("k-shared", 121, "u-1", "SO-1", 1_000);
+    HttpResponse<String> second = fx.redeem("k-shared", 122, "u-1", "SO-1", 1_000);
+
+    assertThat(first.statusCode()).isEqualTo(201);
+    assertThat(second.statusCode()).isEqualTo(201);
+    assertThat(second.headers().firstValue("Idempotent-Replayed")).isEmpty();
+    assertThat(JSON.readTree(first.body()).get("redemptionId").asText()).isEqualTo("121.SO-1.1");
+    assertThat(JSON.readTree(second.body()).get("redemptionId").asText()).isEqualTo("122.SO-1.1");
+    assertThat(fx.get("/v1/coupons/121").body()).contains("\"remainingStock\":9");
+    assertThat(fx.get("/v1/coupons/122").body()).contains("\"remainingStock\":9");
+    assertDocumented(REDEEM, "POST", second);
+  }
+
+  @Test
   void redeem_replayedKey_returnsTheFirstAnswerAndChangesNothing() {
     fx.createCoupon(103, 10, 1, 0, 100);
     HttpResponse<String> first = fx.redeem("k-103", 103, "u-1", "SO-1", 1_000);
@@ -244,9 +262,9 @@ class StatusTableIT {
     assertError(redeem, 405, "METHOD_NOT_ALLOWED");
     assertThat(redeem.headers().allValues("Allow")).containsExactly("POST");
     assertError(coupon, 405, "METHOD_NOT_ALLOWED");
-    assertThat(coupon.headers().allValues("Allow")).containsExactly("GET");
+    assertThat(coupon.headers().allValues("Allow")).containsExactly("GET, HEAD");
     assertError(redemption, 405, "METHOD_NOT_ALLOWED");
-    assertThat(redemption.headers().allValues("Allow")).containsExactly("GET");
+    assertThat(redemption.headers().allValues("Allow")).containsExactly("GET, HEAD");
     assertError(reversal, 405, "METHOD_NOT_ALLOWED");
     assertThat(reversal.headers().allValues("Allow")).containsExactly("POST");
   }

@@ -4,13 +4,15 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /**
  * The one place where Redis failures become couponflow's exceptions. Outcomes of the library's
- * functions are values, not exceptions; what lands here is infrastructure (unreachable, slow) or a
- * bug (a function refused its arguments).
+ * functions are values, not exceptions; what lands here is infrastructure (unreachable, slow, a
+ * connection that broke) or a bug (a function refused its arguments).
  */
 public final class RedisReplies {
   private RedisReplies() {}
@@ -58,10 +60,32 @@ public final class RedisReplies {
     if (cause instanceof java.util.concurrent.TimeoutException) {
       return new RedisUnavailableException("Redis did not answer in time", cause);
     }
+    IOException transport = transportFailure(cause);
+    if (transport != null) {
+      return new RedisUnavailableException("Redis connection failed: " + transport, cause);
+    }
     if (cause instanceof RuntimeException runtime) {
       return runtime;
     }
     return new IllegalStateException(cause);
+  }
+
+  /**
+   * The I/O failure behind a failed call, if it is one: the client hands some through raw (a
+   * connection reset by peer while a command was in flight, a broken pipe on write, a closed
+   * channel), on their own or as the cause of a transport exception. Null for anything else.
+   */
+  private static IOException transportFailure(Throwable cause) {
+    Throwable t = cause;
+    for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+      if (t instanceof IOException io) {
+        return io;
+      }
+      if (t instanceof UncheckedIOException unchecked) {
+        return unchecked.getCause();
+      }
+    }
+    return null;
   }
 
   /** The library is not loaded on this server: it restarted empty, or was flushed. */

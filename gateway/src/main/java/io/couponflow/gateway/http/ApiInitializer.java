@@ -1,49 +1,52 @@
 package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.GatewayConfig;
-import io.couponflow.gateway.redeem.RedemptionService;
+import io.couponflow.gateway.redeem.Redemptions;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
 
 /** The API connection's pipeline, in the order bytes meet it. */
-public final class ApiInitializer extends ChannelInitializer<SocketChannel> {
+public final class ApiInitializer extends ChannelInitializer<Channel> {
   private final GatewayConfig config;
-  private final RedemptionService service;
   private final HttpMetrics metrics;
-  private final InFlight inFlight;
   private final ChannelGroup connections;
+  private final ApiRouter router;
 
   /**
    * @param connections every open API connection joins this group, so shutdown can close them
    */
   public ApiInitializer(
       GatewayConfig config,
-      RedemptionService service,
+      Redemptions service,
       HttpMetrics metrics,
       InFlight inFlight,
       ChannelGroup connections) {
     this.config = config;
-    this.service = service;
     this.metrics = metrics;
-    this.inFlight = inFlight;
     this.connections = connections;
+    this.router = new ApiRouter(service, metrics, inFlight);
   }
 
   @Override
-  protected void initChannel(SocketChannel ch) {
+  protected void initChannel(Channel ch) {
     connections.add(ch);
+    ch.config().setWriteBufferWaterMark(RequestSequencer.WATER_MARK);
     ch.pipeline()
         .addLast(
             "idle",
@@ -54,7 +57,8 @@ public final class ApiInitializer extends ChannelInitializer<SocketChannel> {
             new DeadlineRequestDecoder(
                 config.maxLineBytes(), config.maxHeaderBytes(), config.requestTimeout()))
         .addLast("aggregator", new JsonAggregator(config.maxBodyBytes(), metrics))
-        .addLast("api", new ApiHandler(service, metrics, inFlight));
+        .addLast("sequencer", new RequestSequencer(metrics))
+        .addLast("router", router);
   }
 
   /** Aggregates a request's body, answering an oversized one with the API's JSON 413. */
@@ -66,15 +70,40 @@ public final class ApiInitializer extends ChannelInitializer<SocketChannel> {
       this.metrics = metrics;
     }
 
+    /**
+     * The aggregator's own answers to {@code Expect} are the API's: an expectation other than
+     * {@code 100-continue} gets none (not an empty 417; the request goes on and the router refuses
+     * it in its turn), and a body announced too large gets the API's JSON 413 (not an empty one).
+     * The aggregator closes the connection after a 4xx of its own.
+     */
+    @Override
+    protected Object newContinueResponse(
+        HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+      if (ApiRouter.hasUnsupportedExpectation(start)) {
+        return null;
+      }
+      Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
+      if (answer instanceof HttpResponse r
+          && r.status().code() == ApiError.PAYLOAD_TOO_LARGE.status().code()) {
+        ReferenceCountUtil.release(answer);
+        return tooLarge(pipeline.channel().alloc());
+      }
+      return answer;
+    }
+
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+      ctx.writeAndFlush(tooLarge(ctx.alloc())).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private FullHttpResponse tooLarge(ByteBufAllocator alloc) {
       metrics.recordError(Route.MALFORMED, ApiError.PAYLOAD_TOO_LARGE, 0);
       FullHttpResponse response =
-          ApiHandler.errorResponse(
-              ctx, ApiError.PAYLOAD_TOO_LARGE, "the request body is too large");
+          ApiRouter.errorResponse(
+              alloc, ApiError.PAYLOAD_TOO_LARGE, "the request body is too large");
       HttpUtil.setContentLength(response, response.content().readableBytes());
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+      return response;
     }
   }
 }

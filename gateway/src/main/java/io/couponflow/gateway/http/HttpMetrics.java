@@ -1,7 +1,11 @@
 package io.couponflow.gateway.http;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -9,7 +13,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Request counts and latency by route, HTTP status and outcome ({@code couponflow.http.requests}),
  * with histogram buckets for percentiles. The outcome is the error code, or for a success what
  * happened ({@code ACCEPTED}, {@code REPLAYED}, {@code OK}). Each meter is registered on first use
- * and then found by array index: no string building or registry lookup per request.
+ * and then found by array index: no string building or registry lookup per request. Connections the
+ * gateway cut to bound what they hold are counted by reason ({@code
+ * couponflow.http.connections.cut}).
  *
  * <p>Thread-safety: safe for use by many threads.
  */
@@ -21,6 +27,16 @@ public final class HttpMetrics {
     OK
   }
 
+  /** Why a connection was cut (the {@code reason} tag). */
+  enum Cut {
+    /** More requests pipelined than may wait. */
+    PIPELINING_LIMIT,
+    /** Answers the client did not read beyond the per-connection limit. */
+    BUFFER_LIMIT,
+    /** Idle while paused on answers the client did not read. */
+    UNREAD_ANSWERS
+  }
+
   private static final Route[] ROUTES = Route.values();
   private static final ApiError[] ERRORS = ApiError.values();
   private static final Success[] SUCCESSES = Success.values();
@@ -30,8 +46,22 @@ public final class HttpMetrics {
   private final AtomicReferenceArray<Timer> timers =
       new AtomicReferenceArray<>(ROUTES.length * OUTCOMES);
 
+  private final Map<Cut, Counter> cuts = new EnumMap<>(Cut.class);
+
   public HttpMetrics(MeterRegistry registry) {
     this.registry = registry;
+    for (Cut cut : Cut.values()) {
+      cuts.put(
+          cut,
+          Counter.builder("couponflow.http.connections.cut")
+              .description("API connections cut to bound what one connection holds, by reason")
+              .tag("reason", cut.name().toLowerCase(Locale.ROOT))
+              .register(registry));
+    }
+  }
+
+  void connectionCut(Cut reason) {
+    cuts.get(reason).increment();
   }
 
   void recordSuccess(Route route, Success success, int status, long nanos) {

@@ -23,7 +23,8 @@ import java.util.function.Supplier;
 /**
  * Redeem, reverse and look up, as the API offers them: Redis decides through the couponflow
  * functions (behind the {@link RedisGuard}), and what Redis accepted or reversed goes onto the
- * sink's queue. A sold-out coupon's storm is answered from the {@link CouponDirectory}'s ledger.
+ * sink's queue. A sold-out coupon's storm is answered from the {@link CouponDirectory}'s ledger. It
+ * returns what Redis decided, as outcome values; what they mean in HTTP is the API's business.
  *
  * <p>Fenced coupons: when Redis answers FENCED (it restarted or failed over since the coupon's
  * state was last known whole), the call waits up to the repair wait for the coupon's repair from
@@ -32,7 +33,7 @@ import java.util.function.Supplier;
  *
  * <p>Thread-safety: safe for use by many threads; nothing here blocks.
  */
-public final class RedemptionService {
+public final class RedemptionService implements Redemptions {
   private static final CompletableFuture<RedeemOutcome> SOLD_OUT =
       CompletableFuture.completedFuture(new RedeemOutcome.Rejected(Rejection.SOLD_OUT));
 
@@ -59,6 +60,7 @@ public final class RedemptionService {
     this.repairWait = repairWait;
   }
 
+  @Override
   public CompletableFuture<RedeemOutcome> redeem(RedeemRequest request) {
     if (coupons.soldOutLocally(request)) {
       return SOLD_OUT;
@@ -87,10 +89,11 @@ public final class RedemptionService {
             });
   }
 
+  @Override
   public CompletableFuture<ReverseOutcome> reverse(RedemptionId id, String reason) {
     return withCoupon(
             id.couponId(),
-            ReverseOutcome.NotFound::new,
+            ReverseOutcome.CouponMissing::new,
             coupon ->
                 redis.call(
                     RedisGuard.Call.REVERSE, () -> functions.reverse(id, coupon.buckets(), reason)),
@@ -104,27 +107,21 @@ public final class RedemptionService {
                     OutboxEntry.reversed(reversed.outboxId(), reversed.redemption(), reason));
                 coupons.changedHere(id.couponId());
               }
-              return outcome instanceof ReverseOutcome.CouponMissing
-                  ? new ReverseOutcome.NotFound()
-                  : outcome;
+              return outcome;
             });
   }
 
+  @Override
   public CompletableFuture<RedemptionLookup> get(RedemptionId id) {
     return withCoupon(
-            id.couponId(),
-            RedemptionLookup.NotFound::new,
-            coupon -> redis.call(RedisGuard.Call.GET, () -> functions.get(id, coupon.buckets())),
-            outcome -> outcome instanceof RedemptionLookup.CouponMissing,
-            RedemptionLookup.Fenced.class::isInstance)
-        .thenApply(
-            outcome ->
-                outcome instanceof RedemptionLookup.CouponMissing
-                    ? new RedemptionLookup.NotFound()
-                    : outcome);
+        id.couponId(),
+        RedemptionLookup.CouponMissing::new,
+        coupon -> redis.call(RedisGuard.Call.GET, () -> functions.get(id, coupon.buckets())),
+        outcome -> outcome instanceof RedemptionLookup.CouponMissing,
+        RedemptionLookup.Fenced.class::isInstance);
   }
 
-  /** The coupon with live stock, loading it into Redis when needed; empty when unknown. */
+  @Override
   public CompletableFuture<Optional<LiveCoupon>> coupon(long couponId) {
     return coupons.fresh(couponId);
   }

@@ -74,6 +74,7 @@ public final class SaleChecks {
       throws Exception {
     Map<String, String> rows = assertRowsAndRedisAgree(fx, couponId, stock);
     assertThat(rows).hasSize((int) stock);
+    assertThat(sale.count(s -> s >= 500 && s != 503)).as("5xx other than 503").isZero();
     Set<String> answered = new HashSet<>();
     Set<String> mayExist = new HashSet<>();
     sale.answers()

@@ -32,6 +32,32 @@ class ApiJsonTest {
         .isEqualTo("line 1\nline 2\tend");
   }
 
+  /**
+   * Found by ApiJsonFuzzTest: a UTF-8 byte order mark before the body is skipped, as RFC 8259
+   * section 8.1 allows a parser to; a UTF-16 one is refused (the API speaks UTF-8 only).
+   */
+  @Test
+  void utf8ByteOrderMark_isIgnored_utf16OneIsRefused() throws Exception {
+    byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+    byte[] body =
+        "{\"couponId\":42,\"userId\":\"u-1\",\"orderId\":\"SO-1\",\"orderAmountCents\":1}"
+            .getBytes(StandardCharsets.UTF_8);
+
+    assertThat(ApiJson.parseRedeem(concat(bom, body)))
+        .isEqualTo(new ApiJson.RedeemBody(42, "u-1", "SO-1", 1));
+    assertThat(ApiJson.parseReversal(concat(bom, reason("x")))).isEqualTo("x");
+    assertThatThrownBy(
+            () -> ApiJson.parseRedeem(concat(new byte[] {(byte) 0xFE, (byte) 0xFF}, body)))
+        .isInstanceOf(ApiException.class)
+        .hasMessage("body must be UTF-8");
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   @Test
   void parseReversal_loneSurrogateOrNul_isRefused() {
     assertThatThrownBy(() -> ApiJson.parseReversal(reason("a\\ud800b")))
