@@ -64,7 +64,7 @@ class CouponCommandsIT {
     Result r = cli.run("db", "migrate");
 
     assertThat(r.exit()).as(r.toString()).isZero();
-    assertThat(r.out()).containsPattern("(?m)^applied\\s+0$").containsPattern("(?m)^to\\s+1$");
+    assertThat(r.out()).containsPattern("(?m)^applied\\s+0$").containsPattern("(?m)^to\\s+2$");
   }
 
   @Test

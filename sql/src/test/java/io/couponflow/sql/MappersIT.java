@@ -94,6 +94,32 @@ class MappersIT {
   }
 
   @Test
+  void schema_refusesEveryNumberTheModelRefuses_andTakesItsLargest() {
+    String insert =
+        "INSERT INTO coupon (coupon_id, name, total_stock, per_user_limit, threshold_cents,"
+            + " discount_cents, starts_at, ends_at, status, buckets, version) VALUES (%d, 'c',"
+            + " %d, %d, %d, %d, '%s', '2030-01-01', 'ACTIVE', %d, %d)";
+    long max = Coupon.MAX_NUMBER;
+    int limit = Coupon.MAX_PER_USER_LIMIT;
+    int buckets = Coupon.MAX_BUCKETS;
+
+    db.execute(insert.formatted(21, max, limit, max, max, "1970-01-01 00:00:00", buckets, 1));
+    assertThat(db.queryLong("SELECT total_stock FROM coupon WHERE coupon_id = 21")).isEqualTo(max);
+    for (String refused :
+        List.of(
+            insert.formatted(22, max + 1, 1, 0, 1, "2020-01-01", 1, 1),
+            insert.formatted(23, 1, limit + 1, 0, 1, "2020-01-01", 1, 1),
+            insert.formatted(24, 1, 1, max + 1, 1, "2020-01-01", 1, 1),
+            insert.formatted(25, 1, 1, 0, max + 1, "2020-01-01", 1, 1),
+            insert.formatted(26, 1, 1, 0, 1, "1969-12-31 23:59:59", 1, 1),
+            insert.formatted(27, 1, 1, 0, 1, "2020-01-01", 3, 1),
+            insert.formatted(28, 1, 1, 0, 1, "2020-01-01", buckets * 2, 1),
+            insert.formatted(29, 1, 1, 0, 1, "2020-01-01", 1, 0))) {
+      assertThatThrownBy(() -> db.execute(refused)).as(refused).hasMessageContaining("CONSTRAINT");
+    }
+  }
+
+  @Test
   void upsertAll_isIdempotentAndCountsByStatus() {
     try (SqlSession s = db.database().sessions().openSession(true)) {
       RedemptionMapper redemptions = s.getMapper(RedemptionMapper.class);
@@ -170,6 +196,6 @@ class MappersIT {
   @Test
   void requireCurrent_passesOnAMigratedDatabase() {
     Migrations.requireCurrent(db.database().dataSource());
-    assertThat(Migrations.currentVersion(db.database().dataSource())).isEqualTo("1");
+    assertThat(Migrations.currentVersion(db.database().dataSource())).isEqualTo("2");
   }
 }
