@@ -176,6 +176,22 @@ class CouponCommandsIT {
   }
 
   @Test
+  void show_rowThatIsNoValidCoupon_refusesNamingTheCouponAndTheField() {
+    cli.create(14, 10, 1);
+    db.execute("UPDATE coupon SET name = ' ' WHERE coupon_id = 14");
+    try {
+      assertRefused(
+          cli.run("coupon", "show", "14"),
+          1,
+          "coupon 14: its definition in MySQL is invalid: name: must be 1..200 characters and"
+              + " not blank");
+      assertRefused(cli.run("coupon", "pause", "14"), 1, "coupon 14: its definition in MySQL");
+    } finally {
+      db.execute("UPDATE coupon SET name = 'coupon 14' WHERE coupon_id = 14");
+    }
+  }
+
+  @Test
   void list_printsCouponsWithRemainingStockFromRedis() {
     cli.create(5, 10, 1);
     cli.redeem(5, "u-1", "SO-1");
