@@ -28,7 +28,7 @@ Times come from the Redis clock (TIME), never from the caller. Arguments are che
 the API checks them (ids, keys, amounts), so a call typed into redis-cli cannot corrupt a record.
 ]]
 
-local LIBRARY_VERSION = 4
+local LIBRARY_VERSION = 5
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -626,6 +626,15 @@ local function outbox_ack(keys, args)
   return deleted
 end
 
+--[[
+cf_time (read-only): the Redis clock, in ms, of the node that holds the coupon: the clock of its
+outbox ids and of its window checks, for callers that age an entry (never their own clock).
+KEYS: any key of the coupon (it routes the call to the coupon's node)
+]]
+local function time()
+  return now_ms()
+end
+
 local function version()
   return LIBRARY_VERSION
 end
@@ -643,4 +652,5 @@ redis.register_function{ function_name = 'cf_coupon', callback = coupon, flags =
 redis.register_function{ function_name = 'cf_inspect', callback = inspect, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_reconcile', callback = reconcile, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_outbox_read', callback = outbox_read, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_time', callback = time, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_version', callback = version, flags = { 'no-writes' } }
