@@ -30,6 +30,15 @@ the API checks them (ids, keys, amounts), so a call typed into redis-cli cannot 
 
 local LIBRARY_VERSION = 5
 
+-- Every refusal of the library is an error reply that starts with "couponflow:", as the README
+-- promises: raised as an error reply, not as a plain string, to which Redis would prepend
+-- "ERR user_function:<line>: ". This local shadows Lua's error for the rest of the library; the
+-- error called in its body is still Lua's (a local is not in scope in its own initializer), and
+-- it is looked up only when called, because a library may not touch that global while it loads.
+local error = function(message)
+  error(redis.error_reply(message))
+end
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -1,0 +1,744 @@
+package io.couponflow.lua;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.couponflow.model.Coupon;
+import io.couponflow.model.CouponStatus;
+import io.couponflow.testkit.RedisFixture;
+import io.couponflow.testkit.RedisSnapshot;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.ScriptOutputType;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A fuzzing pass over the argument checks of the couponflow library, against a real Redis under a
+ * key prefix of this class's own.
+ *
+ * <p>Each try takes a well-formed call of one writing function, as the typed Java calls make it,
+ * and changes one thing: an argument replaced by a generated value (empty, huge, non-numeric,
+ * negative, fractional, with separators such as '|', '.' and ':', in other scripts, or a near miss
+ * of the well-formed value), the arguments cut short, or one key replaced or dropped. Each try
+ * checks the library's rule for bad arguments (README, "The functions"):
+ *
+ * <ul>
+ *   <li>an argument the contract refuses (the oracle below, {@link Arg#valid}) gets an error reply
+ *       that starts with {@code couponflow:} and names the argument, and every key of the coupons
+ *       involved is byte for byte what it was ({@link RedisSnapshot});
+ *   <li>an argument the contract takes gets a reply, or an error that starts with {@code
+ *       couponflow:}: never a Lua runtime error or a raw Redis error.
+ * </ul>
+ *
+ * <p>The oracle states the contract of each argument on its own; where a function cannot take a
+ * value in the state its coupon is in, that is a reply (REFUSED, STALE_BUCKETS, ...), not a bad
+ * argument.
+ */
+class LibraryArgumentsFuzzIT {
+  private static final Logger log = LoggerFactory.getLogger(LibraryArgumentsFuzzIT.class);
+  private static final long MAX_MS = (1L << 53) - 1;
+  private static final long MAX_AMOUNT = 1_000_000_000_000L;
+  private static final long MAX_GENERATION = 999_999_999;
+  private static final long OTHER = 99;
+
+  private static RedisFixture redis;
+  private static CouponFunctions functions;
+  private static final Map<String, AtomicLong> TRIES = new ConcurrentHashMap<>();
+  private static long started;
+
+  @BeforeContainer
+  static void connect() {
+    redis = RedisFixture.create(LibraryArgumentsFuzzIT.class);
+    functions = redis.functions();
+    started = System.nanoTime();
+    load(OTHER);
+  }
+
+  @AfterContainer
+  static void report() {
+    FINDINGS.forEach((k, v) -> System.out.println("FINDING " + k + "\n   " + v));
+    long total = TRIES.values().stream().mapToLong(AtomicLong::get).sum();
+    log.info(
+        "Fuzzed the library's arguments: {} tries in {} ms ({})",
+        total,
+        (System.nanoTime() - started) / 1_000_000,
+        new java.util.TreeMap<>(TRIES));
+    redis.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The properties: one per writing function.
+
+  @Property(tries = 600)
+  void redeem_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(REDEEM.get(), m);
+  }
+
+  @Property(tries = 500)
+  void reverse_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(REVERSE.get(), m);
+  }
+
+  @Property(tries = 700)
+  void load_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(m.pick() % 2 == 0 ? LOAD_LIVE.get() : LOAD_ABSENT.get(), m);
+  }
+
+  @Property(tries = 300)
+  void pauseAndResume_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(m.pick() % 2 == 0 ? PAUSE.get() : RESUME.get(), m);
+  }
+
+  @Property(tries = 400)
+  void reconcileApply_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(RECONCILE_APPLY.get(), m);
+  }
+
+  @Property(tries = 600)
+  void restore_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(m.pick() % 2 == 0 ? RESTORE_LIVE.get() : RESTORE_ABSENT.get(), m);
+  }
+
+  @Property(tries = 300)
+  void outboxAck_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(OUTBOX_ACK.get(), m);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // What a try is, and its check.
+
+  /** How a try departs from the well-formed call. */
+  enum Kind {
+    /** One argument replaced by a generated value. */
+    WILD,
+    /** One argument replaced by a near miss of its well-formed value. */
+    NEAR,
+    /** The arguments cut short before one of them. */
+    CUT,
+    /** One key replaced by another coupon's key, another kind of key, or nonsense. */
+    KEY,
+    /** The keys cut short before one of them. */
+    FEWER_KEYS
+  }
+
+  /**
+   * One try: which argument or key ({@code pick}, modulo how many there are), and what goes there.
+   */
+  record Mutation(Kind kind, int pick, String wild, int near) {}
+
+  @Provide
+  Arbitrary<Mutation> mutations() {
+    return Combinators.combine(
+            Arbitraries.frequency(
+                Tuple.of(45, Kind.WILD),
+                Tuple.of(30, Kind.NEAR),
+                Tuple.of(8, Kind.CUT),
+                Tuple.of(12, Kind.KEY),
+                Tuple.of(5, Kind.FEWER_KEYS)),
+            Arbitraries.integers().between(0, 1_000),
+            wild(),
+            Arbitraries.integers().between(0, NEAR_MISSES.size() - 1))
+        .as(Mutation::new);
+  }
+
+  private static final List<String> EDGES =
+      List.of(
+          "",
+          " ",
+          "0",
+          "00",
+          "-0",
+          "-1",
+          "1",
+          "+1",
+          "1.0",
+          "1.5",
+          "0.5",
+          "1e3",
+          "1E3",
+          "0x10",
+          " 7",
+          "7 ",
+          "\t7",
+          "inf",
+          "-inf",
+          "nan",
+          "NaN",
+          "\u0661\u0662",
+          "\uff11\uff12",
+          "9007199254740991",
+          "9007199254740992",
+          "9007199254740993",
+          "99999999999999999999",
+          "18446744073709551616",
+          "-9007199254740992",
+          "1000000000000",
+          "1000000000001",
+          "999999999",
+          "1000000000",
+          "65536",
+          "65537",
+          "131072",
+          "3",
+          "1|2",
+          "a|b",
+          "|",
+          "a.b",
+          ".",
+          "a:b",
+          "{1}",
+          "{",
+          "}",
+          "\u00e4",
+          "\u65e5\u672c",
+          "\ud83d\ude00",
+          "a b",
+          "%",
+          "%d",
+          "\n",
+          "\u0000",
+          "ACTIVE",
+          "active",
+          "PAUSED ",
+          "A",
+          "R",
+          "r",
+          "1-0",
+          "0-0",
+          "1-",
+          "-1-1",
+          "1-1-1",
+          "9007199254740992-0",
+          "1-9007199254740992",
+          "*",
+          "$",
+          "-",
+          "(1",
+          "[1]");
+
+  private static Arbitrary<String> wild() {
+    return Arbitraries.frequencyOf(
+        Tuple.of(4, Arbitraries.of(EDGES)),
+        Tuple.of(2, Arbitraries.strings().withChars("0123456789").ofMinLength(1).ofMaxLength(24)),
+        Tuple.of(2, Arbitraries.strings().withChars("0123456789-+.eE|: xX").ofMaxLength(24)),
+        Tuple.of(2, Arbitraries.strings().withCharRange('!', '~').ofMaxLength(80)),
+        Tuple.of(
+            1,
+            Arbitraries.strings()
+                .withCharRange('\u0000', '\ud7ff')
+                .withCharRange('\ue000', '\ufffd')
+                .ofMaxLength(40)),
+        Tuple.of(
+            1, Arbitraries.strings().withChars("AbC019_-.:|").ofMinLength(60).ofMaxLength(300)),
+        Tuple.of(
+            1,
+            Arbitraries.strings()
+                .withChars("a\u00e9\u65e5x")
+                .ofMinLength(190)
+                .ofMaxLength(270)
+                .map(s -> s.replace("x", "\ud83d\ude00"))),
+        Tuple.of(1, Arbitraries.longs().map(String::valueOf)));
+  }
+
+  /** Ways to miss a well-formed value narrowly. */
+  private static final List<Function<String, String>> NEAR_MISSES =
+      List.of(
+          s -> s + "|",
+          s -> "|" + s,
+          s -> s + ".",
+          s -> s + ".5",
+          s -> "-" + s,
+          s -> s + " ",
+          s -> " " + s,
+          s -> s + s,
+          s -> s.repeat(70),
+          s -> s.toLowerCase(Locale.ROOT),
+          s -> s.isEmpty() ? "x" : s.substring(1),
+          s -> s + "0",
+          s -> s + "9",
+          s -> s + "\ud83d\ude00",
+          s -> s + "\u00e4",
+          s -> s.replace('1', '\u0661'),
+          s -> s + ":x",
+          s -> s + "{x}",
+          s -> "",
+          s -> s + "e2",
+          s -> "0" + s);
+
+  /** One writing function called the way its Java caller calls it, and what it may take. */
+  private record Target(
+      String function,
+      ScriptOutputType output,
+      List<String> keys,
+      List<String> args,
+      List<Arg> specs,
+      Function<List<String>, Optional<String>> crossCheck,
+      List<Long> coupons) {}
+
+  /**
+   * What one argument may be.
+   *
+   * @param name as the library's error messages name it
+   * @param valid the contract; a missing argument is {@code null}
+   */
+  private record Arg(String name, Predicate<String> valid) {}
+
+  private static void check(Target t, Mutation m) {
+    TRIES.computeIfAbsent(t.function(), k -> new AtomicLong()).incrementAndGet();
+    List<String> keys = new ArrayList<>(t.keys());
+    List<String> args = new ArrayList<>(t.args());
+    Optional<String> bad;
+    String what;
+    switch (m.kind()) {
+      case KEY, FEWER_KEYS -> {
+        int k = m.pick() % keys.size();
+        if (m.kind() == Kind.FEWER_KEYS) {
+          keys = new ArrayList<>(keys.subList(0, k));
+          what = "keys cut to " + k;
+        } else {
+          String replaced = otherKey(keys.get(k), m);
+          what = "key " + (k + 1) + " = " + replaced;
+          if (replaced.equals(keys.get(k))) {
+            bad = Optional.empty();
+            break;
+          }
+          keys.set(k, replaced);
+        }
+        bad = Optional.of("key");
+      }
+      case CUT -> {
+        int i = m.pick() % (args.size() + 1);
+        args = new ArrayList<>(args.subList(0, i));
+        what = "args cut to " + i;
+        bad = firstBad(t, args);
+      }
+      default -> {
+        int i = m.pick() % args.size();
+        String value =
+            m.kind() == Kind.NEAR ? NEAR_MISSES.get(m.near()).apply(args.get(i)) : m.wild();
+        args.set(i, value);
+        what = "argument " + (i + 1) + " (" + t.specs().get(i).name() + ") = '" + value + "'";
+        bad = firstBad(t, args);
+      }
+    }
+    List<String> watched = watched(t.coupons());
+    RedisSnapshot before = RedisSnapshot.of(redis.redis().commands(), watched);
+    String error = null;
+    Object reply = null;
+    try {
+      reply =
+          RedisFixture.join(
+              redis
+                  .redis()
+                  .commands()
+                  .fcall(
+                      t.function(),
+                      t.output(),
+                      keys.toArray(String[]::new),
+                      args.toArray(String[]::new)));
+    } catch (IllegalStateException e) {
+      if (!(e.getCause() instanceof RedisCommandExecutionException redisError)) {
+        throw e;
+      }
+      error = String.valueOf(redisError.getMessage());
+    }
+    RedisSnapshot after = RedisSnapshot.of(redis.redis().commands(), watched);
+    String call = t.function() + " with " + what + " -> " + (error != null ? error : reply);
+    if (EXPLORE) {
+      if (error != null && Boolean.getBoolean("fuzz.ignorePrefix")) {
+        error = error.replaceFirst("^ERR user_function:[0-9]+: ", "");
+      }
+      try {
+        verdict(bad, error, before, after, call);
+      } catch (AssertionError e) {
+        String where =
+            m.kind()
+                + " "
+                + t.function()
+                + " "
+                + bad.orElse("(valid)")
+                + " "
+                + (what.startsWith("argument") ? what.substring(0, what.indexOf(')') + 1) : "");
+        FINDINGS.putIfAbsent(
+            where, call.replace("\n", "\\n") + "\n   changes: " + before.changesTo(after));
+      }
+      return;
+    }
+    verdict(bad, error, before, after, call);
+  }
+
+  static final boolean EXPLORE = Boolean.getBoolean("fuzz.explore");
+  static final Map<String, String> FINDINGS = new java.util.TreeMap<>();
+
+  private static void verdict(
+      Optional<String> bad, String error, RedisSnapshot before, RedisSnapshot after, String call) {
+    if (bad.isPresent()) {
+      assertThat(error).as(call).isNotNull().startsWith("couponflow:").contains(bad.get());
+      assertThat(before.changesTo(after)).as(call).isEmpty();
+    } else if (error != null) {
+      assertThat(error).as(call).startsWith("couponflow:");
+    }
+  }
+
+  /** The first argument the contract refuses, by name; empty when all are fine. */
+  private static Optional<String> firstBad(Target t, List<String> args) {
+    for (int i = 0; i < t.specs().size(); i++) {
+      Arg spec = t.specs().get(i);
+      if (!spec.valid().test(i < args.size() ? args.get(i) : null)) {
+        return Optional.of("(" + spec.name() + ")");
+      }
+    }
+    return t.crossCheck().apply(args);
+  }
+
+  /** Another key in the place of {@code key}: of another coupon, of another kind, or nonsense. */
+  private static String otherKey(String key, Mutation m) {
+    String prefix = redis.prefix();
+    String coupon = key.substring(0, key.indexOf('}') + 1);
+    String kind = key.substring(key.indexOf('}') + 2);
+    return switch (m.near() % 6) {
+      case 0 -> prefix + ":{" + OTHER + "}:" + kind;
+      case 1 -> coupon + ":" + (kind.equals("m") ? "x" : "m");
+      case 2 -> coupon + ":" + (kind.startsWith("u") ? "o:0" : "u:0");
+      case 3 -> key.replace("{", "").replace("}", "");
+      case 4 -> "other-" + key;
+      default -> m.wild();
+    };
+  }
+
+  /** Every key of these coupons (one bucket each), and of the other coupon keys move to. */
+  private static List<String> watched(List<Long> coupons) {
+    List<String> keys = new ArrayList<>();
+    for (long c : coupons) {
+      CouponKeys k = functions.keys(c, 1);
+      keys.addAll(
+          List.of(
+              k.meta(),
+              k.usersBucket(0),
+              k.ordersBucket(0),
+              k.idempotencyBucket(0),
+              k.history(),
+              k.outbox()));
+    }
+    return keys;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The contract of each argument.
+
+  private static boolean isWhole(String s, long max) {
+    return s != null
+        && s.matches("[0-9]{1,20}")
+        && new BigInteger(s).compareTo(BigInteger.valueOf(max)) <= 0;
+  }
+
+  private static Predicate<String> count(long max) {
+    return s -> isWhole(s, max);
+  }
+
+  private static Predicate<String> positive(long max) {
+    return s -> isWhole(s, max) && new BigInteger(s).signum() > 0;
+  }
+
+  private static Predicate<String> signed(long max) {
+    return s -> s != null && isWhole(s.startsWith("-") ? s.substring(1) : s, max);
+  }
+
+  private static final Predicate<String> BUCKETS =
+      s -> isWhole(s, 65_536) && Long.bitCount(Long.parseLong(s)) == 1;
+
+  private static final Predicate<String> ID = s -> s != null && s.matches("[A-Za-z0-9_-]{1,64}");
+
+  private static final Predicate<String> KEY =
+      s -> s != null && s.matches("[A-Za-z0-9._:-]{1,128}");
+
+  private static Predicate<String> text(int maxCodePoints, boolean mayBeEmpty) {
+    return s ->
+        s == null
+            ? mayBeEmpty
+            : s.codePointCount(0, s.length()) <= maxCodePoints
+                && (mayBeEmpty || !s.isEmpty() && !s.matches("[ \\t\\n\\r\\f\\u000b]*"));
+  }
+
+  private static Predicate<String> oneOf(String... values) {
+    return s -> s != null && List.of(values).contains(s);
+  }
+
+  private static Predicate<String> optional(Predicate<String> rule) {
+    return s -> s == null || s.isEmpty() || rule.test(s);
+  }
+
+  private static final Function<List<String>, Optional<String>> NO_CROSS = a -> Optional.empty();
+
+  // ---------------------------------------------------------------------------------------------
+  // The targets: a coupon each (one bucket, so that its keys are known), called as Java calls.
+
+  private static Coupon coupon(long id, long stock) {
+    Instant now = Instant.now();
+    return new Coupon(
+        id,
+        "fuzz " + id,
+        stock,
+        1_000,
+        0,
+        100,
+        now.minusSeconds(3600),
+        now.plusSeconds(86_400),
+        CouponStatus.ACTIVE,
+        false,
+        1,
+        1);
+  }
+
+  private static Coupon load(long id) {
+    Coupon c = coupon(id, 1_000_000);
+    if (functions.coupon(id).join().isEmpty()) {
+      functions.load(c, 0, 0).join();
+    }
+    return c;
+  }
+
+  private static String[] keys(long coupon, String user, String order, String key) {
+    CouponKeys k = functions.keys(coupon, 1);
+    return new String[] {
+      k.meta(), k.users(user), k.orders(order), k.idempotency(key), k.history(), k.outbox()
+    };
+  }
+
+  private static final Supplier<Target> REDEEM =
+      () -> {
+        load(1);
+        return new Target(
+            "cf_redeem",
+            ScriptOutputType.MULTI,
+            List.of(keys(1, "u-1", "SO-1", "k-1")),
+            List.of("1", "k-1", "u-1", "SO-1", "1000", "86400000"),
+            List.of(
+                new Arg("buckets", BUCKETS),
+                new Arg("idempotencyKey", KEY),
+                new Arg("userId", ID),
+                new Arg("orderId", ID),
+                new Arg("orderAmountCents", count(MAX_AMOUNT)),
+                new Arg("retentionMs", count(MAX_MS))),
+            NO_CROSS,
+            List.of(1L, OTHER));
+      };
+
+  private static final Supplier<Target> REVERSE =
+      () -> {
+        Coupon c = load(2);
+        if (functions.get(new io.couponflow.model.RedemptionId(2, "SO-r", 1), 1).join()
+            instanceof RedemptionLookup.NotFound) {
+          functions.redeem(new RedeemRequest(2, "k-r", "u-r", "SO-r", 1000), c.buckets()).join();
+        }
+        String[] k = keys(2, "u-r", "SO-r", "k-r");
+        return new Target(
+            "cf_reverse",
+            ScriptOutputType.MULTI,
+            List.of(k[0], k[1], k[2], k[4], k[5]),
+            List.of("1", "SO-r", "1", "u-r", "cancelled"),
+            List.of(
+                new Arg("buckets", BUCKETS),
+                new Arg("orderId", ID),
+                new Arg("generation", positive(MAX_GENERATION)),
+                new Arg("userId", ID),
+                new Arg("reason", text(256, true))),
+            NO_CROSS,
+            List.of(2L, OTHER));
+      };
+
+  private static final List<Arg> LOAD_ARGS =
+      List.of(
+          new Arg("version", positive(MAX_MS)),
+          new Arg("name", text(200, false)),
+          new Arg("total", count(MAX_MS)),
+          new Arg("limit", positive(MAX_GENERATION)),
+          new Arg("threshold", count(MAX_MS)),
+          new Arg("discount", positive(MAX_MS)),
+          new Arg("starts", count(MAX_MS)),
+          new Arg("ends", count(MAX_MS)),
+          new Arg("status", oneOf("ACTIVE", "PAUSED")),
+          new Arg("buckets", BUCKETS),
+          new Arg("stockIfAbsent", signed(MAX_MS)),
+          new Arg("acceptedIfAbsent", signed(MAX_MS)),
+          new Arg("reversedIfAbsent", signed(MAX_MS)));
+
+  private static final Function<List<String>, Optional<String>> ENDS_AFTER_STARTS =
+      a ->
+          new BigInteger(a.get(7)).compareTo(new BigInteger(a.get(6))) > 0
+              ? Optional.empty()
+              : Optional.of("(ends)");
+
+  private static Target load(long id, boolean absent) {
+    if (absent) {
+      RedisFixture.join(redis.redis().commands().del(CouponKeys.meta(redis.prefix(), id)));
+    } else {
+      load(id);
+    }
+    Coupon c = coupon(id, 1_000_000);
+    return new Target(
+        "cf_load",
+        ScriptOutputType.MULTI,
+        List.of(CouponKeys.meta(redis.prefix(), id)),
+        List.of(CouponFunctions.loadArgs(c, 0, 0)),
+        LOAD_ARGS,
+        ENDS_AFTER_STARTS,
+        List.of(id));
+  }
+
+  private static final Supplier<Target> LOAD_LIVE = () -> load(3, false);
+  private static final Supplier<Target> LOAD_ABSENT = () -> load(4, true);
+
+  private static Target status(String function) {
+    load(5);
+    return new Target(
+        function,
+        ScriptOutputType.MULTI,
+        List.of(CouponKeys.meta(redis.prefix(), 5)),
+        List.of("7"),
+        List.of(new Arg("version", optional(positive(MAX_MS)))),
+        NO_CROSS,
+        List.of(5L));
+  }
+
+  private static final Supplier<Target> PAUSE = () -> status("cf_pause");
+  private static final Supplier<Target> RESUME = () -> status("cf_resume");
+
+  private static final Supplier<Target> RECONCILE_APPLY =
+      () -> {
+        load(6);
+        LiveCoupon live = functions.coupon(6).join().orElseThrow();
+        return new Target(
+            "cf_reconcile_apply",
+            ScriptOutputType.MULTI,
+            List.of(CouponKeys.meta(redis.prefix(), 6)),
+            List.of(
+                Long.toString(live.stock()),
+                Long.toString(live.accepted()),
+                Long.toString(live.reversed()),
+                "1000000",
+                "0",
+                "0"),
+            List.of(
+                new Arg("seenStock", signed(MAX_MS)),
+                new Arg("seenAccepted", signed(MAX_MS)),
+                new Arg("seenReversed", signed(MAX_MS)),
+                new Arg("newStock", count(MAX_MS)),
+                new Arg("newAccepted", count(MAX_MS)),
+                new Arg("newReversed", count(MAX_MS))),
+            NO_CROSS,
+            List.of(6L));
+      };
+
+  private static final List<Arg> RESTORE_ARGS =
+      List.of(
+          new Arg("orderId", ID),
+          new Arg("generation", positive(MAX_GENERATION)),
+          new Arg("userId", ID),
+          new Arg("amount", count(MAX_AMOUNT)),
+          new Arg("discount", count(MAX_AMOUNT)),
+          new Arg("acceptedAt", count(MAX_MS)),
+          new Arg("status", oneOf("A", "R")),
+          new Arg("reversedAt", s -> true),
+          new Arg("idempotencyKey", KEY),
+          new Arg("retentionMs", count(MAX_MS)),
+          new Arg("endsAtMs", optional(count(MAX_MS))));
+
+  /** reversedAt: a time for a reversed record, nothing for an accepted one. */
+  private static final Function<List<String>, Optional<String>> RESTORE_CROSS =
+      a -> {
+        String reversedAt = a.size() > 7 ? a.get(7) : null;
+        boolean ok =
+            "R".equals(a.get(6))
+                ? isWhole(reversedAt, MAX_MS)
+                : reversedAt == null || reversedAt.isEmpty();
+        return ok ? Optional.empty() : Optional.of("(reversedAt)");
+      };
+
+  private static Target restore(long id, boolean absent) {
+    if (absent) {
+      RedisFixture.join(redis.redis().commands().del(watched(List.of(id)).toArray(String[]::new)));
+    } else {
+      load(id);
+    }
+    String[] k = keys(id, "u-x", "SO-x", "k-x");
+    return new Target(
+        "cf_restore",
+        ScriptOutputType.MULTI,
+        List.of(k[0], k[1], k[2], k[3], k[4]),
+        List.of(
+            "SO-x",
+            "1",
+            "u-x",
+            "2000",
+            "100",
+            "1700000000000",
+            "R",
+            "1700000001000",
+            "k-x",
+            "86400000",
+            Long.toString(Instant.now().plusSeconds(86_400).toEpochMilli())),
+        RESTORE_ARGS,
+        RESTORE_CROSS,
+        List.of(id));
+  }
+
+  private static final Supplier<Target> RESTORE_LIVE = () -> restore(7, false);
+  private static final Supplier<Target> RESTORE_ABSENT = () -> restore(8, true);
+
+  private static final Supplier<Target> OUTBOX_ACK =
+      () -> {
+        Coupon c = load(9);
+        List<OutboxEntry> pending =
+            functions.outboxRead(9, java.time.Duration.ZERO, 3, null).join();
+        List<String> ids = new ArrayList<>(pending.stream().map(OutboxEntry::id).toList());
+        for (int i = ids.size(); i < 2; i++) {
+          String n = "a" + System.nanoTime();
+          RedeemOutcome o =
+              functions
+                  .redeem(new RedeemRequest(9, "k-" + n, "u-" + n, n, 1000), c.buckets())
+                  .join();
+          ids.add(((RedeemOutcome.Accepted) o).outboxId());
+        }
+        List<Arg> specs = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+          specs.add(
+              new Arg(
+                  "entryId",
+                  s ->
+                      s != null
+                              && s.matches("[0-9]{1,16}-[0-9]{1,16}")
+                              && isWhole(s.substring(0, s.indexOf('-')), MAX_MS)
+                              && isWhole(s.substring(s.indexOf('-') + 1), MAX_MS)
+                          || s == null));
+        }
+        return new Target(
+            "cf_outbox_ack",
+            ScriptOutputType.INTEGER,
+            List.of(CouponKeys.outbox(redis.prefix(), 9)),
+            ids,
+            specs,
+            NO_CROSS,
+            List.of(9L));
+      };
+}
