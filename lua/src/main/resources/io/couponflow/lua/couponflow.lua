@@ -150,6 +150,36 @@ local function expire_at_least(key, at_ms)
   end
 end
 
+-- The keys each writing function takes, in order, by kind.
+local KEYS_REDEEM = { 'm', 'u', 'o', 'i', 'h', 'x' }
+local KEYS_REVERSE = { 'm', 'u', 'o', 'h', 'x' }
+local KEYS_RESTORE = { 'm', 'u', 'o', 'i', 'h' }
+local KEYS_META = { 'm' }
+local KEYS_OUTBOX = { 'x' }
+
+-- KEYS must be one coupon's keys of these kinds, in this order (P:{C}:m, P:{C}:u:<bucket>, ...),
+-- all under one prefix P and one coupon C, checked before anything is read or written: with a
+-- key missing a function would fail at its last write and keep the others (a redemption without
+-- its outbox entry), and with another coupon's key it would write there.
+local function check_keys(keys, kinds)
+  local base
+  for i, kind in ipairs(kinds) do
+    local b, rest = string.match(keys[i] or '', '^([^{}:]+:{%d+}:)(.*)$')
+    local bucketed = kind == 'u' or kind == 'o' or kind == 'i'
+    if b == nil or (base ~= nil and b ~= base)
+        or (bucketed and not string.match(rest, '^' .. kind .. ':%d+$'))
+        or (not bucketed and rest ~= kind) then
+      error('couponflow: key ' .. i .. ' must be the coupon\'s ' .. kind .. ' key (' ..
+        (base or 'P:{C}:') .. kind .. (bucketed and ':<bucket>' or '') .. '), got ' ..
+        tostring(keys[i]))
+    end
+    base = b
+  end
+  if #keys ~= #kinds then
+    error('couponflow: ' .. #kinds .. ' keys expected, got ' .. #keys)
+  end
+end
+
 --[[
 cf_redeem: take one unit of stock for an order, once per idempotency key.
 KEYS: m, u:<bucket(user)>, o:<bucket(order)>, i:<bucket(key)>, h, x
@@ -160,6 +190,7 @@ Reply: ACCEPTED gen user amount discount acceptedAt A "" outboxId
      | USER_LIMIT_REACHED | ORDER_ALREADY_REDEEMED | SOLD_OUT | STALE_BUCKETS buckets
 ]]
 local function redeem(keys, args)
+  check_keys(keys, KEYS_REDEEM)
   local buckets = arg_text(args, 1, 'buckets')
   local key = arg_key(args, 2, 'idempotencyKey')
   local user = arg_id(args, 3, 'userId')
@@ -259,6 +290,7 @@ Reply: REVERSED gen user amount discount acceptedAt R reversedAt replayed(0|1) o
      | REDEMPTION_NOT_FOUND | COUPON_NOT_FOUND | STALE_BUCKETS buckets
 ]]
 local function reverse(keys, args)
+  check_keys(keys, KEYS_REVERSE)
   local buckets = arg_text(args, 1, 'buckets')
   local order = arg_id(args, 2, 'orderId')
   local gen = arg_count(args, 3, 'generation', MAX_GENERATION)
@@ -354,6 +386,7 @@ ARGV: version, name, total, limit, threshold, discount, starts, ends, status, bu
 Reply: CREATED stock | UPDATED stock delta | UNCHANGED stock version | REFUSED reason
 ]]
 local function load(keys, args)
+  check_keys(keys, KEYS_META)
   local version = arg_count(args, 1, 'version', MAX_MS)
   arg_text(args, 2, 'name')
   local total = arg_count(args, 3, 'total', MAX_MS)
@@ -431,6 +464,7 @@ ARGV: [version] when given, applied only if newer than the definition's, and rec
 Reply: status version | COUPON_NOT_FOUND | UNCHANGED status version
 ]]
 local function set_status(keys, args, status)
+  check_keys(keys, KEYS_META)
   local m = redis.call('HMGET', keys[1], 'version', 'status')
   if not m[1] then
     return { 'COUPON_NOT_FOUND' }
@@ -518,6 +552,7 @@ ARGV: seenStock, seenAccepted, seenReversed, newStock, newAccepted, newReversed
 Reply: APPLIED stock accepted reversed | MOVED stock accepted reversed | COUPON_NOT_FOUND
 ]]
 local function reconcile_apply(keys, args)
+  check_keys(keys, KEYS_META)
   local m = redis.call('HMGET', keys[1], 'stock', 'accepted', 'reversed', 'total')
   if not m[1] then
     return { 'COUPON_NOT_FOUND' }
@@ -546,6 +581,7 @@ ARGV: orderId, generation, userId, amount, discount, acceptedAtMs, status (A|R),
 Reply: RESTORED | PRESENT | COUPON_NOT_FOUND (no meta and no endsAtMs)
 ]]
 local function restore(keys, args)
+  check_keys(keys, KEYS_RESTORE)
   local order = arg_id(args, 1, 'orderId')
   local gen = arg_count(args, 2, 'generation', MAX_GENERATION)
   if gen < 1 then
@@ -625,6 +661,7 @@ ARGV: entry ids
 Reply: how many were deleted
 ]]
 local function outbox_ack(keys, args)
+  check_keys(keys, KEYS_OUTBOX)
   if #args == 0 then
     return 0
   end

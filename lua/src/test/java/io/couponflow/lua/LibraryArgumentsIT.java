@@ -83,4 +83,68 @@ class LibraryArgumentsIT {
     assertRefusedUnchanged(
         "argument 4 (limit)", "cf_load", new String[] {meta(c)}, "2", "n", "10", "0");
   }
+
+  private static String[] redeemKeys(Coupon c, String user, String order, String key) {
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+    return new String[] {
+      k.meta(), k.users(user), k.orders(order), k.idempotency(key), k.history(), k.outbox()
+    };
+  }
+
+  private static String[] redeemArgs(Coupon c, String user, String order, String key) {
+    return new String[] {Integer.toString(c.buckets()), key, user, order, "35000", "86400000"};
+  }
+
+  @Test
+  void redeem_withoutItsOutboxKey_isRefusedBeforeItTakesStock() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    String[] keys = redeemKeys(c, "u-1", "SO-1", "k-1");
+
+    assertRefusedUnchanged(
+        "key 6 must be the coupon's x key",
+        "cf_redeem",
+        java.util.Arrays.copyOf(keys, 5),
+        redeemArgs(c, "u-1", "SO-1", "k-1"));
+    assertRefusedUnchanged(
+        "key 1 must be the coupon's m key", "cf_redeem", new String[0], "1", "k", "u", "o");
+    String[] extra = java.util.Arrays.copyOf(keys, 7);
+    extra[6] = keys[5];
+    assertRefusedUnchanged(
+        "6 keys expected, got 7", "cf_redeem", extra, redeemArgs(c, "u-1", "SO-1", "k-1"));
+  }
+
+  @Test
+  void redeem_withAKeyOfAnotherCouponOrKind_isRefused() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    Coupon other = live(coupon(IDS.incrementAndGet()));
+    String[] args = redeemArgs(c, "u-1", "SO-1", "k-1");
+    String[] keys = redeemKeys(c, "u-1", "SO-1", "k-1");
+    String[] others = redeemKeys(other, "u-1", "SO-1", "k-1");
+
+    for (int i = 1; i < keys.length; i++) {
+      String[] mixed = keys.clone();
+      mixed[i] = others[i];
+      assertRefusedUnchanged("key " + (i + 1) + " must be the coupon's", "cf_redeem", mixed, args);
+    }
+    String[] swapped = keys.clone();
+    swapped[1] = keys[2];
+    assertRefusedUnchanged("key 2 must be the coupon's u key", "cf_redeem", swapped, args);
+    String[] untagged = keys.clone();
+    untagged[5] = keys[5].replace("{", "").replace("}", "");
+    assertRefusedUnchanged("key 6 must be the coupon's x key", "cf_redeem", untagged, args);
+  }
+
+  @Test
+  void load_intoAKeyOfAnotherKind_isRefused_insteadOfWritingAMetaHashThere() {
+    Coupon c = coupon(IDS.incrementAndGet()).build();
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+
+    assertRefusedUnchanged(
+        "key 1 must be the coupon's m key",
+        "cf_load",
+        new String[] {k.usersBucket(0)},
+        CouponFunctions.loadArgs(c, 0, 0));
+    assertRefusedUnchanged(
+        "key 1 must be the coupon's x key", "cf_outbox_ack", new String[] {k.meta()}, "1-0");
+  }
 }
