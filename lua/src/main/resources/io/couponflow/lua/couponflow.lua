@@ -48,12 +48,20 @@ local function int(n)
   return string.format('%d', n)
 end
 
+local MAX_AMOUNT = 1000000000000
+local MAX_GENERATION = 999999999
+local MAX_MS = 9007199254740991
+
+-- A whole number written in digits, negative or not, within -MAX_MS..MAX_MS. What tonumber takes
+-- besides (' 7', '7.', '0x10', '1e3') is refused, and so is a number a Lua number does not hold
+-- exactly, which int() would write back as garbage (-9223372036854775808).
 local function arg_number(args, i, name)
-  local v = tonumber(args[i])
-  if v == nil or v ~= math.floor(v) then
-    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a whole number, got ' .. tostring(args[i]))
+  local v = args[i]
+  if v == nil or not string.match(v, '^%-?%d+$') or math.abs(tonumber(v)) > MAX_MS then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a whole number -' ..
+      string.format('%d', MAX_MS) .. '..' .. string.format('%d', MAX_MS) .. ', got ' .. tostring(v))
   end
-  return v
+  return tonumber(v)
 end
 
 local function arg_text(args, i, name)
@@ -94,9 +102,6 @@ local function arg_key(args, i, name)
   return v
 end
 
-local MAX_AMOUNT = 1000000000000
-local MAX_GENERATION = 999999999
-local MAX_MS = 9007199254740991
 
 -- generation|user|amount|discount|acceptedAt|status|reversedAt
 local function parse_record(value)
@@ -470,7 +475,7 @@ local function set_status(keys, args, status)
     return { 'COUPON_NOT_FOUND' }
   end
   if args[1] ~= nil and args[1] ~= '' then
-    local version = arg_number(args, 1, 'version')
+    local version = arg_count(args, 1, 'version', MAX_MS)
     if version <= tonumber(m[1]) then
       return { 'UNCHANGED', m[2], m[1] }
     end
@@ -560,12 +565,9 @@ local function reconcile_apply(keys, args)
   if m[1] ~= args[1] or m[2] ~= args[2] or m[3] ~= args[3] then
     return { 'MOVED', m[1], m[2], m[3] }
   end
-  local stock = arg_number(args, 4, 'newStock')
-  local accepted = arg_number(args, 5, 'newAccepted')
-  local reversed = arg_number(args, 6, 'newReversed')
-  if stock < 0 or accepted < 0 or reversed < 0 then
-    error('couponflow: counters must not be negative')
-  end
+  local stock = arg_count(args, 4, 'newStock', MAX_MS)
+  local accepted = arg_count(args, 5, 'newAccepted', MAX_MS)
+  local reversed = arg_count(args, 6, 'newReversed', MAX_MS)
   redis.call('HSET', keys[1], 'stock', int(stock), 'accepted', int(accepted), 'reversed', int(reversed))
   return { 'APPLIED', int(stock), int(accepted), int(reversed) }
 end

@@ -9,6 +9,7 @@ import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.RedisSnapshot;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -146,5 +147,39 @@ class LibraryArgumentsIT {
         CouponFunctions.loadArgs(c, 0, 0));
     assertRefusedUnchanged(
         "key 1 must be the coupon's x key", "cf_outbox_ack", new String[] {k.meta()}, "1-0");
+  }
+
+  @Test
+  void numbers_onlyDigits_andNoneALuaNumberCannotHoldExactly() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    String[] m = {meta(c)};
+
+    for (String version : List.of("99999999999999999999", "7.", " 7", "0x10", "1e3", "+7")) {
+      assertRefusedUnchanged("argument 1 (version) must be a whole number", "cf_pause", m, version);
+    }
+    for (String counter : List.of("292040748732450074276635", "9007199254740992", "-1", "1.0")) {
+      assertRefusedUnchanged(
+          "argument 4 (newStock) must be a whole number 0..9007199254740991",
+          "cf_reconcile_apply",
+          m,
+          "10",
+          "0",
+          "0",
+          counter,
+          "0",
+          "0");
+    }
+    Coupon absent = coupon(IDS.incrementAndGet()).build();
+    String[] args = CouponFunctions.loadArgs(absent, 0, 0);
+    args[12] = "9007199254740993";
+    assertRefusedUnchanged(
+        "argument 13 (reversedIfAbsent) must be a whole number -9007199254740991..",
+        "cf_load",
+        new String[] {meta(absent)},
+        args);
+    args[12] = "0";
+    args[10] = "1e1";
+    assertRefusedUnchanged(
+        "argument 11 (stockIfAbsent)", "cf_load", new String[] {meta(absent)}, args);
   }
 }

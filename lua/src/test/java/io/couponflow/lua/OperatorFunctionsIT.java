@@ -254,7 +254,7 @@ class OperatorFunctionsIT {
                     functions.reconcileApply(
                         c.couponId(), new Counters(10, 0, 0), new Counters(-1, 11, 0))))
         .hasCauseInstanceOf(RedisReplies.LibraryErrorException.class)
-        .hasMessageContaining("couponflow: counters must not be negative");
+        .hasMessageContaining("couponflow: argument 4 (newStock) must be a whole number 0..");
     assertThat(redis.snapshot()).isEqualTo(before);
   }
 
