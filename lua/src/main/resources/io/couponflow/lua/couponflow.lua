@@ -417,6 +417,9 @@ local function load(keys, args)
   if b ~= 1 then
     error('couponflow: argument 10 (buckets) must be a power of two, got ' .. args[10])
   end
+  local stock = arg_number(args, 11, 'stockIfAbsent')
+  local accepted = arg_number(args, 12, 'acceptedIfAbsent')
+  local reversed = arg_number(args, 13, 'reversedIfAbsent')
 
   local fields = {}
   for i, name in ipairs(DEFINITION) do
@@ -426,9 +429,6 @@ local function load(keys, args)
 
   local m = redis.call('HMGET', keys[1], 'version', 'total', 'stock', 'buckets')
   if not m[1] then
-    local stock = arg_number(args, 11, 'stockIfAbsent')
-    local accepted = arg_number(args, 12, 'acceptedIfAbsent')
-    local reversed = arg_number(args, 13, 'reversedIfAbsent')
     if stock < 0 or accepted < 0 or reversed < 0 or stock + accepted ~= total then
       return { 'REFUSED', 'stock ' .. int(stock) .. ' + accepted ' .. int(accepted) ..
         ' must equal total ' .. int(total) .. ' and none may be negative' }
@@ -558,6 +558,12 @@ Reply: APPLIED stock accepted reversed | MOVED stock accepted reversed | COUPON_
 ]]
 local function reconcile_apply(keys, args)
   check_keys(keys, KEYS_META)
+  arg_number(args, 1, 'seenStock')
+  arg_number(args, 2, 'seenAccepted')
+  arg_number(args, 3, 'seenReversed')
+  local stock = arg_count(args, 4, 'newStock', MAX_MS)
+  local accepted = arg_count(args, 5, 'newAccepted', MAX_MS)
+  local reversed = arg_count(args, 6, 'newReversed', MAX_MS)
   local m = redis.call('HMGET', keys[1], 'stock', 'accepted', 'reversed', 'total')
   if not m[1] then
     return { 'COUPON_NOT_FOUND' }
@@ -565,9 +571,6 @@ local function reconcile_apply(keys, args)
   if m[1] ~= args[1] or m[2] ~= args[2] or m[3] ~= args[3] then
     return { 'MOVED', m[1], m[2], m[3] }
   end
-  local stock = arg_count(args, 4, 'newStock', MAX_MS)
-  local accepted = arg_count(args, 5, 'newAccepted', MAX_MS)
-  local reversed = arg_count(args, 6, 'newReversed', MAX_MS)
   redis.call('HSET', keys[1], 'stock', int(stock), 'accepted', int(accepted), 'reversed', int(reversed))
   return { 'APPLIED', int(stock), int(accepted), int(reversed) }
 end
@@ -604,12 +607,13 @@ local function restore(keys, args)
   elseif args[8] ~= nil and args[8] ~= '' then
     error('couponflow: argument 8 (reversedAt) must be empty for an accepted redemption')
   end
-  local ends = redis.call('HGET', keys[1], 'ends')
+  local ends_arg
+  if args[11] ~= nil and args[11] ~= '' then
+    ends_arg = int(arg_count(args, 11, 'endsAtMs', MAX_MS))
+  end
+  local ends = redis.call('HGET', keys[1], 'ends') or ends_arg
   if not ends then
-    if args[11] == nil or args[11] == '' then
-      return { 'COUPON_NOT_FOUND' }
-    end
-    ends = int(arg_count(args, 11, 'endsAtMs', MAX_MS))
+    return { 'COUPON_NOT_FOUND' }
   end
   local existing = find_record(keys[3], keys[5], order, gen)
   if existing then

@@ -182,4 +182,38 @@ class LibraryArgumentsIT {
     assertRefusedUnchanged(
         "argument 11 (stockIfAbsent)", "cf_load", new String[] {meta(absent)}, args);
   }
+
+  @Test
+  void everyArgument_isCheckedWhateverPathTheCallTakes() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    String[] m = {meta(c)};
+    String[] args = CouponFunctions.loadArgs(c, 0, 0);
+    args[11] = "0.5";
+    // Live already, so the ifAbsent arguments are not used; they were not checked either.
+    assertRefusedUnchanged("argument 12 (acceptedIfAbsent)", "cf_load", m, args);
+    // The seen counters no longer match (MOVED), which answered before the new ones were checked.
+    assertRefusedUnchanged(
+        "argument 1 (seenStock)", "cf_reconcile_apply", m, "10|", "0", "0", "10", "0", "0");
+    assertRefusedUnchanged(
+        "argument 5 (newAccepted)", "cf_reconcile_apply", m, "9", "0", "0", "10", "x", "0");
+    // The meta exists, so endsAtMs is not needed; it was not checked either.
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+    assertRefusedUnchanged(
+        "argument 11 (endsAtMs)",
+        "cf_restore",
+        new String[] {
+          k.meta(), k.users("u-1"), k.orders("SO-1"), k.idempotency("k-1"), k.history()
+        },
+        "SO-1",
+        "1",
+        "u-1",
+        "2000",
+        "100",
+        "1700000000000",
+        "A",
+        "",
+        "k-1",
+        "86400000",
+        "\u0661796499126295");
+  }
 }
