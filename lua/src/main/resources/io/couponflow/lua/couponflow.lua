@@ -142,8 +142,22 @@ local function find_record(orders_key, history_key, order, gen)
   return nil, false
 end
 
+-- A coupon's bucket count: a power of two, 1..65536.
+local function arg_buckets(args, i)
+  local b = arg_count(args, i, 'buckets', 65536)
+  local p = 1
+  while p < b do
+    p = p * 2
+  end
+  if b < 1 or p ~= b then
+    error('couponflow: argument ' .. i .. ' (buckets) must be a power of two 1..65536, got ' ..
+      args[i])
+  end
+  return b
+end
+
 local function check_buckets(meta_buckets, args_buckets)
-  if meta_buckets ~= args_buckets then
+  if tonumber(meta_buckets) ~= args_buckets then
     return { 'STALE_BUCKETS', meta_buckets }
   end
   return nil
@@ -196,7 +210,7 @@ Reply: ACCEPTED gen user amount discount acceptedAt A "" outboxId
 ]]
 local function redeem(keys, args)
   check_keys(keys, KEYS_REDEEM)
-  local buckets = arg_text(args, 1, 'buckets')
+  local buckets = arg_buckets(args, 1)
   local key = arg_key(args, 2, 'idempotencyKey')
   local user = arg_id(args, 3, 'userId')
   local order = arg_id(args, 4, 'orderId')
@@ -296,7 +310,7 @@ Reply: REVERSED gen user amount discount acceptedAt R reversedAt replayed(0|1) o
 ]]
 local function reverse(keys, args)
   check_keys(keys, KEYS_REVERSE)
-  local buckets = arg_text(args, 1, 'buckets')
+  local buckets = arg_buckets(args, 1)
   local order = arg_id(args, 2, 'orderId')
   local gen = arg_count(args, 3, 'generation', MAX_GENERATION)
   local user = arg_id(args, 4, 'userId')
@@ -367,7 +381,7 @@ local function get(keys, args)
     return { 'COUPON_NOT_FOUND' }
   end
   if args[3] ~= nil and args[3] ~= '' then
-    local stale = check_buckets(b, args[3])
+    local stale = check_buckets(b, arg_buckets(args, 3))
     if stale then
       return stale
     end
@@ -410,13 +424,7 @@ local function load(keys, args)
   if status ~= 'ACTIVE' and status ~= 'PAUSED' then
     error('couponflow: argument 9 (status) must be ACTIVE or PAUSED, got ' .. status)
   end
-  local b = arg_count(args, 10, 'buckets', 65536)
-  while b > 1 and b % 2 == 0 do
-    b = b / 2
-  end
-  if b ~= 1 then
-    error('couponflow: argument 10 (buckets) must be a power of two, got ' .. args[10])
-  end
+  local buckets = arg_buckets(args, 10)
   local stock = arg_number(args, 11, 'stockIfAbsent')
   local accepted = arg_number(args, 12, 'acceptedIfAbsent')
   local reversed = arg_number(args, 13, 'reversedIfAbsent')
@@ -424,7 +432,7 @@ local function load(keys, args)
   local fields = {}
   for i, name in ipairs(DEFINITION) do
     fields[#fields + 1] = name
-    fields[#fields + 1] = args[i]
+    fields[#fields + 1] = name == 'buckets' and int(buckets) or args[i]
   end
 
   local m = redis.call('HMGET', keys[1], 'version', 'total', 'stock', 'buckets')
@@ -446,8 +454,9 @@ local function load(keys, args)
   if version <= tonumber(m[1]) then
     return { 'UNCHANGED', m[3], m[1] }
   end
-  if m[4] ~= args[10] then
-    return { 'REFUSED', 'buckets are ' .. m[4] .. ' in Redis and cannot change to ' .. args[10] }
+  if tonumber(m[4]) ~= buckets then
+    return { 'REFUSED', 'buckets are ' .. m[4] .. ' in Redis and cannot change to ' ..
+      int(buckets) }
   end
   local delta = total - tonumber(m[2])
   local stock = tonumber(m[3]) + delta

@@ -60,6 +60,11 @@ class LibraryArgumentsIT {
     }
   }
 
+  private static List<Object> call(String function, String[] keys, String... args) {
+    return join(
+        redis.redis().commands().<List<Object>>fcall(function, ScriptOutputType.MULTI, keys, args));
+  }
+
   /** Calls, expects a refusal naming {@code named}, and that nothing under the prefix changed. */
   private static void assertRefusedUnchanged(
       String named, String function, String[] keys, String... args) {
@@ -215,5 +220,21 @@ class LibraryArgumentsIT {
         "k-1",
         "86400000",
         "\u0661796499126295");
+  }
+
+  @Test
+  void buckets_mustBeAPowerOfTwo_andCompareAsNumbers() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).buckets(4));
+    String[] keys = redeemKeys(c, "u-1", "SO-1", "k-1");
+    String[] args = redeemArgs(c, "u-1", "SO-1", "k-1");
+
+    for (String buckets : List.of("4|", "19", "3", "0", "131072", "four")) {
+      args[0] = buckets;
+      assertRefusedUnchanged("argument 1 (buckets) must be a ", "cf_redeem", keys, args);
+    }
+    args[0] = "8";
+    assertThat(call("cf_redeem", keys, args)).isEqualTo(List.of("STALE_BUCKETS", "4"));
+    args[0] = "004";
+    assertThat(call("cf_redeem", keys, args).get(0)).isEqualTo("ACCEPTED");
   }
 }
