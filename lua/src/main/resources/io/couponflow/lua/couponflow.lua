@@ -82,6 +82,50 @@ local function arg_count(args, i, name, max)
   return tonumber(v)
 end
 
+-- How many characters well-formed UTF-8 text holds (MySQL's utf8mb4 stores nothing else); nil
+-- when it is not well-formed (a stray continuation byte, an overlong form, a surrogate, > U+10FFFF).
+local function utf8_length(s)
+  local n, i, len = 0, 1, #s
+  while i <= len do
+    local c = string.byte(s, i)
+    local size, lo, hi = 1, 0x80, 0xBF
+    if c >= 0xC2 and c <= 0xDF then
+      size = 2
+    elseif c >= 0xE0 and c <= 0xEF then
+      size = 3
+      if c == 0xE0 then lo = 0xA0 elseif c == 0xED then hi = 0x9F end
+    elseif c >= 0xF0 and c <= 0xF4 then
+      size = 4
+      if c == 0xF0 then lo = 0x90 elseif c == 0xF4 then hi = 0x8F end
+    elseif c >= 0x80 then
+      return nil
+    end
+    for j = i + 1, i + size - 1 do
+      local b = string.byte(s, j)
+      if b == nil or b < lo or b > hi then
+        return nil
+      end
+      lo, hi = 0x80, 0xBF
+    end
+    i = i + size
+    n = n + 1
+  end
+  return n
+end
+
+-- Text of at most max characters of well-formed UTF-8; not blank (ASCII spaces only) unless it
+-- may be empty.
+local function arg_utf8(args, i, name, max, may_be_empty)
+  local v = args[i] or ''
+  local n = utf8_length(v)
+  if n == nil or n > max or (not may_be_empty and not string.find(v, '%S')) then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be ' ..
+      (may_be_empty and 'at most ' or '1-') .. max .. ' characters of UTF-8 text' ..
+      (may_be_empty and '' or ', not blank') .. ', got ' .. (n or 'malformed') .. ' characters')
+  end
+  return v
+end
+
 -- A user or order id as the API allows them (1-64 of A-Z a-z 0-9 _ -): they become parts of
 -- records and redemption ids, so no separator may slip in.
 local function arg_id(args, i, name)
@@ -313,6 +357,9 @@ local function reverse(keys, args)
   local buckets = arg_buckets(args, 1)
   local order = arg_id(args, 2, 'orderId')
   local gen = arg_count(args, 3, 'generation', MAX_GENERATION)
+  if gen < 1 then
+    error('couponflow: argument 3 (generation) must be at least 1')
+  end
   local user = arg_id(args, 4, 'userId')
   local reason = args[5] or ''
 
@@ -407,7 +454,10 @@ Reply: CREATED stock | UPDATED stock delta | UNCHANGED stock version | REFUSED r
 local function load(keys, args)
   check_keys(keys, KEYS_META)
   local version = arg_count(args, 1, 'version', MAX_MS)
-  arg_text(args, 2, 'name')
+  if version < 1 then
+    error('couponflow: argument 1 (version) must be at least 1')
+  end
+  arg_utf8(args, 2, 'name', 200, false)
   local total = arg_count(args, 3, 'total', MAX_MS)
   if arg_count(args, 4, 'limit', MAX_GENERATION) < 1 then
     error('couponflow: argument 4 (limit) must be at least 1')
@@ -479,12 +529,18 @@ Reply: status version | COUPON_NOT_FOUND | UNCHANGED status version
 ]]
 local function set_status(keys, args, status)
   check_keys(keys, KEYS_META)
+  local version
+  if args[1] ~= nil and args[1] ~= '' then
+    version = arg_count(args, 1, 'version', MAX_MS)
+    if version < 1 then
+      error('couponflow: argument 1 (version) must be at least 1')
+    end
+  end
   local m = redis.call('HMGET', keys[1], 'version', 'status')
   if not m[1] then
     return { 'COUPON_NOT_FOUND' }
   end
-  if args[1] ~= nil and args[1] ~= '' then
-    local version = arg_count(args, 1, 'version', MAX_MS)
+  if version then
     if version <= tonumber(m[1]) then
       return { 'UNCHANGED', m[2], m[1] }
     end

@@ -237,4 +237,44 @@ class LibraryArgumentsIT {
     args[0] = "004";
     assertThat(call("cf_redeem", keys, args).get(0)).isEqualTo("ACCEPTED");
   }
+
+  @Test
+  void definitions_theModelRefuses_areRefused() {
+    Coupon c = coupon(IDS.incrementAndGet()).build();
+    String[] m = {meta(c)};
+    String[] args = CouponFunctions.loadArgs(c, 0, 0);
+
+    args[0] = "0";
+    assertRefusedUnchanged("argument 1 (version) must be at least 1", "cf_load", m, args);
+    args[0] = "1";
+    for (String name : List.of("n".repeat(201), "   ", "", "\t\n")) {
+      args[1] = name;
+      assertRefusedUnchanged(
+          "argument 2 (name) must be 1-200 characters of UTF-8 text, not blank",
+          "cf_load",
+          m,
+          args);
+    }
+    args[1] = "\ud83d\ude00".repeat(200);
+    assertThat(call("cf_load", m, args).get(0)).isEqualTo("CREATED");
+    assertRefusedUnchanged("argument 1 (version) must be at least 1", "cf_pause", m, "0");
+    String[] absent = {CouponKeys.meta(redis.prefix(), IDS.incrementAndGet())};
+    assertRefusedUnchanged("argument 1 (version)", "cf_resume", absent, "x");
+  }
+
+  @Test
+  void reverse_generationZero_isRefusedNotNotFound() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+
+    assertRefusedUnchanged(
+        "argument 3 (generation) must be at least 1",
+        "cf_reverse",
+        new String[] {k.meta(), k.users("u-1"), k.orders("SO-1"), k.history(), k.outbox()},
+        Integer.toString(c.buckets()),
+        "SO-1",
+        "0",
+        "u-1",
+        "");
+  }
 }
