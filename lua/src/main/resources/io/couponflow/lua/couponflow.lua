@@ -361,7 +361,7 @@ local function reverse(keys, args)
     error('couponflow: argument 3 (generation) must be at least 1')
   end
   local user = arg_id(args, 4, 'userId')
-  local reason = args[5] or ''
+  local reason = arg_utf8(args, 5, 'reason', 256, true)
 
   local b = redis.call('HGET', keys[1], 'buckets')
   if not b then

@@ -7,10 +7,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.couponflow.model.Coupon;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.RedisSnapshot;
+import io.couponflow.testkit.TestSettings;
+import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,10 +54,14 @@ class LibraryArgumentsIT {
 
   /** The error reply of a call, or a failure when it succeeds. */
   private static String refusal(String function, String[] keys, String... args) {
+    return refusal(
+        () -> redis.redis().commands().fcall(function, ScriptOutputType.MULTI, keys, args));
+  }
+
+  private static String refusal(Supplier<CompletionStage<Object>> call) {
     try {
-      Object reply =
-          join(redis.redis().commands().fcall(function, ScriptOutputType.MULTI, keys, args));
-      throw new AssertionError(function + " answered " + reply + " instead of refusing");
+      Object reply = join(call.get());
+      throw new AssertionError("answered " + reply + " instead of refusing");
     } catch (IllegalStateException e) {
       if (e.getCause() instanceof RedisCommandExecutionException refused) {
         return refused.getMessage();
@@ -276,5 +286,61 @@ class LibraryArgumentsIT {
         "0",
         "u-1",
         "");
+  }
+
+  @Test
+  void reverse_reasonMySqlWouldRefuse_isRefusedBeforeTheReversal() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    join(functions.redeem(new RedeemRequest(c.couponId(), "k-1", "u-1", "SO-1", 35_000), 1));
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+    String[] keys = {k.meta(), k.users("u-1"), k.orders("SO-1"), k.history(), k.outbox()};
+    String buckets = Integer.toString(c.buckets());
+
+    // redemption.reversal_reason is VARCHAR(256) of utf8mb4: a longer reason, or bytes that are
+    // not UTF-8, made the reversal's outbox entry a row MySQL refuses (a dead letter).
+    assertRefusedUnchanged(
+        "argument 5 (reason) must be at most 256 characters of UTF-8 text, got 257",
+        "cf_reverse",
+        keys,
+        buckets,
+        "SO-1",
+        "1",
+        "u-1",
+        "x".repeat(257));
+    RedisSnapshot before = redis.snapshot();
+    String malformed;
+    RedisClient client = RedisClient.create(TestSettings.redisUri());
+    try (StatefulRedisConnection<byte[], byte[]> bytes = client.connect(ByteArrayCodec.INSTANCE)) {
+      byte[][] byteKeys =
+          java.util.Arrays.stream(keys).map(LibraryArgumentsIT::utf8).toArray(byte[][]::new);
+      malformed =
+          refusal(
+              () ->
+                  bytes
+                      .async()
+                      .fcall(
+                          "cf_reverse",
+                          ScriptOutputType.MULTI,
+                          byteKeys,
+                          utf8(buckets),
+                          utf8("SO-1"),
+                          utf8("1"),
+                          utf8("u-1"),
+                          new byte[] {'o', 'k', (byte) 0xC3, '(', (byte) 0xED, (byte) 0xA0}));
+    } finally {
+      client.shutdown();
+    }
+    assertThat(malformed)
+        .startsWith(
+            "couponflow: argument 5 (reason) must be at most 256 characters of UTF-8 text, got"
+                + " malformed");
+    assertThat(before.changesTo(redis.snapshot())).isEmpty();
+    String longest = "\u65e5".repeat(256);
+    assertThat(call("cf_reverse", keys, buckets, "SO-1", "1", "u-1", longest).get(0))
+        .isEqualTo("REVERSED");
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 }
