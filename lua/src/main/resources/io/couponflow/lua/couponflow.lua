@@ -126,6 +126,17 @@ local function arg_utf8(args, i, name, max, may_be_empty)
   return v
 end
 
+-- A stream entry id as Redis gives them, <ms>-<seq>, each part 0..MAX_MS.
+local function arg_entry_id(args, i, name)
+  local v = args[i]
+  local ms, seq = string.match(v or '', '^(%d+)%-(%d+)$')
+  if ms == nil or tonumber(ms) > MAX_MS or tonumber(seq) > MAX_MS then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a stream entry id' ..
+      ' <ms>-<seq>, got ' .. tostring(v))
+  end
+  return v
+end
+
 -- A user or order id as the API allows them (1-64 of A-Z a-z 0-9 _ -): they become parts of
 -- records and redemption ids, so no separator may slip in.
 local function arg_id(args, i, name)
@@ -716,6 +727,9 @@ local function outbox_read(keys, args)
     error('couponflow: argument 2 (count) must be at least 1')
   end
   local after = args[3]
+  if after ~= nil and after ~= '' then
+    arg_entry_id(args, 3, 'afterId')
+  end
   local start = (after == nil or after == '') and '-' or ('(' .. after)
   local before = now_ms() - min_age
   if before < 0 then
@@ -733,6 +747,9 @@ Reply: how many were deleted
 ]]
 local function outbox_ack(keys, args)
   check_keys(keys, KEYS_OUTBOX)
+  for i = 1, #args do
+    arg_entry_id(args, i, 'entryId')
+  end
   if #args == 0 then
     return 0
   end

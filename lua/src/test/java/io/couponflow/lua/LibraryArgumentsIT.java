@@ -340,6 +340,34 @@ class LibraryArgumentsIT {
         .isEqualTo("REVERSED");
   }
 
+  @Test
+  void outbox_malformedEntryIds_areRefusedByTheLibraryNotByRedis() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    RedeemOutcome.Accepted accepted =
+        (RedeemOutcome.Accepted)
+            join(
+                functions.redeem(new RedeemRequest(c.couponId(), "k-1", "u-1", "SO-1", 35_000), 1));
+    String[] x = {CouponKeys.outbox(redis.prefix(), c.couponId())};
+
+    for (String id : List.of("X", accepted.outboxId() + "|", "1-", "-1-0", "9007199254740992-0")) {
+      assertRefusedUnchanged(
+          "argument 2 (entryId) must be a stream entry id <ms>-<seq>",
+          "cf_outbox_ack",
+          x,
+          accepted.outboxId(),
+          id);
+    }
+    assertThat(
+            refusal(
+                () ->
+                    redis
+                        .redis()
+                        .commands()
+                        .fcallReadOnly(
+                            "cf_outbox_read", ScriptOutputType.MULTI, x, "0", "10", "x")))
+        .startsWith("couponflow: argument 3 (afterId) must be a stream entry id");
+  }
+
   private static byte[] utf8(String s) {
     return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
