@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -76,7 +78,6 @@ class LibraryArgumentsFuzzIT {
 
   @AfterContainer
   static void report() {
-    FINDINGS.forEach((k, v) -> System.out.println("FINDING " + k + "\n   " + v));
     long total = TRIES.values().stream().mapToLong(AtomicLong::get).sum();
     log.info(
         "Fuzzed the library's arguments: {} tries in {} ms ({})",
@@ -133,6 +134,8 @@ class LibraryArgumentsFuzzIT {
     WILD,
     /** One argument replaced by a near miss of its well-formed value. */
     NEAR,
+    /** One argument replaced by a value at the edge of its contract, inside or just out. */
+    EDGE,
     /** The arguments cut short before one of them. */
     CUT,
     /** One key replaced by another coupon's key, another kind of key, or nonsense. */
@@ -142,7 +145,11 @@ class LibraryArgumentsFuzzIT {
   }
 
   /**
-   * One try: which argument or key ({@code pick}, modulo how many there are), and what goes there.
+   * One try.
+   *
+   * @param pick which argument or key (modulo how many there are), and which function of a pair
+   * @param wild the generated value of a {@link Kind#WILD} try
+   * @param near which near miss, edge value or other key (modulo how many there are)
    */
   record Mutation(Kind kind, int pick, String wild, int near) {}
 
@@ -150,14 +157,15 @@ class LibraryArgumentsFuzzIT {
   Arbitrary<Mutation> mutations() {
     return Combinators.combine(
             Arbitraries.frequency(
-                Tuple.of(45, Kind.WILD),
-                Tuple.of(30, Kind.NEAR),
+                Tuple.of(35, Kind.WILD),
+                Tuple.of(20, Kind.NEAR),
+                Tuple.of(20, Kind.EDGE),
                 Tuple.of(8, Kind.CUT),
                 Tuple.of(12, Kind.KEY),
                 Tuple.of(5, Kind.FEWER_KEYS)),
             Arbitraries.integers().between(0, 1_000),
             wild(),
-            Arbitraries.integers().between(0, NEAR_MISSES.size() - 1))
+            Arbitraries.integers().between(0, 1_000))
         .as(Mutation::new);
   }
 
@@ -299,9 +307,13 @@ class LibraryArgumentsFuzzIT {
    * What one argument may be.
    *
    * @param name as the library's error messages name it
-   * @param valid the contract; a missing argument is {@code null}
+   * @param rule the contract, and values at its edges
    */
-  private record Arg(String name, Predicate<String> valid) {}
+  private record Arg(String name, Rule rule) {
+    boolean valid(String value) {
+      return rule.valid().test(value);
+    }
+  }
 
   private static void check(Target t, Mutation m) {
     TRIES.computeIfAbsent(t.function(), k -> new AtomicLong()).incrementAndGet();
@@ -318,13 +330,9 @@ class LibraryArgumentsFuzzIT {
         } else {
           String replaced = otherKey(keys.get(k), m);
           what = "key " + (k + 1) + " = " + replaced;
-          if (replaced.equals(keys.get(k))) {
-            bad = Optional.empty();
-            break;
-          }
           keys.set(k, replaced);
         }
-        bad = Optional.of("key");
+        bad = keysValid(keys, t.keys()) ? Optional.empty() : Optional.of("key");
       }
       case CUT -> {
         int i = m.pick() % (args.size() + 1);
@@ -334,8 +342,13 @@ class LibraryArgumentsFuzzIT {
       }
       default -> {
         int i = m.pick() % args.size();
+        List<String> edges = t.specs().get(i).rule().edges();
         String value =
-            m.kind() == Kind.NEAR ? NEAR_MISSES.get(m.near()).apply(args.get(i)) : m.wild();
+            switch (m.kind()) {
+              case NEAR -> NEAR_MISSES.get(m.near() % NEAR_MISSES.size()).apply(args.get(i));
+              case EDGE -> edges.get(m.near() % edges.size());
+              default -> m.wild();
+            };
         args.set(i, value);
         what = "argument " + (i + 1) + " (" + t.specs().get(i).name() + ") = '" + value + "'";
         bad = firstBad(t, args);
@@ -364,31 +377,8 @@ class LibraryArgumentsFuzzIT {
     }
     RedisSnapshot after = RedisSnapshot.of(redis.redis().commands(), watched);
     String call = t.function() + " with " + what + " -> " + (error != null ? error : reply);
-    if (EXPLORE) {
-      if (error != null && Boolean.getBoolean("fuzz.ignorePrefix")) {
-        error = error.replaceFirst("^ERR user_function:[0-9]+: ", "");
-      }
-      try {
-        verdict(bad, error, before, after, call);
-      } catch (AssertionError e) {
-        String where =
-            m.kind()
-                + " "
-                + t.function()
-                + " "
-                + bad.orElse("(valid)")
-                + " "
-                + (what.startsWith("argument") ? what.substring(0, what.indexOf(')') + 1) : "");
-        FINDINGS.putIfAbsent(
-            where, call.replace("\n", "\\n") + "\n   changes: " + before.changesTo(after));
-      }
-      return;
-    }
     verdict(bad, error, before, after, call);
   }
-
-  static final boolean EXPLORE = Boolean.getBoolean("fuzz.explore");
-  static final Map<String, String> FINDINGS = new java.util.TreeMap<>();
 
   private static void verdict(
       Optional<String> bad, String error, RedisSnapshot before, RedisSnapshot after, String call) {
@@ -404,11 +394,37 @@ class LibraryArgumentsFuzzIT {
   private static Optional<String> firstBad(Target t, List<String> args) {
     for (int i = 0; i < t.specs().size(); i++) {
       Arg spec = t.specs().get(i);
-      if (!spec.valid().test(i < args.size() ? args.get(i) : null)) {
+      if (!spec.valid(i < args.size() ? args.get(i) : null)) {
         return Optional.of("(" + spec.name() + ")");
       }
     }
     return t.crossCheck().apply(args);
+  }
+
+  private static final Pattern KEY_SHAPE =
+      Pattern.compile("([^{}:]+:\\{[0-9]+\\}:)(m|h|x|[uoi]:[0-9]+)");
+
+  /**
+   * The contract of KEYS: one coupon's keys of the kinds the well-formed call has, in its order,
+   * under one prefix and hash tag. (With one key, another coupon's key is a call on that coupon.)
+   */
+  private static boolean keysValid(List<String> keys, List<String> wellFormed) {
+    if (keys.size() != wellFormed.size()) {
+      return false;
+    }
+    String base = null;
+    for (int i = 0; i < keys.size(); i++) {
+      Matcher key = KEY_SHAPE.matcher(keys.get(i));
+      Matcher expected = KEY_SHAPE.matcher(wellFormed.get(i));
+      if (!key.matches()
+          || !expected.matches()
+          || key.group(2).charAt(0) != expected.group(2).charAt(0)
+          || base != null && !base.equals(key.group(1))) {
+        return false;
+      }
+      base = key.group(1);
+    }
+    return true;
   }
 
   /** Another key in the place of {@code key}: of another coupon, of another kind, or nonsense. */
@@ -421,72 +437,128 @@ class LibraryArgumentsFuzzIT {
       case 1 -> coupon + ":" + (kind.equals("m") ? "x" : "m");
       case 2 -> coupon + ":" + (kind.startsWith("u") ? "o:0" : "u:0");
       case 3 -> key.replace("{", "").replace("}", "");
-      case 4 -> "other-" + key;
+      case 4 -> key.replaceFirst(":\\{", ":x:{");
       default -> m.wild();
     };
   }
 
-  /** Every key of these coupons (one bucket each), and of the other coupon keys move to. */
+  /** Every key of these coupons, and of the other coupon keys move to. */
   private static List<String> watched(List<Long> coupons) {
     List<String> keys = new ArrayList<>();
-    for (long c : coupons) {
-      CouponKeys k = functions.keys(c, 1);
-      keys.addAll(
-          List.of(
-              k.meta(),
-              k.usersBucket(0),
-              k.ordersBucket(0),
-              k.idempotencyBucket(0),
-              k.history(),
-              k.outbox()));
+    coupons.forEach(c -> keys.addAll(keysOf(c)));
+    if (!coupons.contains(OTHER)) {
+      keys.addAll(keysOf(OTHER));
     }
     return keys;
   }
 
+  /** Every key of a coupon of one bucket. */
+  private static List<String> keysOf(long coupon) {
+    CouponKeys k = functions.keys(coupon, 1);
+    return List.of(
+        k.meta(),
+        k.usersBucket(0),
+        k.ordersBucket(0),
+        k.idempotencyBucket(0),
+        k.history(),
+        k.outbox());
+  }
+
   // ---------------------------------------------------------------------------------------------
-  // The contract of each argument.
+  // The contract of each argument: a rule, and the values at its edges (just inside, just out).
+
+  /** What an argument may be ({@code null}: missing), and values at the edge of that. */
+  private record Rule(Predicate<String> valid, List<String> edges) {}
 
   private static boolean isWhole(String s, long max) {
     return s != null
-        && s.matches("[0-9]{1,20}")
+        && s.matches("[0-9]+")
         && new BigInteger(s).compareTo(BigInteger.valueOf(max)) <= 0;
   }
 
-  private static Predicate<String> count(long max) {
-    return s -> isWhole(s, max);
+  private static List<String> numberEdges(long max) {
+    return List.of(
+        "0", "-0", "-1", "1", Long.toString(max), Long.toString(max + 1), "0" + max, max + ".0");
   }
 
-  private static Predicate<String> positive(long max) {
-    return s -> isWhole(s, max) && new BigInteger(s).signum() > 0;
+  private static Rule count(long max) {
+    return new Rule(s -> isWhole(s, max), numberEdges(max));
   }
 
-  private static Predicate<String> signed(long max) {
-    return s -> s != null && isWhole(s.startsWith("-") ? s.substring(1) : s, max);
+  private static Rule positive(long max) {
+    return new Rule(s -> isWhole(s, max) && new BigInteger(s).signum() > 0, numberEdges(max));
   }
 
-  private static final Predicate<String> BUCKETS =
-      s -> isWhole(s, 65_536) && Long.bitCount(Long.parseLong(s)) == 1;
-
-  private static final Predicate<String> ID = s -> s != null && s.matches("[A-Za-z0-9_-]{1,64}");
-
-  private static final Predicate<String> KEY =
-      s -> s != null && s.matches("[A-Za-z0-9._:-]{1,128}");
-
-  private static Predicate<String> text(int maxCodePoints, boolean mayBeEmpty) {
-    return s ->
-        s == null
-            ? mayBeEmpty
-            : s.codePointCount(0, s.length()) <= maxCodePoints
-                && (mayBeEmpty || !s.isEmpty() && !s.matches("[ \\t\\n\\r\\f\\u000b]*"));
+  private static Rule signed(long max) {
+    List<String> edges = new ArrayList<>(numberEdges(max));
+    edges.addAll(List.of("-" + max, "-" + (max + 1), "--1", "-"));
+    return new Rule(s -> s != null && isWhole(s.startsWith("-") ? s.substring(1) : s, max), edges);
   }
 
-  private static Predicate<String> oneOf(String... values) {
-    return s -> s != null && List.of(values).contains(s);
+  private static final Rule BUCKETS =
+      new Rule(
+          s -> isWhole(s, 65_536) && Long.bitCount(Long.parseLong(s)) == 1,
+          List.of("0", "1", "2", "3", "65535", "65536", "65537", "131072", "01", "1.0"));
+
+  private static final Rule ID =
+      new Rule(
+          s -> s != null && s.matches("[A-Za-z0-9_-]{1,64}"),
+          List.of("a".repeat(64), "a".repeat(65), "", "a|b", "a.b", "a:b", "a b", "\u00e4"));
+
+  private static final Rule KEY =
+      new Rule(
+          s -> s != null && s.matches("[A-Za-z0-9._:-]{1,128}"),
+          List.of("k".repeat(128), "k".repeat(129), "", "a.b:c_d-e", "a|b", "a b", "\u00e4"));
+
+  private static Rule text(int maxCodePoints, boolean mayBeEmpty) {
+    List<String> edges = new ArrayList<>();
+    for (String unit : List.of("x", "\u00e9", "\u65e5", "\ud83d\ude00")) {
+      edges.add(unit.repeat(maxCodePoints));
+      edges.add(unit.repeat(maxCodePoints + 1));
+    }
+    edges.addAll(List.of("", " ", "\t\n", "\u0000", "|", "\u3000"));
+    return new Rule(
+        s ->
+            s == null
+                ? mayBeEmpty
+                : s.codePointCount(0, s.length()) <= maxCodePoints
+                    && (mayBeEmpty || !s.isEmpty() && !s.matches("[ \\t\\n\\r\\f\\u000b]*")),
+        edges);
   }
 
-  private static Predicate<String> optional(Predicate<String> rule) {
-    return s -> s == null || s.isEmpty() || rule.test(s);
+  private static Rule oneOf(String... values) {
+    List<String> edges = new ArrayList<>(List.of(values));
+    for (String v : values) {
+      edges.addAll(List.of(v.toLowerCase(Locale.ROOT), v + " ", v.substring(1)));
+    }
+    return new Rule(s -> s != null && List.of(values).contains(s), edges);
   }
+
+  private static Rule optional(Rule rule) {
+    List<String> edges = new ArrayList<>(rule.edges());
+    edges.add("");
+    return new Rule(s -> s == null || s.isEmpty() || rule.valid().test(s), edges);
+  }
+
+  private static final Rule ANYTHING = new Rule(s -> true, List.of("", "x"));
+
+  private static final Rule ENTRY_ID =
+      new Rule(
+          s ->
+              s == null
+                  || s.matches("[0-9]+-[0-9]+")
+                      && isWhole(s.substring(0, s.indexOf('-')), MAX_MS)
+                      && isWhole(s.substring(s.indexOf('-') + 1), MAX_MS),
+          List.of(
+              "0-0",
+              "1",
+              "1-",
+              "-1",
+              MAX_MS + "-0",
+              (MAX_MS + 1) + "-0",
+              "0-" + (MAX_MS + 1),
+              "1-1-1",
+              "*"));
 
   private static final Function<List<String>, Optional<String>> NO_CROSS = a -> Optional.empty();
 
@@ -659,7 +731,7 @@ class LibraryArgumentsFuzzIT {
           new Arg("discount", count(MAX_AMOUNT)),
           new Arg("acceptedAt", count(MAX_MS)),
           new Arg("status", oneOf("A", "R")),
-          new Arg("reversedAt", s -> true),
+          new Arg("reversedAt", ANYTHING),
           new Arg("idempotencyKey", KEY),
           new Arg("retentionMs", count(MAX_MS)),
           new Arg("endsAtMs", optional(count(MAX_MS))));
@@ -677,7 +749,7 @@ class LibraryArgumentsFuzzIT {
 
   private static Target restore(long id, boolean absent) {
     if (absent) {
-      RedisFixture.join(redis.redis().commands().del(watched(List.of(id)).toArray(String[]::new)));
+      RedisFixture.join(redis.redis().commands().del(keysOf(id).toArray(String[]::new)));
     } else {
       load(id);
     }
@@ -722,15 +794,7 @@ class LibraryArgumentsFuzzIT {
         }
         List<Arg> specs = new ArrayList<>();
         for (int i = 0; i < ids.size(); i++) {
-          specs.add(
-              new Arg(
-                  "entryId",
-                  s ->
-                      s != null
-                              && s.matches("[0-9]{1,16}-[0-9]{1,16}")
-                              && isWhole(s.substring(0, s.indexOf('-')), MAX_MS)
-                              && isWhole(s.substring(s.indexOf('-') + 1), MAX_MS)
-                          || s == null));
+          specs.add(new Arg("entryId", ENTRY_ID));
         }
         return new Target(
             "cf_outbox_ack",
