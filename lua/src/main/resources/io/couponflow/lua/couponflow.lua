@@ -157,7 +157,6 @@ local function arg_key(args, i, name)
   return v
 end
 
-
 -- generation|user|amount|discount|acceptedAt|status|reversedAt
 local function parse_record(value)
   local gen, user, amount, discount, accepted_at, status, reversed_at =
