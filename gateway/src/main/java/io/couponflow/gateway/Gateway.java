@@ -1,5 +1,6 @@
 package io.couponflow.gateway;
 
+import io.couponflow.core.live.CouponRepair;
 import io.couponflow.gateway.coupon.CouponDefinitions;
 import io.couponflow.gateway.coupon.CouponDirectory;
 import io.couponflow.gateway.coupon.CouponEventListener;
@@ -17,7 +18,6 @@ import io.couponflow.gateway.resilience.Breakers;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
-import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.sink.Sink;
 import io.couponflow.sql.Database;
@@ -91,14 +91,16 @@ public final class Gateway implements AutoCloseable {
             functions,
             guard,
             definitionsDecorator.apply(new MySqlCouponDefinitions(database)),
-            new CouponLoader(functions, database.sessions()),
+            new CouponRepair(functions, database.sessions()),
+            () -> sink.awaitDrained(config.repairWait()),
             breakers.mysql(),
             blocking,
             config.cacheRefresh(),
             config.negativeCacheTtl(),
             config.soldOutHint(),
             registry);
-    RedemptionService service = new RedemptionService(functions, guard, coupons, sink);
+    RedemptionService service =
+        new RedemptionService(functions, guard, coupons, sink, config.repairWait());
     this.events = new CouponEventListener(redis, coupons);
     events.warmHotSet(Duration.ofSeconds(10));
     this.inFlight = new InFlight(config.maxInFlight());

@@ -2,10 +2,10 @@ package io.couponflow.gateway;
 
 import io.couponflow.config.ConfigException;
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
+import io.couponflow.config.RedisSettings;
 import io.couponflow.gateway.resilience.BreakerSettings;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.sink.SinkSettings;
-import io.couponflow.sql.JdbcSettings;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -37,6 +37,8 @@ import java.util.Objects;
  *     hints off (COUPON_CACHE_SOLD_OUT_HINT)
  * @param shutdownGrace how long SIGTERM waits for in-flight requests and the queue
  *     (COUPON_SHUTDOWN_GRACE)
+ * @param repairWait how long a request for a fenced coupon waits for its repair from MySQL before
+ *     it is answered 503 (COUPON_REPAIR_WAIT)
  * @param breakers when the Redis and MySQL circuit breakers open (COUPON_BREAKER_*)
  */
 public record GatewayConfig(
@@ -55,6 +57,7 @@ public record GatewayConfig(
     Duration negativeCacheTtl,
     Duration soldOutHint,
     Duration shutdownGrace,
+    Duration repairWait,
     BreakerSettings breakers,
     RedisSettings redis,
     JdbcSettings jdbc,
@@ -92,6 +95,7 @@ public record GatewayConfig(
     Env.require("COUPON_CACHE_NEGATIVE_TTL", negativeCacheTtl, Duration.ZERO, Duration.ofHours(1));
     Env.require("COUPON_CACHE_SOLD_OUT_HINT", soldOutHint, Duration.ZERO, Duration.ofMinutes(10));
     Env.require("COUPON_SHUTDOWN_GRACE", shutdownGrace, Duration.ZERO, Duration.ofMinutes(10));
+    Env.require("COUPON_REPAIR_WAIT", repairWait, Duration.ZERO, Duration.ofSeconds(30));
     Objects.requireNonNull(breakers, "breakers");
     Objects.requireNonNull(redis, "redis");
     Objects.requireNonNull(jdbc, "jdbc");
@@ -121,6 +125,7 @@ public record GatewayConfig(
         env.duration("COUPON_CACHE_NEGATIVE_TTL", Duration.ofSeconds(2)),
         env.duration("COUPON_CACHE_SOLD_OUT_HINT", Duration.ofSeconds(1)),
         env.duration("COUPON_SHUTDOWN_GRACE", Duration.ofSeconds(20)),
+        env.duration("COUPON_REPAIR_WAIT", Duration.ofSeconds(1)),
         BreakerSettings.from(env),
         RedisSettings.from(env),
         JdbcSettings.from(env),

@@ -184,7 +184,7 @@ class CouponTierIT {
             false,
             coupon.buckets(),
             2);
-    assertThat(fx.redis().functions().load(restocked, 0, 0).join())
+    assertThat(fx.redis().functions().load(restocked, 0, 0, Duration.ZERO).join())
         .isInstanceOf(LoadOutcome.Updated.class);
     publish(CouponEvents.changed(5));
 

@@ -86,6 +86,7 @@ class GatewayConfigTest {
                     d.negativeCacheTtl(),
                     d.soldOutHint(),
                     d.shutdownGrace(),
+                    d.repairWait(),
                     d.breakers(),
                     d.redis(),
                     d.jdbc(),
@@ -99,6 +100,9 @@ class GatewayConfigTest {
             () -> GatewayConfig.from(Env.of(Map.of("COUPON_IDEMPOTENCY_RETENTION", "1h"))))
         .isInstanceOf(ConfigException.class)
         .hasMessage("COUPON_IDEMPOTENCY_RETENTION: 1h is out of range (expected: 1d..3650d)");
+    assertThatThrownBy(() -> GatewayConfig.from(Env.of(Map.of("COUPON_REPAIR_WAIT", "31s"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_REPAIR_WAIT: 31s is out of range (expected: 0ms..30s)");
   }
 
   @Test

@@ -1,11 +1,11 @@
 package io.couponflow.gateway;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
 import io.couponflow.gateway.coupon.CouponDefinitions;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.sql.CouponMapper;
-import io.couponflow.sql.JdbcSettings;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.TestDatabase;
 import io.couponflow.testkit.TestSettings;
@@ -53,6 +53,8 @@ public final class GatewayFixture implements AutoCloseable {
     env.put("COUPON_JDBC_URL", db.settings().url());
     env.put("COUPON_REDIS_URI", b.redisUri == null ? TestSettings.redisUri() : b.redisUri);
     env.put("COUPON_REDIS_PREFIX", redis.prefix());
+    // Private servers a test just started are young: repair at once unless a test asks otherwise.
+    env.put("COUPON_REPAIR_SETTLE", "0s");
     env.putAll(b.env);
     this.gateway = Gateway.start(GatewayConfig.from(Env.of(env)), b.definitions);
   }

@@ -1,5 +1,6 @@
 package io.couponflow.lua;
 
+import io.couponflow.config.RedisSettings;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.model.Redemption;
@@ -9,10 +10,12 @@ import io.lettuce.core.ScriptOutputType;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
@@ -29,9 +32,16 @@ import java.util.function.Supplier;
  * <p>Thread-safety: safe for use by many threads.
  */
 public final class CouponFunctions {
+  /** Buckets read per cf_read call (three hashes each). */
+  private static final int READ_BUCKETS = 32;
+
+  /** Fields set or deleted per cf_repair_write call. */
+  private static final int WRITE_FIELDS = 500;
+
   private final RedisStore redis;
   private final String prefix;
   private final long retentionMillis;
+  private final Duration repairSettle;
 
   /**
    * @param idempotencyRetention how long, at least, an accepted idempotency key is remembered
@@ -40,6 +50,7 @@ public final class CouponFunctions {
     this.redis = redis;
     this.prefix = redis.prefix();
     this.retentionMillis = idempotencyRetention.toMillis();
+    this.repairSettle = redis.settings().repairSettle();
   }
 
   public RedisStore redis() {
@@ -133,6 +144,7 @@ public final class CouponFunctions {
               redemption(request.couponId(), request.orderId(), reply), text(reply, 8));
       case "REPLAYED" ->
           new RedeemOutcome.Replayed(redemption(request.couponId(), request.orderId(), reply));
+      case "FENCED" -> new RedeemOutcome.Fenced();
       default -> new RedeemOutcome.Rejected(Rejection.valueOf(code));
     };
   }
@@ -170,6 +182,7 @@ public final class CouponFunctions {
     return switch (text(reply, 0)) {
       case "FOUND" -> new RedemptionLookup.Found(redemption(id.couponId(), id.orderId(), reply));
       case "COUPON_NOT_FOUND" -> new RedemptionLookup.CouponMissing();
+      case "FENCED" -> new RedemptionLookup.Fenced();
       default -> new RedemptionLookup.NotFound();
     };
   }
@@ -187,6 +200,9 @@ public final class CouponFunctions {
             found -> {
               if (found.lookup() instanceof RedemptionLookup.CouponMissing) {
                 return CompletableFuture.completedFuture(new ReverseOutcome.CouponMissing());
+              }
+              if (found.lookup() instanceof RedemptionLookup.Fenced) {
+                return CompletableFuture.completedFuture(new ReverseOutcome.Fenced());
               }
               if (!(found.lookup() instanceof RedemptionLookup.Found hit)) {
                 return CompletableFuture.completedFuture(new ReverseOutcome.NotFound());
@@ -214,6 +230,7 @@ public final class CouponFunctions {
                                     "1".equals(text(reply, 8)),
                                     text(reply, 9).isEmpty() ? null : text(reply, 9));
                             case "COUPON_NOT_FOUND" -> new ReverseOutcome.CouponMissing();
+                            case "FENCED" -> new ReverseOutcome.Fenced();
                             case "STALE_BUCKETS" ->
                                 throw new IllegalStateException(
                                     "coupon "
@@ -228,20 +245,49 @@ public final class CouponFunctions {
   }
 
   /**
-   * Creates the coupon in Redis, or refreshes its definition when {@code coupon.version()} is newer
-   * than Redis's. Stock is set only when the coupon is not live yet; after that a change of total
-   * stock is applied as a delta.
+   * Creates the coupon in Redis, fenced, or refreshes its definition when {@code coupon.version()}
+   * is newer than Redis's. Stock is set only when Redis does not hold the coupon yet; after that a
+   * change of total stock is applied as a delta.
    *
    * @param acceptedRows ACCEPTED rows MySQL holds for the coupon (used only when not live yet)
    * @param reversedRows REVERSED rows MySQL holds for the coupon (used only when not live yet)
    */
   public CompletableFuture<LoadOutcome> load(Coupon coupon, long acceptedRows, long reversedRows) {
+    return load(coupon, acceptedRows, reversedRows, (Duration) null);
+  }
+
+  /** How old a node's incarnation must be before a coupon it fenced is repaired. */
+  public Duration repairSettle() {
+    return repairSettle;
+  }
+
+  /**
+   * Like {@link #load(Coupon, long, long)}, but a coupon Redis does not hold is created live when
+   * the node's incarnation had already settled ({@link RedisSettings#repairSettle}) when the caller
+   * read the counts from MySQL, {@code countsReadAgo} ago: then they include whatever a gateway had
+   * accepted before an earlier loss. The caller also vouches that MySQL held no redemption records
+   * (with counts of zero); a coupon with redemptions goes through a repair instead.
+   */
+  public CompletableFuture<LoadOutcome> load(
+      Coupon coupon, long acceptedRows, long reversedRows, Duration countsReadAgo) {
     return call(
             "cf_load",
             false,
             new String[] {CouponKeys.meta(prefix, coupon.couponId())},
-            loadArgs(coupon, acceptedRows, reversedRows))
+            loadArgs(coupon, acceptedRows, reversedRows, countsReadAgo))
         .thenApply(CouponFunctions::toLoadOutcome);
+  }
+
+  private String[] loadArgs(
+      Coupon coupon, long acceptedRows, long reversedRows, Duration countsReadAgo) {
+    String[] definition = loadArgs(coupon, acceptedRows, reversedRows);
+    if (countsReadAgo == null) {
+      return definition;
+    }
+    String[] args = Arrays.copyOf(definition, definition.length + 2);
+    args[definition.length] = Long.toString(repairSettle.toMillis());
+    args[definition.length + 1] = Long.toString(Math.max(0, countsReadAgo.toMillis()));
+    return args;
   }
 
   static String[] loadArgs(Coupon coupon, long acceptedRows, long reversedRows) {
@@ -264,7 +310,7 @@ public final class CouponFunctions {
 
   static LoadOutcome toLoadOutcome(List<Object> reply) {
     return switch (text(reply, 0)) {
-      case "CREATED" -> new LoadOutcome.Created(number(reply, 1));
+      case "CREATED" -> new LoadOutcome.Created(number(reply, 1), "LIVE".equals(text(reply, 2)));
       case "UPDATED" -> new LoadOutcome.Updated(number(reply, 1), number(reply, 2));
       case "UNCHANGED" -> new LoadOutcome.Unchanged(number(reply, 1), number(reply, 2));
       default -> new LoadOutcome.Refused(text(reply, 1));
@@ -417,6 +463,233 @@ public final class CouponFunctions {
               }
               return "RESTORED".equals(code);
             });
+  }
+
+  /**
+   * May the coupon be repaired (or created) now? Answers the epoch every repair call carries, or
+   * how long the node's incarnation still has to settle ({@link RedisSettings#repairSettle}). See
+   * "Fencing" in {@code couponflow.lua}.
+   */
+  public CompletableFuture<RepairStart> repairBegin(long couponId) {
+    return call(
+            "cf_repair_begin",
+            false,
+            new String[] {CouponKeys.meta(prefix, couponId)},
+            Long.toString(repairSettle.toMillis()))
+        .thenApply(
+            reply ->
+                switch (text(reply, 0)) {
+                  case "LIVE" -> new RepairStart.Live(text(reply, 1));
+                  case "SETTLING" -> new RepairStart.Settling(Duration.ofMillis(number(reply, 1)));
+                  case "FENCED" ->
+                      new RepairStart.Fenced(text(reply, 1), "ABSENT".equals(text(reply, 2)));
+                  default -> throw unexpected("cf_repair_begin", reply);
+                });
+  }
+
+  /** Fences a live coupon: it decides nothing until repaired. False when Redis lacks it. */
+  public CompletableFuture<Boolean> fence(long couponId) {
+    return call("cf_fence", false, new String[] {CouponKeys.meta(prefix, couponId)})
+        .thenApply(reply -> "FENCED".equals(text(reply, 0)));
+  }
+
+  /** Every redemption record, user count and idempotency key the coupon holds, read whole. */
+  public CompletableFuture<CouponRecords> records(long couponId, int buckets) {
+    CouponKeys k = keys(couponId, buckets);
+    List<CompletableFuture<List<Object>>> reads = new ArrayList<>();
+    reads.add(call("cf_read", true, new String[] {k.history()}));
+    for (int from = 0; from < buckets; from += READ_BUCKETS) {
+      int to = Math.min(buckets, from + READ_BUCKETS);
+      String[] names = new String[3 * (to - from)];
+      for (int b = from; b < to; b++) {
+        int i = 3 * (b - from);
+        names[i] = k.ordersBucket(b);
+        names[i + 1] = k.usersBucket(b);
+        names[i + 2] = k.idempotencyBucket(b);
+      }
+      reads.add(call("cf_read", true, names));
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> {
+              Map<RedemptionId, Redemption> redemptions = new HashMap<>();
+              Map<String, Long> users = new HashMap<>();
+              Map<String, RedemptionId> keys = new HashMap<>();
+              pairs(hash(reads.get(0).join(), 0))
+                  .forEach(
+                      (field, value) -> {
+                        RedemptionId id = RecordFormat.target(couponId, field);
+                        Redemption r = RecordFormat.parse(couponId, id.orderId(), value);
+                        redemptions.put(r.redemptionId(), r);
+                      });
+              for (int c = 1; c < reads.size(); c++) {
+                List<Object> reply = reads.get(c).join();
+                for (int i = 0; i < reply.size(); i += 3) {
+                  pairs(hash(reply, i))
+                      .forEach(
+                          (order, value) -> {
+                            Redemption r = RecordFormat.parse(couponId, order, value);
+                            redemptions.put(r.redemptionId(), r);
+                          });
+                  pairs(hash(reply, i + 1))
+                      .forEach((user, count) -> users.put(user, Long.parseLong(count)));
+                  pairs(hash(reply, i + 2))
+                      .forEach(
+                          (key, target) -> keys.put(key, RecordFormat.target(couponId, target)));
+                }
+              }
+              return new CouponRecords(redemptions, users, keys);
+            });
+  }
+
+  /**
+   * Writes to a fenced coupon what {@code target} holds and {@code current} (what Redis holds now,
+   * from {@link #records}) lacks or holds otherwise: records, user counts and idempotency keys.
+   * Nothing is written to a coupon that is live, or once the node's incarnation is not {@code
+   * epoch}'s any more; the answer then says which.
+   *
+   * @return {@link RepairEnd.Done} (with null counters) when everything is written
+   */
+  public CompletableFuture<RepairEnd> repairWrite(
+      long couponId, int buckets, String epoch, CouponRecords current, CouponRecords target) {
+    CouponKeys k = keys(couponId, buckets);
+    Map<String, HashChange> changes = new TreeMap<>();
+    Map<String, Redemption> latest = target.latestPerOrder();
+    Map<String, Redemption> latestNow = current.latestPerOrder();
+    for (Redemption r : target.redemptions().values()) {
+      String value = RecordFormat.format(r);
+      Redemption sameNow = current.redemptions().get(r.redemptionId());
+      boolean isLatest = latest.get(r.orderId()) == r;
+      boolean wasLatest = sameNow != null && latestNow.get(r.orderId()) == sameNow;
+      if (isLatest) {
+        if (!(wasLatest && value.equals(RecordFormat.format(sameNow)))) {
+          change(changes, k.orders(r.orderId())).set.put(r.orderId(), value);
+        }
+      } else if (sameNow == null || wasLatest || !value.equals(RecordFormat.format(sameNow))) {
+        change(changes, k.history()).set.put(RecordFormat.historyField(r.redemptionId()), value);
+      }
+    }
+    target
+        .users()
+        .forEach(
+            (user, count) -> {
+              if (!count.equals(current.users().get(user))) {
+                change(changes, k.users(user)).set.put(user, Long.toString(count));
+              }
+            });
+    current.users().keySet().stream()
+        .filter(user -> !target.users().containsKey(user))
+        .forEach(user -> change(changes, k.users(user)).delete.add(user));
+    target
+        .keys()
+        .forEach(
+            (key, id) -> {
+              if (!id.equals(current.keys().get(key))) {
+                change(changes, k.idempotency(key)).set.put(key, RecordFormat.historyField(id));
+              }
+            });
+    current.keys().keySet().stream()
+        .filter(key -> !target.keys().containsKey(key))
+        .forEach(key -> change(changes, k.idempotency(key)).delete.add(key));
+
+    List<CompletableFuture<List<Object>>> writes = new ArrayList<>();
+    changes.forEach(
+        (hashKey, change) -> {
+          for (String[] args : change.calls(epoch, retentionMillis)) {
+            writes.add(call("cf_repair_write", false, new String[] {k.meta(), hashKey}, args));
+          }
+        });
+    return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> {
+              for (CompletableFuture<List<Object>> w : writes) {
+                RepairEnd refused = repairRefusal(w.join());
+                if (refused != null) {
+                  return refused;
+                }
+              }
+              return new RepairEnd.Done(null);
+            });
+  }
+
+  /**
+   * Sets a fenced coupon's counters and makes it live again in {@code epoch}'s incarnation: the
+   * last step of a repair.
+   */
+  public CompletableFuture<RepairEnd> repairEnd(long couponId, String epoch, Counters counters) {
+    return call(
+            "cf_repair_end",
+            false,
+            new String[] {CouponKeys.meta(prefix, couponId)},
+            epoch,
+            Long.toString(counters.stock()),
+            Long.toString(counters.accepted()),
+            Long.toString(counters.reversed()))
+        .thenApply(
+            reply -> {
+              if ("LIVE".equals(text(reply, 0))) {
+                return new RepairEnd.Done(
+                    new Counters(number(reply, 1), number(reply, 2), number(reply, 3)));
+              }
+              if ("ALREADY_LIVE".equals(text(reply, 0))) {
+                return new RepairEnd.AlreadyLive();
+              }
+              RepairEnd refused = repairRefusal(reply);
+              if (refused == null) {
+                throw unexpected("cf_repair_end", reply);
+              }
+              return refused;
+            });
+  }
+
+  private static RepairEnd repairRefusal(List<Object> reply) {
+    return switch (text(reply, 0)) {
+      case "WRITTEN" -> null;
+      case "LIVE" -> new RepairEnd.AlreadyLive();
+      case "EPOCH_CHANGED" -> new RepairEnd.EpochChanged();
+      case "COUPON_NOT_FOUND" -> new RepairEnd.CouponMissing();
+      default -> throw unexpected("cf_repair_write", reply);
+    };
+  }
+
+  /** The fields one repair sets and deletes in one hash. */
+  private static final class HashChange {
+    final Map<String, String> set = new TreeMap<>();
+    final List<String> delete = new ArrayList<>();
+
+    /** The cf_repair_write argument lists, at most {@link #WRITE_FIELDS} fields each. */
+    List<String[]> calls(String epoch, long retentionMillis) {
+      List<String[]> calls = new ArrayList<>();
+      List<Map.Entry<String, String>> sets = new ArrayList<>(set.entrySet());
+      for (int from = 0; from < sets.size(); from += WRITE_FIELDS) {
+        List<Map.Entry<String, String>> chunk =
+            sets.subList(from, Math.min(sets.size(), from + WRITE_FIELDS));
+        List<String> args =
+            new ArrayList<>(
+                List.of(epoch, Long.toString(retentionMillis), Integer.toString(chunk.size())));
+        chunk.forEach(e -> args.addAll(List.of(e.getKey(), e.getValue())));
+        calls.add(args.toArray(String[]::new));
+      }
+      for (int from = 0; from < delete.size(); from += WRITE_FIELDS) {
+        List<String> args = new ArrayList<>(List.of(epoch, Long.toString(retentionMillis), "0"));
+        args.addAll(delete.subList(from, Math.min(delete.size(), from + WRITE_FIELDS)));
+        calls.add(args.toArray(String[]::new));
+      }
+      return calls;
+    }
+  }
+
+  private static HashChange change(Map<String, HashChange> changes, String hashKey) {
+    return changes.computeIfAbsent(hashKey, key -> new HashChange());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> hash(List<Object> reply, int index) {
+    return (List<Object>) reply.get(index);
+  }
+
+  private static IllegalStateException unexpected(String function, List<Object> reply) {
+    return new IllegalStateException(function + " answered " + reply);
   }
 
   /**

@@ -2,8 +2,13 @@ package io.couponflow.lua;
 
 /** What {@code cf_load} did with a coupon definition. */
 public sealed interface LoadOutcome {
-  /** The coupon was not live; it is now, with this stock. */
-  record Created(long stock) implements LoadOutcome {}
+  /**
+   * Redis did not hold the coupon; it does now, with this stock.
+   *
+   * @param live true when it may decide at once; false when it was created fenced and waits for a
+   *     repair (the caller passed no epoch, or the node's incarnation changed since)
+   */
+  record Created(long stock, boolean live) implements LoadOutcome {}
 
   /** The definition was newer; stock moved by {@code restockDelta}. */
   record Updated(long stock, long restockDelta) implements LoadOutcome {}

@@ -12,4 +12,10 @@ public sealed interface RedeemOutcome {
 
   /** Refused; nothing changed. */
   record Rejected(Rejection rejection) implements RedeemOutcome {}
+
+  /**
+   * The coupon is fenced: Redis may have lost writes since its state was last known whole (a
+   * restart, a failover), so it decided nothing. Repair it from MySQL, then ask again.
+   */
+  record Fenced() implements RedeemOutcome {}
 }

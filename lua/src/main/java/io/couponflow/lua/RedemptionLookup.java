@@ -10,4 +10,7 @@ public sealed interface RedemptionLookup {
 
   /** Redis does not hold the coupon (not loaded yet, or lost). */
   record CouponMissing() implements RedemptionLookup {}
+
+  /** The coupon is fenced (see {@link RedeemOutcome.Fenced}): what Redis holds may be stale. */
+  record Fenced() implements RedemptionLookup {}
 }

@@ -1,5 +1,6 @@
 package io.couponflow.lua;
 
+import io.couponflow.config.RedisSettings;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyScanArgs;

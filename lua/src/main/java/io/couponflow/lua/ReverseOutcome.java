@@ -18,4 +18,7 @@ public sealed interface ReverseOutcome {
 
   /** Redis does not hold the coupon (not loaded yet, or lost): load it, then ask again. */
   record CouponMissing() implements ReverseOutcome {}
+
+  /** The coupon is fenced (see {@link RedeemOutcome.Fenced}); nothing changed. */
+  record Fenced() implements ReverseOutcome {}
 }

@@ -8,7 +8,9 @@ hash tag, so the library runs unchanged on Redis Cluster. P is the deployment's 
 two), and bucket(s) = crc32(s) mod B, computed by the caller:
 
   P:{C}:m          hash    definition (version, name, total, limit, threshold, discount, starts,
-                           ends, status, buckets) and live counters (stock, accepted, reversed)
+                           ends, status, buckets), live counters (stock, accepted, reversed) and
+                           epoch: the Redis incarnation in which the coupon's state was last
+                           known whole (see "Fencing" below)
   P:{C}:u:<b>      hash    userId -> accepted redemptions the user holds     (b = bucket(userId))
   P:{C}:o:<b>      hash    orderId -> the order's latest redemption record   (b = bucket(orderId))
   P:{C}:i:<b>      hash    idempotency key -> "orderId.generation"           (b = bucket(key))
@@ -23,12 +25,27 @@ Buckets keep each hash small enough for Redis's compact listpack encoding, which
 memory per accepted redemption near 140 bytes once its outbox entry is gone (MemoryIT measures it). The i buckets expire at max(ends, now) + retention, so an
 idempotency key is remembered for at least the retention after its redemption.
 
+Fencing. Redis can come back with less than it acknowledged: a restart that replays an AOF
+written with appendfsync everysec loses the last second or so, and a replica promoted after its
+master failed lacks what had not reached it yet. MySQL then holds redemptions Redis forgot, and a
+Redis that went on deciding would sell their stock again and accept their orders, users and keys
+anew. So a coupon decides only in the incarnation in which its state was last known whole. The
+incarnation is the node's replication id (master_replid): Redis draws a new one when a master
+starts and when a replica is promoted, and never reuses one, so every event that can lose
+acknowledged writes changes it, on the node itself, whoever is watching. A coupon whose epoch field
+is not the node's current replication id is fenced: cf_redeem, cf_reverse and cf_get answer FENCED
+and change nothing. It stays fenced until a repair from MySQL (cf_repair_begin, cf_repair_write,
+cf_repair_end) has rebuilt its records and counters in this incarnation and set its epoch. A repair
+interrupted by another restart cannot unfence: its token names the incarnation it began in.
+Repairs and coupon creation wait until the incarnation is settle_ms old (cf_repair_begin), so that
+redemptions a gateway accepted just before the loss have reached MySQL from its queue first.
+
 Each writing function runs all of its checks before its first write: Lua does not roll back.
 Times come from the Redis clock (TIME), never from the caller. Arguments are checked as strictly as
 the API checks them (ids, keys, amounts), so a call typed into redis-cli cannot corrupt a record.
 ]]
 
-local LIBRARY_VERSION = 5
+local LIBRARY_VERSION = 6
 
 -- Every refusal of the library is an error reply that starts with "couponflow:", as the README
 -- promises: raised as an error reply, not as a plain string, to which Redis would prepend
@@ -46,6 +63,31 @@ end
 
 local function int(n)
   return string.format('%d', n)
+end
+
+-- This node's incarnation as this Lua VM has seen it: the replication id and, as late as can be
+-- known, the time it began. The VM is rebuilt when Redis restarts, when a replica reloads its data
+-- from its master and when the library is loaded again; then the beginning is the process start
+-- when the node was never promoted in this process (its id was drawn at start), else the first
+-- call that saw the id. Late is safe: it only makes a repair wait longer.
+local incarnation = nil
+
+local function current_incarnation()
+  local info = redis.call('INFO', 'replication')
+  local id = string.match(info, 'master_replid:(%x+)')
+  if incarnation == nil or incarnation.id ~= id then
+    local since = now_ms()
+    if incarnation == nil and string.match(info, 'second_repl_offset:%-1') then
+      local uptime = string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)')
+      since = since - tonumber(uptime) * 1000
+    end
+    incarnation = { id = id, since = since }
+  end
+  return incarnation
+end
+
+local function current_epoch()
+  return current_incarnation().id
 end
 
 local MAX_AMOUNT = 1000000000000
@@ -259,7 +301,7 @@ KEYS: m, u:<bucket(user)>, o:<bucket(order)>, i:<bucket(key)>, h, x
 ARGV: buckets, idempotencyKey, userId, orderId, orderAmountCents, retentionMs
 Reply: ACCEPTED gen user amount discount acceptedAt A "" outboxId
      | REPLAYED gen user amount discount acceptedAt A ""      (the first answer again)
-     | COUPON_NOT_FOUND | IDEMPOTENCY_KEY_REUSED | COUPON_NOT_ACTIVE | ORDER_BELOW_THRESHOLD
+     | COUPON_NOT_FOUND | FENCED | IDEMPOTENCY_KEY_REUSED | COUPON_NOT_ACTIVE | ORDER_BELOW_THRESHOLD
      | USER_LIMIT_REACHED | ORDER_ALREADY_REDEEMED | SOLD_OUT | STALE_BUCKETS buckets
 ]]
 local function redeem(keys, args)
@@ -273,9 +315,12 @@ local function redeem(keys, args)
 
   -- 1. the coupon exists
   local m = redis.call('HMGET', keys[1], 'buckets', 'status', 'starts', 'ends', 'threshold',
-    'discount', 'limit', 'stock')
+    'discount', 'limit', 'stock', 'epoch')
   if not m[1] then
     return { 'COUPON_NOT_FOUND' }
+  end
+  if m[9] ~= current_epoch() then
+    return { 'FENCED' }
   end
   local stale = check_buckets(m[1], buckets)
   if stale then
@@ -360,7 +405,7 @@ KEYS: m, u:<bucket(user)>, o:<bucket(order)>, h, x
 ARGV: buckets, orderId, generation, userId, reason (may be empty)
 Reply: REVERSED gen user amount discount acceptedAt R reversedAt replayed(0|1) outboxId
        (outboxId is empty when replayed)
-     | REDEMPTION_NOT_FOUND | COUPON_NOT_FOUND | STALE_BUCKETS buckets
+     | REDEMPTION_NOT_FOUND | COUPON_NOT_FOUND | FENCED | STALE_BUCKETS buckets
 ]]
 local function reverse(keys, args)
   check_keys(keys, KEYS_REVERSE)
@@ -373,9 +418,13 @@ local function reverse(keys, args)
   local user = arg_id(args, 4, 'userId')
   local reason = arg_utf8(args, 5, 'reason', 256, true)
 
-  local b = redis.call('HGET', keys[1], 'buckets')
+  local m = redis.call('HMGET', keys[1], 'buckets', 'epoch')
+  local b = m[1]
   if not b then
     return { 'COUPON_NOT_FOUND' }
+  end
+  if m[2] ~= current_epoch() then
+    return { 'FENCED' }
   end
   local stale = check_buckets(b, buckets)
   if stale then
@@ -428,14 +477,18 @@ cf_get (read-only): one redemption.
 KEYS: m, o:<bucket(order)>, h
 ARGV: orderId, generation, [buckets] (when given and not the coupon's, the answer is STALE_BUCKETS)
 Reply: FOUND gen user amount discount acceptedAt status reversedAt | REDEMPTION_NOT_FOUND
-     | COUPON_NOT_FOUND | STALE_BUCKETS buckets
+     | COUPON_NOT_FOUND | FENCED | STALE_BUCKETS buckets
 ]]
 local function get(keys, args)
   local order = arg_id(args, 1, 'orderId')
   local gen = arg_count(args, 2, 'generation', MAX_GENERATION)
-  local b = redis.call('HGET', keys[1], 'buckets')
+  local m = redis.call('HMGET', keys[1], 'buckets', 'epoch')
+  local b = m[1]
   if not b then
     return { 'COUPON_NOT_FOUND' }
+  end
+  if m[2] ~= current_epoch() then
+    return { 'FENCED' }
   end
   if args[3] ~= nil and args[3] ~= '' then
     local stale = check_buckets(b, arg_buckets(args, 3))
@@ -456,10 +509,14 @@ local DEFINITION = { 'version', 'name', 'total', 'limit', 'threshold', 'discount
 --[[
 cf_load: create a coupon, or refresh its definition when the incoming version is newer.
 Never resets live stock, user counts or records; a change of total is applied as a delta.
+A coupon Redis does not hold is created live only when the caller read its counts from MySQL
+readAgeMs ago and the node's incarnation was already settleMs old then: whatever a gateway had
+accepted before an earlier loss was in MySQL by that read. Otherwise it is created fenced, and a
+repair makes it live.
 KEYS: m
 ARGV: version, name, total, limit, threshold, discount, starts, ends, status, buckets,
-      stockIfAbsent, acceptedIfAbsent, reversedIfAbsent
-Reply: CREATED stock | UPDATED stock delta | UNCHANGED stock version | REFUSED reason
+      stockIfAbsent, acceptedIfAbsent, reversedIfAbsent, [settleMs, readAgeMs]
+Reply: CREATED stock LIVE|FENCED | UPDATED stock delta | UNCHANGED stock version | REFUSED reason
 ]]
 local function load(keys, args)
   check_keys(keys, KEYS_META)
@@ -507,8 +564,19 @@ local function load(keys, args)
     fields[#fields + 1] = int(accepted)
     fields[#fields + 1] = 'reversed'
     fields[#fields + 1] = int(reversed)
+    local live = false
+    if args[14] ~= nil and args[14] ~= '' then
+      local settle = arg_count(args, 14, 'settleMs', MAX_MS)
+      local read_age = arg_count(args, 15, 'readAgeMs', MAX_MS)
+      local inc = current_incarnation()
+      live = now_ms() - inc.since >= settle + read_age
+      if live then
+        fields[#fields + 1] = 'epoch'
+        fields[#fields + 1] = inc.id
+      end
+    end
     redis.call('HSET', keys[1], unpack(fields))
-    return { 'CREATED', int(stock) }
+    return { 'CREATED', int(stock), live and 'LIVE' or 'FENCED' }
   end
 
   if version <= tonumber(m[1]) then
@@ -760,6 +828,182 @@ local function outbox_ack(keys, args)
 end
 
 --[[
+Repair: how a fenced coupon becomes live again. The caller (the gateway on demand, the preheat job,
+ops) reads the coupon whole from Redis and from MySQL, computes the state both imply, writes the
+difference with cf_repair_write, and sets the counters and the epoch with cf_repair_end. Every call
+carries the epoch cf_repair_begin answered; once the node's incarnation changes (another restart,
+another failover), the calls refuse with EPOCH_CHANGED and the repair starts over. A live coupon is
+never written by a repair: cf_repair_write and cf_repair_end answer LIVE.
+]]
+
+--[[
+cf_repair_begin: may this coupon be repaired (or created) now, and under which epoch?
+KEYS: m
+ARGV: settleMs (how old the node's incarnation must be)
+Reply: LIVE epoch | SETTLING remainingMs | FENCED epoch ABSENT|STALE
+       (ABSENT: no meta; cf_load creates it)
+]]
+local function repair_begin(keys, args)
+  local settle = arg_count(args, 1, 'settleMs', MAX_MS)
+  local inc = current_incarnation()
+  local epoch = redis.call('HGET', keys[1], 'epoch')
+  local exists = redis.call('EXISTS', keys[1]) == 1
+  if exists and epoch == inc.id then
+    return { 'LIVE', inc.id }
+  end
+  local waited = now_ms() - inc.since
+  if waited < settle then
+    return { 'SETTLING', int(settle - waited) }
+  end
+  return { 'FENCED', inc.id, exists and 'STALE' or 'ABSENT' }
+end
+
+-- The coupon part of a key ("P:{C}:") and its kind ("o", "u", "i" or "h").
+local function key_kind(meta_key, key)
+  local base = string.sub(meta_key, 1, #meta_key - 1)
+  if string.sub(key, 1, #base) ~= base then
+    return nil
+  end
+  local rest = string.sub(key, #base + 1)
+  if rest == 'h' then
+    return 'h'
+  end
+  return string.match(rest, '^([oui]):%d+$')
+end
+
+-- The coupon's end (ms) when a repair may write now; else nil and the reply that refuses it.
+local function repair_refusal(meta_key, epoch)
+  local m = redis.call('HMGET', meta_key, 'ends', 'epoch')
+  if not m[1] then
+    return nil, { 'COUPON_NOT_FOUND' }
+  end
+  local current = current_epoch()
+  if epoch ~= current then
+    return nil, { 'EPOCH_CHANGED', current }
+  end
+  if m[2] == current then
+    return nil, { 'LIVE' }
+  end
+  return tonumber(m[1]), nil
+end
+
+local function check_repair_value(kind, field, value, i)
+  if kind == 'o' or kind == 'h' then
+    parse_record(value)
+    if kind == 'h' and not string.match(field, '^[%w_%-]+%.%d+$') then
+      error('couponflow: argument ' .. i .. ' (history field) must be orderId.generation, got ' .. field)
+    end
+  elseif kind == 'u' then
+    if not string.match(value, '^[1-9]%d*$') then
+      error('couponflow: argument ' .. (i + 1) .. ' (user count) must be a whole number >= 1, got ' .. value)
+    end
+  elseif not string.match(value, '^[%w_%-]+%.%d+$') then
+    error('couponflow: argument ' .. (i + 1) .. ' (key target) must be orderId.generation, got ' .. value)
+  end
+end
+
+--[[
+cf_repair_write: set and delete fields of one of a fenced coupon's record hashes.
+KEYS: m, one of o:<b> | u:<b> | i:<b> | h
+ARGV: epoch, retentionMs (an i bucket then lives at least until max(ends, now) + retentionMs),
+      setCount, field value (setCount pairs), then fields to delete
+      values: o, h a record "gen|user|amount|discount|acceptedAt|A|" or "...|R|reversedAt";
+              u a count >= 1; i "orderId.generation"
+Reply: WRITTEN | LIVE | EPOCH_CHANGED epoch | COUPON_NOT_FOUND
+]]
+local function repair_write(keys, args)
+  local epoch = arg_text(args, 1, 'epoch')
+  local retention = arg_count(args, 2, 'retentionMs', MAX_MS)
+  local sets = arg_count(args, 3, 'setCount', 2000)
+  local kind = key_kind(keys[1], keys[2] or '')
+  if kind == nil then
+    error('couponflow: key 2 must be one of the coupon\'s o:, u:, i: or h keys, got ' .. tostring(keys[2]))
+  end
+  if #args > 4003 then
+    error('couponflow: at most 4000 fields per call, got ' .. int(#args - 3))
+  end
+  if #args < 3 + 2 * sets then
+    error('couponflow: argument 3 (setCount) is ' .. int(sets) .. ' but only ' .. int(#args - 3) ..
+      ' arguments follow')
+  end
+  for i = 4, 3 + 2 * sets, 2 do
+    check_repair_value(kind, args[i], args[i + 1], i)
+  end
+  local ends, refusal = repair_refusal(keys[1], epoch)
+  if refusal then
+    return refusal
+  end
+  if sets > 0 then
+    redis.call('HSET', keys[2], unpack(args, 4, 3 + 2 * sets))
+  end
+  if #args > 3 + 2 * sets then
+    redis.call('HDEL', keys[2], unpack(args, 4 + 2 * sets))
+  end
+  if kind == 'i' and redis.call('EXISTS', keys[2]) == 1 then
+    expire_at_least(keys[2], math.max(ends, now_ms()) + retention)
+  end
+  return { 'WRITTEN' }
+end
+
+--[[
+cf_repair_end: set a fenced coupon's counters and make it live in this incarnation.
+KEYS: m
+ARGV: epoch, stock, accepted, reversed
+Reply: LIVE stock accepted reversed | ALREADY_LIVE | EPOCH_CHANGED epoch | COUPON_NOT_FOUND
+]]
+local function repair_end(keys, args)
+  local epoch = arg_text(args, 1, 'epoch')
+  local stock = arg_count(args, 2, 'stock', MAX_MS)
+  local accepted = arg_count(args, 3, 'accepted', MAX_MS)
+  local reversed = arg_count(args, 4, 'reversed', MAX_MS)
+  local _, refusal = repair_refusal(keys[1], epoch)
+  if refusal then
+    if refusal[1] == 'LIVE' then
+      return { 'ALREADY_LIVE' }
+    end
+    return refusal
+  end
+  redis.call('HSET', keys[1], 'stock', int(stock), 'accepted', int(accepted),
+    'reversed', int(reversed), 'epoch', epoch)
+  return { 'LIVE', int(stock), int(accepted), int(reversed) }
+end
+
+--[[
+cf_fence: stop a live coupon from deciding until it is repaired (ops reconcile --apply fences a
+drifting coupon, then repairs it exactly).
+KEYS: m
+Reply: FENCED | COUPON_NOT_FOUND
+]]
+local function fence(keys, args)
+  if redis.call('EXISTS', keys[1]) == 0 then
+    return { 'COUPON_NOT_FOUND' }
+  end
+  redis.call('HDEL', keys[1], 'epoch')
+  return { 'FENCED' }
+end
+
+--[[
+cf_read (read-only): some of one coupon's record hashes whole, for a repair or a reconcile.
+KEYS: any of the coupon's o:<b>, u:<b>, i:<b> and h keys (the first sets the coupon)
+Reply: per key, its field/value pairs (empty when the key does not exist)
+]]
+local function read_hashes(keys, args)
+  local meta = string.match(keys[1] or '', '^(.*{[^}]*}:)')
+  if meta == nil then
+    error('couponflow: key 1 must be one of a coupon\'s keys, got ' .. tostring(keys[1]))
+  end
+  meta = meta .. 'm'
+  local reply = {}
+  for i, key in ipairs(keys) do
+    if key_kind(meta, key) == nil then
+      error('couponflow: key ' .. i .. ' is not one of the o:, u:, i: or h keys of ' .. meta)
+    end
+    reply[i] = redis.call('HGETALL', key)
+  end
+  return reply
+end
+
+--[[
 cf_time (read-only): the Redis clock, in ms, of the node that holds the coupon: the clock of its
 outbox ids and of its window checks, for callers that age an entry (never their own clock).
 KEYS: any key of the coupon (it routes the call to the coupon's node)
@@ -780,6 +1024,11 @@ redis.register_function('cf_resume', function(keys, args) return set_status(keys
 redis.register_function('cf_reconcile_apply', reconcile_apply)
 redis.register_function('cf_restore', restore)
 redis.register_function('cf_outbox_ack', outbox_ack)
+redis.register_function('cf_repair_begin', repair_begin)
+redis.register_function('cf_repair_write', repair_write)
+redis.register_function('cf_repair_end', repair_end)
+redis.register_function('cf_fence', fence)
+redis.register_function{ function_name = 'cf_read', callback = read_hashes, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_get', callback = get, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_coupon', callback = coupon, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_inspect', callback = inspect, flags = { 'no-writes' } }

@@ -51,7 +51,8 @@ class ClusterIT {
 
     for (long id : coupons) {
       Coupon c = coupon(id).stock(3).limit(1).buckets(4).build();
-      assertThat(join(functions.load(c, 0, 0))).isEqualTo(new LoadOutcome.Created(3));
+      assertThat(join(functions.load(c, 0, 0, Duration.ZERO)))
+          .isEqualTo(new LoadOutcome.Created(3, true));
       RedeemOutcome.Accepted a =
           (RedeemOutcome.Accepted)
               join(

@@ -9,6 +9,7 @@ import io.couponflow.model.Redemption;
 import io.couponflow.testkit.RedisFixture;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -112,7 +113,7 @@ class ConcurrencyIT {
   void twentyThousandRedemptionsFromTwentyThreads_neverOversellNorRedeemTwice() throws Exception {
     CouponFunctions functions = redis.functions();
     Coupon c = coupon(1).stock(STOCK).limit(LIMIT).threshold(THRESHOLD).build();
-    join(functions.load(c, 0, 0));
+    join(functions.load(c, 0, 0, Duration.ZERO));
     List<RedeemRequest> requests = workload(c.couponId());
     RedeemOutcome[] outcomes = new RedeemOutcome[REQUESTS];
     AtomicInteger next = new AtomicInteger();

@@ -32,7 +32,8 @@ class CouponFunctionsSmokeIT {
   @Test
   void redeem_thenReplay_thenReverse_roundTrips() {
     Coupon c = coupon(1, 2);
-    assertThat(functions.load(c, 0, 0).join()).isEqualTo(new LoadOutcome.Created(2));
+    assertThat(functions.load(c, 0, 0, Duration.ZERO).join())
+        .isEqualTo(new LoadOutcome.Created(2, true));
 
     RedeemRequest request = new RedeemRequest(1, "key-1", "u-1", "SO-1", 150);
     RedeemOutcome first = functions.redeem(request, c.buckets()).join();
@@ -61,7 +62,7 @@ class CouponFunctionsSmokeIT {
   @Test
   void redeem_withStaleBucketCount_retriesWithRedissOwn() {
     Coupon c = coupon(2, 1000);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
 
     RedeemOutcome outcome =
         functions.redeem(new RedeemRequest(2, "key-1", "u-1", "SO-1", 150), 1).join();

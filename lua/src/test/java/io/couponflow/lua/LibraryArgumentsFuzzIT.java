@@ -9,6 +9,7 @@ import io.couponflow.testkit.RedisSnapshot;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -585,7 +586,7 @@ class LibraryArgumentsFuzzIT {
   private static Coupon load(long id) {
     Coupon c = coupon(id, 1_000_000);
     if (functions.coupon(id).join().isEmpty()) {
-      functions.load(c, 0, 0).join();
+      functions.load(c, 0, 0, Duration.ZERO).join();
     }
     return c;
   }

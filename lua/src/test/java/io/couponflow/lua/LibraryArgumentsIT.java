@@ -13,6 +13,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -44,7 +45,7 @@ class LibraryArgumentsIT {
 
   private static Coupon live(TestCoupons builder) {
     Coupon c = builder.build();
-    join(functions.load(c, 0, 0));
+    join(functions.load(c, 0, 0, Duration.ZERO));
     return c;
   }
 

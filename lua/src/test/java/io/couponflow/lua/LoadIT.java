@@ -8,6 +8,7 @@ import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.RedisSnapshot;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,7 +71,15 @@ class LoadIT {
         Map.entry("buckets", Integer.toString(c.buckets())),
         Map.entry("stock", Long.toString(stock)),
         Map.entry("accepted", Long.toString(accepted)),
-        Map.entry("reversed", Long.toString(reversed)));
+        Map.entry("reversed", Long.toString(reversed)),
+        Map.entry("epoch", epoch()));
+  }
+
+  /** The node's replication id: the epoch a coupon created live carries. */
+  private static String epoch() {
+    String info = join(redis.redis().commands().info("replication"));
+    int at = info.indexOf("master_replid:") + "master_replid:".length();
+    return info.substring(at, at + 40);
   }
 
   @Test
@@ -78,7 +87,8 @@ class LoadIT {
     Coupon c = base(IDS.incrementAndGet()).stock(10).build();
     RedisSnapshot before = redis.snapshot();
 
-    assertThat(join(functions.load(c, 0, 0))).isEqualTo(new LoadOutcome.Created(10));
+    assertThat(join(functions.load(c, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Created(10, true));
 
     assertThat(meta(c.couponId())).isEqualTo(metaOf(c, 10, 0, 0));
     assertThat(before.changesTo(redis.snapshot()).keySet())
@@ -91,7 +101,8 @@ class LoadIT {
   void load_absentWithRowsInMySql_startsFromWhatIsLeft() {
     Coupon c = base(IDS.incrementAndGet()).stock(10).build();
 
-    assertThat(join(functions.load(c, 4, 2))).isEqualTo(new LoadOutcome.Created(6));
+    assertThat(join(functions.load(c, 4, 2, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Created(6, true));
 
     assertThat(meta(c.couponId())).isEqualTo(metaOf(c, 6, 4, 2));
   }
@@ -101,7 +112,7 @@ class LoadIT {
     Coupon c = base(IDS.incrementAndGet()).stock(3).build();
     RedisSnapshot before = redis.snapshot();
 
-    assertThat(join(functions.load(c, 4, 0)))
+    assertThat(join(functions.load(c, 4, 0, Duration.ZERO)))
         .isEqualTo(
             new LoadOutcome.Refused(
                 "stock -1 + accepted 4 must equal total 3 and none may be negative"));
@@ -111,7 +122,7 @@ class LoadIT {
   @Test
   void load_sameOrOlderVersion_changesNothing() {
     Coupon v2 = base(IDS.incrementAndGet()).stock(10).version(2).build();
-    join(functions.load(v2, 0, 0));
+    join(functions.load(v2, 0, 0, Duration.ZERO));
     assertThat(redeem(v2, "1")).isInstanceOf(RedeemOutcome.Accepted.class);
     RedisSnapshot before = redis.snapshot();
 
@@ -119,16 +130,17 @@ class LoadIT {
         base(v2.couponId()).stock(50).name("other").status(CouponStatus.PAUSED).version(2).build();
     Coupon older = base(v2.couponId()).stock(50).version(1).build();
 
-    assertThat(join(functions.load(sameVersionOtherContent, 0, 0)))
+    assertThat(join(functions.load(sameVersionOtherContent, 0, 0, Duration.ZERO)))
         .isEqualTo(new LoadOutcome.Unchanged(9, 2));
-    assertThat(join(functions.load(older, 0, 0))).isEqualTo(new LoadOutcome.Unchanged(9, 2));
+    assertThat(join(functions.load(older, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Unchanged(9, 2));
     assertThat(redis.snapshot()).isEqualTo(before);
   }
 
   @Test
   void load_newerVersion_refreshesTheDefinitionAndKeepsLiveState() {
     Coupon v1 = base(IDS.incrementAndGet()).stock(10).build();
-    join(functions.load(v1, 0, 0));
+    join(functions.load(v1, 0, 0, Duration.ZERO));
     assertThat(redeem(v1, "1")).isInstanceOf(RedeemOutcome.Accepted.class);
     assertThat(redeem(v1, "2")).isInstanceOf(RedeemOutcome.Accepted.class);
     RedisSnapshot before = redis.snapshot();
@@ -144,7 +156,8 @@ class LoadIT {
             .version(2)
             .build();
 
-    assertThat(join(functions.load(v2, 0, 0))).isEqualTo(new LoadOutcome.Updated(8, 0));
+    assertThat(join(functions.load(v2, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Updated(8, 0));
 
     assertThat(meta(v1.couponId())).isEqualTo(metaOf(v2, 8, 2, 0));
     assertThat(before.changesTo(redis.snapshot()).keySet())
@@ -154,15 +167,19 @@ class LoadIT {
   @Test
   void load_restock_appliesTheDeltaExactlyOnce() {
     Coupon v1 = base(IDS.incrementAndGet()).stock(10).build();
-    join(functions.load(v1, 0, 0));
+    join(functions.load(v1, 0, 0, Duration.ZERO));
     assertThat(redeem(v1, "1")).isInstanceOf(RedeemOutcome.Accepted.class);
     Coupon v2 = base(v1.couponId()).stock(15).version(2).build();
     Coupon v3 = base(v1.couponId()).stock(12).version(3).build();
 
-    assertThat(join(functions.load(v2, 0, 0))).isEqualTo(new LoadOutcome.Updated(14, 5));
-    assertThat(join(functions.load(v2, 0, 0))).isEqualTo(new LoadOutcome.Unchanged(14, 2));
-    assertThat(join(functions.load(v3, 0, 0))).isEqualTo(new LoadOutcome.Updated(11, -3));
-    assertThat(join(functions.load(v2, 0, 0))).isEqualTo(new LoadOutcome.Unchanged(11, 3));
+    assertThat(join(functions.load(v2, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Updated(14, 5));
+    assertThat(join(functions.load(v2, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Unchanged(14, 2));
+    assertThat(join(functions.load(v3, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Updated(11, -3));
+    assertThat(join(functions.load(v2, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Unchanged(11, 3));
 
     assertThat(meta(v1.couponId())).isEqualTo(metaOf(v3, 11, 1, 0));
   }
@@ -170,26 +187,37 @@ class LoadIT {
   @Test
   void load_totalBelowWhatIsRedeemed_isRefusedAndChangesNothing() {
     Coupon v1 = base(IDS.incrementAndGet()).stock(3).build();
-    join(functions.load(v1, 0, 0));
+    join(functions.load(v1, 0, 0, Duration.ZERO));
     assertThat(redeem(v1, "1")).isInstanceOf(RedeemOutcome.Accepted.class);
     assertThat(redeem(v1, "2")).isInstanceOf(RedeemOutcome.Accepted.class);
     RedisSnapshot before = redis.snapshot();
 
-    assertThat(join(functions.load(base(v1.couponId()).stock(1).version(2).build(), 0, 0)))
+    assertThat(
+            join(
+                functions.load(
+                    base(v1.couponId()).stock(1).version(2).build(), 0, 0, Duration.ZERO)))
         .isEqualTo(new LoadOutcome.Refused("total 1 is below what is already redeemed (2)"));
     assertThat(redis.snapshot()).isEqualTo(before);
-    assertThat(join(functions.load(base(v1.couponId()).stock(2).version(2).build(), 0, 0)))
+    assertThat(
+            join(
+                functions.load(
+                    base(v1.couponId()).stock(2).version(2).build(), 0, 0, Duration.ZERO)))
         .isEqualTo(new LoadOutcome.Updated(0, -1));
   }
 
   @Test
   void load_otherBucketCount_isRefusedAndChangesNothing() {
     Coupon v1 = base(IDS.incrementAndGet()).stock(10).build();
-    join(functions.load(v1, 0, 0));
+    join(functions.load(v1, 0, 0, Duration.ZERO));
     RedisSnapshot before = redis.snapshot();
 
     assertThat(
-            join(functions.load(base(v1.couponId()).stock(10).buckets(8).version(2).build(), 0, 0)))
+            join(
+                functions.load(
+                    base(v1.couponId()).stock(10).buckets(8).version(2).build(),
+                    0,
+                    0,
+                    Duration.ZERO)))
         .isEqualTo(new LoadOutcome.Refused("buckets are 4 in Redis and cannot change to 8"));
     assertThat(redis.snapshot()).isEqualTo(before);
   }
@@ -198,7 +226,7 @@ class LoadIT {
   void pauseAndResume_withVersions_applyOnlyNewerOnes() {
     Coupon v3 = base(IDS.incrementAndGet()).version(3).build();
     long id = v3.couponId();
-    join(functions.load(v3, 0, 0));
+    join(functions.load(v3, 0, 0, Duration.ZERO));
 
     assertThat(join(functions.setStatus(id, CouponStatus.PAUSED, 2))).contains(CouponStatus.ACTIVE);
     assertThat(meta(id)).containsEntry("status", "ACTIVE").containsEntry("version", "3");
@@ -213,7 +241,7 @@ class LoadIT {
   @Test
   void restock_duringConcurrentTraffic_neitherLosesNorDoublesStock() throws Exception {
     Coupon v1 = base(IDS.incrementAndGet()).stock(500).limit(1).threshold(0).buckets(16).build();
-    join(functions.load(v1, 0, 0));
+    join(functions.load(v1, 0, 0, Duration.ZERO));
     int threads = 8;
     int perThread = 250;
     ExecutorService pool = Executors.newFixedThreadPool(threads + 2);
@@ -248,7 +276,7 @@ class LoadIT {
                             .buckets(16)
                             .version(version)
                             .build();
-                    outcomes.add(join(functions.load(next, 0, 0)));
+                    outcomes.add(join(functions.load(next, 0, 0, Duration.ZERO)));
                     Thread.sleep(5);
                   }
                   return outcomes;

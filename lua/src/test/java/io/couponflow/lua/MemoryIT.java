@@ -45,7 +45,7 @@ class MemoryIT {
   void acceptedRedemption_withItsOutboxEntryGone_keepsAtMost200BytesInRedis() {
     CouponFunctions functions = redis.functions();
     Coupon c = coupon(42).stock(N).limit(1).threshold(0).build();
-    join(functions.load(c, 0, 0));
+    join(functions.load(c, 0, 0, Duration.ZERO));
     long memoryBefore = usedMemory();
     long keysBefore = keyBytes(c);
 

@@ -46,7 +46,8 @@ class OperatorFunctionsIT {
 
   private static Coupon live(TestCoupons builder) {
     Coupon c = builder.build();
-    assertThat(join(functions.load(c, 0, 0))).isEqualTo(new LoadOutcome.Created(c.totalStock()));
+    assertThat(join(functions.load(c, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Created(c.totalStock(), true));
     return c;
   }
 

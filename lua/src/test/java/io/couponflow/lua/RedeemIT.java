@@ -13,6 +13,7 @@ import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.RedisSnapshot;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +47,8 @@ class RedeemIT {
   }
 
   private static Coupon live(Coupon c) {
-    assertThat(join(functions.load(c, 0, 0))).isEqualTo(new LoadOutcome.Created(c.totalStock()));
+    assertThat(join(functions.load(c, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Created(c.totalStock(), true));
     return c;
   }
 
@@ -295,7 +297,8 @@ class RedeemIT {
     long now = redis.redisTimeMillis();
     Coupon ended =
         coupon(c.couponId()).window(c.startsAt(), Instant.ofEpochMilli(now - 1)).version(2).build();
-    assertThat(join(functions.load(ended, 0, 0))).isEqualTo(new LoadOutcome.Updated(9, 0));
+    assertThat(join(functions.load(ended, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Updated(9, 0));
     RedisSnapshot before = redis.snapshot();
 
     assertThat(redeem(c, "key-1", "u-1", "SO-1", 35_000))
@@ -378,7 +381,7 @@ class RedeemIT {
             .window(c.startsAt(), Instant.ofEpochMilli(now + 3_600_000))
             .version(2)
             .build();
-    join(functions.load(paused, 0, 0));
+    join(functions.load(paused, 0, 0, Duration.ZERO));
     assertThat(redeem(c, "key-3", "u-1", "SO-1", 10))
         .as("active before threshold")
         .isEqualTo(rejected(Rejection.COUPON_NOT_ACTIVE));

@@ -38,27 +38,31 @@ class RestartIT {
   }
 
   @Test
-  void restartWithAof_keepsLibraryAndState_withoutAManualReload() {
+  void restartWithAof_keepsLibraryAndState_andFencesTheCouponUntilItIsRepaired() {
     try (PrivateRedis server = PrivateRedis.launch(true);
         RedisFixture redis = RedisFixture.create(server.uri(), RestartIT.class)) {
       CouponFunctions functions = redis.functions();
       Coupon c = coupon(1).stock(5).limit(5).build();
-      join(functions.load(c, 0, 0));
+      join(functions.load(c, 0, 0, Duration.ZERO));
       RedeemOutcome.Accepted first =
           (RedeemOutcome.Accepted) join(functions.redeem(request(c, "1"), c.buckets()));
 
       server.restart();
       awaitReconnected(redis);
 
+      // A restarted Redis may have lost the tail of what it acknowledged (appendfsync everysec):
+      // the coupon decides nothing until it is repaired from MySQL (core's CouponRepair).
       assertThat(installedVersion(redis)).isEqualTo(CouponLibrary.version());
       assertThat(join(functions.redeem(request(c, "1"), c.buckets())))
-          .isEqualTo(new RedeemOutcome.Replayed(first.redemption()));
-      RedeemOutcome second = join(functions.redeem(request(c, "2"), c.buckets()));
-      assertThat(second).isInstanceOf(RedeemOutcome.Accepted.class);
+          .isEqualTo(new RedeemOutcome.Fenced());
+      assertThat(join(functions.redeem(request(c, "2"), c.buckets())))
+          .isEqualTo(new RedeemOutcome.Fenced());
+      assertThat(join(functions.get(first.redemption().redemptionId(), c.buckets())))
+          .isEqualTo(new RedemptionLookup.Fenced());
       LiveCoupon live = join(functions.coupon(c.couponId())).orElseThrow();
-      assertThat(live.stock()).isEqualTo(3);
-      assertThat(live.accepted()).isEqualTo(2);
-      assertThat(join(functions.inspect(c.couponId())).orElseThrow().pendingAccepts()).isEqualTo(2);
+      assertThat(live.stock()).isEqualTo(4);
+      assertThat(live.accepted()).isEqualTo(1);
+      assertThat(join(functions.inspect(c.couponId())).orElseThrow().pendingAccepts()).isEqualTo(1);
     }
   }
 
@@ -68,7 +72,7 @@ class RestartIT {
         RedisFixture redis = RedisFixture.create(server.uri(), RestartIT.class)) {
       CouponFunctions functions = redis.functions();
       Coupon c = coupon(1).stock(300).limit(1).build();
-      join(functions.load(c, 0, 0));
+      join(functions.load(c, 0, 0, Duration.ZERO));
       Redemption before =
           ((RedeemOutcome.Accepted) join(functions.redeem(request(c, "0"), c.buckets())))
               .redemption();
@@ -88,7 +92,8 @@ class RestartIT {
                   .isEqualTo(new RedeemOutcome.Rejected(Rejection.COUPON_NOT_FOUND)));
       assertThat(installedVersion(redis)).isEqualTo(CouponLibrary.version());
 
-      assertThat(join(functions.load(c, 1, 0))).isEqualTo(new LoadOutcome.Created(299));
+      assertThat(join(functions.load(c, 1, 0, Duration.ZERO)))
+          .isEqualTo(new LoadOutcome.Created(299, true));
       calls.clear();
       for (int i = 1; i <= 200; i++) {
         calls.add(functions.redeem(request(c, Integer.toString(i)), c.buckets()));
@@ -124,7 +129,7 @@ class RestartIT {
         RedisFixture redis = RedisFixture.create(server.uri(), RestartIT.class)) {
       CouponFunctions functions = redis.functions();
       Coupon c = coupon(1).stock(5).build();
-      join(functions.load(c, 0, 0));
+      join(functions.load(c, 0, 0, Duration.ZERO));
 
       server.kill();
 
@@ -133,7 +138,7 @@ class RestartIT {
               functions.redeem(request(c, "1"), c.buckets()),
               functions.get(new io.couponflow.model.RedemptionId(1, "SO-1", 1), c.buckets()),
               functions.reverse(new io.couponflow.model.RedemptionId(1, "SO-1", 1), 1, null),
-              functions.load(c, 0, 0),
+              functions.load(c, 0, 0, Duration.ZERO),
               functions.coupon(1),
               functions.inspect(1),
               functions.reconcile(1, new Counters(5, 0, 0)),
@@ -150,7 +155,7 @@ class RestartIT {
       server.start();
       awaitReconnected(redis);
       assertThat(join(functions.redeem(request(c, "1"), c.buckets())))
-          .isInstanceOf(RedeemOutcome.Accepted.class);
+          .isEqualTo(new RedeemOutcome.Fenced());
     }
   }
 }

@@ -11,6 +11,7 @@ import io.couponflow.model.RedemptionId;
 import io.couponflow.model.RedemptionStatus;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.RedisSnapshot;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,7 +38,8 @@ class ReverseIT {
 
   private static Coupon live(TestCoupons builder) {
     Coupon c = builder.build();
-    assertThat(join(functions.load(c, 0, 0))).isEqualTo(new LoadOutcome.Created(c.totalStock()));
+    assertThat(join(functions.load(c, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Created(c.totalStock(), true));
     return c;
   }
 
@@ -246,7 +248,8 @@ class ReverseIT {
             .status(CouponStatus.PAUSED)
             .version(2)
             .build();
-    assertThat(join(functions.load(ended, 0, 0))).isEqualTo(new LoadOutcome.Updated(0, 0));
+    assertThat(join(functions.load(ended, 0, 0, Duration.ZERO)))
+        .isEqualTo(new LoadOutcome.Updated(0, 0));
 
     ReverseOutcome.Reversed reversed = reverse(c, r.redemptionId());
 

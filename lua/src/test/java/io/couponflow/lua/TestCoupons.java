@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
 /** Coupon definitions for tests: live from an hour before the tests started to an hour after. */
-final class TestCoupons {
+public final class TestCoupons {
   private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.MILLIS);
   private final long id;
   private String name = "50 off 300";
@@ -24,57 +24,57 @@ final class TestCoupons {
     this.id = id;
   }
 
-  static TestCoupons coupon(long id) {
+  public static TestCoupons coupon(long id) {
     return new TestCoupons(id);
   }
 
-  TestCoupons name(String v) {
+  public TestCoupons name(String v) {
     name = v;
     return this;
   }
 
-  TestCoupons stock(long v) {
+  public TestCoupons stock(long v) {
     stock = v;
     return this;
   }
 
-  TestCoupons limit(int v) {
+  public TestCoupons limit(int v) {
     limit = v;
     return this;
   }
 
-  TestCoupons threshold(long v) {
+  public TestCoupons threshold(long v) {
     threshold = v;
     return this;
   }
 
-  TestCoupons discount(long v) {
+  public TestCoupons discount(long v) {
     discount = v;
     return this;
   }
 
-  TestCoupons window(Instant starts, Instant ends) {
+  public TestCoupons window(Instant starts, Instant ends) {
     startsAt = starts;
     endsAt = ends;
     return this;
   }
 
-  TestCoupons status(CouponStatus v) {
+  public TestCoupons status(CouponStatus v) {
     status = v;
     return this;
   }
 
-  TestCoupons buckets(int v) {
+  public TestCoupons buckets(int v) {
     buckets = v;
     return this;
   }
 
-  TestCoupons version(long v) {
+  public TestCoupons version(long v) {
     version = v;
     return this;
   }
 
-  Coupon build() {
+  public Coupon build() {
     return new Coupon(
         id,
         name,

@@ -1,9 +1,14 @@
 package io.couponflow.testkit;
 
+import io.couponflow.config.RedisSettings;
+import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
-import io.couponflow.lua.RedisSettings;
+import io.couponflow.lua.CouponRecords;
+import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedisStore;
+import io.couponflow.lua.RepairEnd;
+import io.couponflow.lua.RepairStart;
 import java.time.Duration;
 import java.util.List;
 
@@ -18,7 +23,8 @@ public final class RedisFixture implements AutoCloseable {
   private final CouponFunctions functions;
 
   private RedisFixture(String uri, String prefix) {
-    this.redis = RedisStore.connect(RedisSettings.of(uri, prefix));
+    // Private servers a test just started are young: repair at once unless a test asks otherwise.
+    this.redis = RedisStore.connect(RedisSettings.of(uri, prefix).withRepairSettle(Duration.ZERO));
     CouponLibrary.ensureLoaded(redis).join();
     this.functions = new CouponFunctions(redis, RETENTION);
   }
@@ -59,6 +65,34 @@ public final class RedisFixture implements AutoCloseable {
   public long redisTimeMillis() {
     List<String> time = join(redis.commands().time());
     return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+  }
+
+  /**
+   * Makes a fenced coupon live again as it stands in Redis: the repair a coupon gets when MySQL
+   * holds nothing Redis lacks (core's CouponRepair does the real one; the lua module's tests have
+   * no MySQL). Counters are derived from the records, as a repair derives them.
+   *
+   * @return false when the coupon was live already
+   */
+  public boolean unfenceAsIs(long couponId) {
+    RepairStart start = join(functions.repairBegin(couponId));
+    if (!(start instanceof RepairStart.Fenced fenced)) {
+      return false;
+    }
+    LiveCoupon live = join(functions.coupon(couponId)).orElseThrow();
+    CouponRecords records = join(functions.records(couponId, live.buckets()));
+    long accepted = records.accepted();
+    RepairEnd end =
+        join(
+            functions.repairEnd(
+                couponId,
+                fenced.epoch(),
+                new Counters(
+                    Math.max(0, live.totalStock() - accepted), accepted, records.reversed())));
+    if (!(end instanceof RepairEnd.Done)) {
+      throw new IllegalStateException("coupon " + couponId + " was not unfenced: " + end);
+    }
+    return true;
   }
 
   /** Waits for a Redis reply, at most 30 s. */

@@ -143,7 +143,7 @@ final class CouponCommand implements Runnable {
           throw new OpsException("coupon " + id + " already exists");
         }
         coupons.insert(coupon);
-        loaded = OpsContext.await(context.functions().load(coupon, 0, 0));
+        loaded = OpsContext.await(context.functions().load(coupon, 0, 0, Duration.ZERO));
         if (loaded instanceof LoadOutcome.Refused refused) {
           session.rollback();
           throw new OpsException("Redis refused coupon " + id + ": " + refused.reason());

@@ -1,9 +1,10 @@
 package io.couponflow.ops;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.couponflow.sink.BatchWriter;
@@ -12,7 +13,6 @@ import io.couponflow.sink.SinkSettings;
 import io.couponflow.sql.CouponMapper;
 import io.couponflow.sql.CouponRow;
 import io.couponflow.sql.Database;
-import io.couponflow.sql.JdbcSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package io.couponflow.ops;
 
-import io.couponflow.lua.CouponLoader;
+import io.couponflow.core.live.CouponRepair;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.OutboxEntry;
 import io.couponflow.lua.ReverseOutcome;
@@ -119,7 +119,7 @@ final class ReverseCommand implements Callable<Integer> {
     if (coupon.isEmpty()) {
       return new ReverseOutcome.CouponMissing();
     }
-    new CouponLoader(context.functions(), context.database().sessions()).load(coupon.get());
+    new CouponRepair(context.functions(), context.database().sessions()).makeLive(coupon.get());
     return OpsContext.await(context.functions().reverse(id, coupon.get().buckets(), why));
   }
 

@@ -10,14 +10,17 @@ import io.couponflow.model.Coupon;
  * @param mayCreate whether the coupon may be created in Redis when Redis does not hold it: true for
  *     definitions read from MySQL now, false for definitions from a snapshot, whose redemption
  *     counts may be stale
+ * @param countsReadAt when the counts were read ({@link System#nanoTime}): a coupon is created live
+ *     only if the Redis node had settled by then (see "Fencing" in couponflow.lua)
  */
-record Candidate(Coupon coupon, long accepted, long reversed, boolean mayCreate) {
-  static Candidate fromMySql(Coupon coupon, long accepted, long reversed) {
-    return new Candidate(coupon, accepted, reversed, true);
+record Candidate(
+    Coupon coupon, long accepted, long reversed, boolean mayCreate, long countsReadAt) {
+  static Candidate fromMySql(Coupon coupon, long accepted, long reversed, long countsReadAt) {
+    return new Candidate(coupon, accepted, reversed, true, countsReadAt);
   }
 
   static Candidate fromSnapshot(Coupon coupon) {
-    return new Candidate(coupon, 0, 0, false);
+    return new Candidate(coupon, 0, 0, false, 0);
   }
 
   long couponId() {

@@ -145,6 +145,7 @@ final class MySqlSource implements CouponSource {
       return List.of();
     }
     Map<Long, RedemptionCounts> counts = new HashMap<>();
+    long readAt = System.nanoTime();
     for (RedemptionCounts c :
         session
             .getMapper(RedemptionMapper.class)
@@ -155,7 +156,8 @@ final class MySqlSource implements CouponSource {
     for (Coupon c : coupons) {
       RedemptionCounts n = counts.get(c.couponId());
       candidates.add(
-          Candidate.fromMySql(c, n == null ? 0 : n.accepted(), n == null ? 0 : n.reversed()));
+          Candidate.fromMySql(
+              c, n == null ? 0 : n.accepted(), n == null ? 0 : n.reversed(), readAt));
     }
     return candidates;
   }

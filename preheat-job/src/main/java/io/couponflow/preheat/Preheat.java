@@ -1,12 +1,12 @@
 package io.couponflow.preheat;
 
+import io.couponflow.config.JdbcSettings;
+import io.couponflow.core.live.CouponRepair;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
-import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.RedisReplies;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.sql.Database;
-import io.couponflow.sql.JdbcSettings;
 import io.couponflow.sql.Migrations;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -157,7 +157,7 @@ final class Preheat {
         RedisLoader loader =
             new RedisLoader(
                 functions,
-                new CouponLoader(functions, database.sessions()),
+                new CouponRepair(functions, database.sessions()),
                 reader,
                 breakers.redis,
                 breakers.redisRetry,

@@ -2,8 +2,8 @@ package io.couponflow.preheat;
 
 import io.couponflow.config.ConfigException;
 import io.couponflow.config.Env;
-import io.couponflow.lua.RedisSettings;
-import io.couponflow.sql.JdbcSettings;
+import io.couponflow.config.JdbcSettings;
+import io.couponflow.config.RedisSettings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;

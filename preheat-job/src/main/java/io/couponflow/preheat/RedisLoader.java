@@ -1,14 +1,13 @@
 package io.couponflow.preheat;
 
+import io.couponflow.core.live.CouponRepair;
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
-import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedisReplies;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
-import io.couponflow.sql.RedemptionCounts;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
@@ -16,6 +15,7 @@ import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +49,7 @@ final class RedisLoader {
   private static final Logger log = LoggerFactory.getLogger(RedisLoader.class);
 
   private final CouponFunctions functions;
-  private final CouponLoader records;
+  private final CouponRepair repair;
   private final Executor rebuilds;
   private final RedisStore redis;
   private final CircuitBreaker breaker;
@@ -60,12 +60,13 @@ final class RedisLoader {
   private final long timeoutMillis;
 
   /**
-   * @param records rebuilds a coupon that Redis lost although MySQL holds redemptions of it: their
-   *     records go back before the coupon is live (run on {@code rebuilds}, it blocks)
+   * @param repair rebuilds a coupon that Redis lost although MySQL holds redemptions of it (their
+   *     records go back before the coupon is live), and makes live one that was created fenced
+   *     because the Redis node had not settled (run on {@code rebuilds}, it blocks)
    */
   RedisLoader(
       CouponFunctions functions,
-      CouponLoader records,
+      CouponRepair repair,
       Executor rebuilds,
       CircuitBreaker breaker,
       Retry retry,
@@ -73,7 +74,7 @@ final class RedisLoader {
       PrintWriter out,
       Tally tally) {
     this.functions = functions;
-    this.records = records;
+    this.repair = repair;
     this.rebuilds = rebuilds;
     this.redis = functions.redis();
     this.breaker = breaker;
@@ -260,19 +261,16 @@ final class RedisLoader {
     if (!c.mayCreate()) {
       call = functions.load(coupon, coupon.totalStock() + 1, 0);
     } else if (c.accepted() + c.reversed() == 0) {
-      call = functions.load(coupon, 0, 0);
+      call = functions.load(coupon, 0, 0, Duration.ofNanos(System.nanoTime() - c.countsReadAt()));
     } else {
-      call =
-          CompletableFuture.supplyAsync(
-              () ->
-                  records.load(
-                      coupon, new RedemptionCounts(c.couponId(), c.accepted(), c.reversed())),
-              rebuilds);
+      return makeLive(coupon);
     }
     return call.thenCompose(
         outcome -> {
           if (outcome instanceof LoadOutcome.Created created) {
-            return done(Kind.LOADED, "created with stock " + created.stock());
+            return created.live()
+                ? done(Kind.LOADED, "created with stock " + created.stock())
+                : makeLive(coupon);
           }
           if (outcome instanceof LoadOutcome.Updated u) {
             return u.restockDelta() == 0
@@ -297,6 +295,57 @@ final class RedisLoader {
                           ? new Result(Kind.NOT_LOADED, reason)
                           : new Result(Kind.NOT_LOADED, NOT_LIVE));
         });
+  }
+
+  /**
+   * Makes a coupon live through a repair from MySQL (on the rebuild executor; it blocks), waiting
+   * while the Redis node settles.
+   */
+  private CompletableFuture<Result> makeLive(Coupon coupon) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          long deadline = System.nanoTime() + functions.repairSettle().multipliedBy(3).toNanos();
+          while (true) {
+            CouponRepair.Outcome outcome = repair.makeLive(coupon);
+            if (outcome instanceof CouponRepair.Outcome.Settling settling
+                && System.nanoTime() < deadline) {
+              sleep(settling.remaining());
+              continue;
+            }
+            if (outcome instanceof CouponRepair.Outcome.Created created) {
+              return new Result(Kind.LOADED, "created with stock " + created.stock());
+            }
+            if (outcome instanceof CouponRepair.Outcome.Repaired repaired) {
+              return new Result(
+                  Kind.LOADED,
+                  "rebuilt from MySQL with "
+                      + repaired.report().restored().size()
+                      + " redemptions put back; "
+                      + repaired.report().counters());
+            }
+            if (outcome instanceof CouponRepair.Outcome.Live) {
+              return new Result(Kind.ALREADY_LIVE, "already live");
+            }
+            if (outcome instanceof CouponRepair.Outcome.Settling settling) {
+              return new Result(
+                  Kind.NOT_LOADED,
+                  "the Redis node restarted or failed over moments ago; retry in "
+                      + settling.remaining().toMillis()
+                      + " ms");
+            }
+            return new Result(Kind.NOT_LOADED, "MySQL no longer holds it");
+          }
+        },
+        rebuilds);
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(Math.max(1, d.toMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RedisStoppedException("interrupted", e);
+    }
   }
 
   private static CompletableFuture<Result> done(Kind kind, String detail) {

@@ -1,11 +1,11 @@
 package io.couponflow.preheat;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.model.RedemptionStatus;
 import io.couponflow.sql.CouponMapper;
-import io.couponflow.sql.JdbcSettings;
 import io.couponflow.sql.RedemptionMapper;
 import io.couponflow.sql.RedemptionRow;
 import io.couponflow.testkit.TestDatabase;

@@ -5,12 +5,12 @@ import static io.couponflow.preheat.JobRunner.liveCoupon;
 import static io.couponflow.preheat.JobRunner.restock;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.couponflow.testkit.PrivateMariaDb;

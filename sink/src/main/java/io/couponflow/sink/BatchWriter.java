@@ -6,6 +6,7 @@ import io.couponflow.model.RedemptionId;
 import io.couponflow.model.RedemptionStatus;
 import io.couponflow.sql.Database;
 import io.couponflow.sql.DeadLetterMapper;
+import io.couponflow.sql.MySqlFailures;
 import io.couponflow.sql.RedemptionMapper;
 import io.couponflow.sql.RedemptionRow;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
@@ -203,12 +204,12 @@ public final class BatchWriter {
     try {
       return storeInOneTransaction(batch);
     } catch (RuntimeException failure) {
-      if (SqlFailures.isOutage(failure)) {
+      if (MySqlFailures.isOutage(failure)) {
         throw new MySqlUnavailableException(
-            "MySQL refused the batch: " + SqlFailures.describe(failure), failure);
+            "MySQL refused the batch: " + MySqlFailures.describe(failure), failure);
       }
       if (batch.size() == 1) {
-        deadLetter(batch.get(0).entry(), SqlFailures.describe(failure));
+        deadLetter(batch.get(0).entry(), explain(batch.get(0), failure));
         return new Outcome(List.of(), List.of(batch.get(0).entry()), List.of());
       }
       int half = batch.size() / 2;
@@ -221,7 +222,7 @@ public final class BatchWriter {
       try {
         return storeOnce(batch);
       } catch (RuntimeException failure) {
-        if (attempt >= DEADLOCK_ATTEMPTS || !SqlFailures.isDeadlock(failure)) {
+        if (attempt >= DEADLOCK_ATTEMPTS || !MySqlFailures.isDeadlock(failure)) {
           throw failure;
         }
         log.debug("Batch of {} lost a deadlock; running it again", batch.size());
@@ -282,6 +283,53 @@ public final class BatchWriter {
     return counts;
   }
 
+  /**
+   * Why MySQL refused one entry: for an accept that conflicts with a stored row (its redemption id
+   * under another key, or its key under another redemption id), the conflict, counted; else MySQL's
+   * error.
+   */
+  private String explain(Parsed refused, Throwable failure) {
+    RedemptionRow row = refused.row();
+    if (row != null) {
+      try (SqlSession session = database.sessions().openSession(true)) {
+        RedemptionMapper mapper = session.getMapper(RedemptionMapper.class);
+        var sameId =
+            mapper
+                .findByRedemptionId(row.redemptionId())
+                .filter(stored -> !stored.idempotencyKey().equals(row.idempotencyKey()));
+        var sameKey =
+            mapper
+                .findByKey(row.couponId(), row.idempotencyKey())
+                .filter(stored -> !stored.redemptionId().equals(row.redemptionId()));
+        if (sameId.isPresent() || sameKey.isPresent()) {
+          metrics.conflict();
+          RedemptionRow stored = sameId.orElseGet(sameKey::get);
+          return "conflict: MySQL already holds "
+              + stored.redemptionId()
+              + " under key "
+              + stored.idempotencyKey()
+              + " (user "
+              + stored.userId()
+              + ", accepted at "
+              + stored.acceptedAt()
+              + "); this entry is "
+              + row.redemptionId()
+              + " under key "
+              + row.idempotencyKey()
+              + " (user "
+              + row.userId()
+              + ", accepted at "
+              + row.acceptedAt()
+              + "). Redis decided a redemption MySQL already had: it must have lost state"
+              + " without being fenced (see docs/redis-contract.md)";
+        }
+      } catch (RuntimeException lookupFailed) {
+        log.debug("Could not explain a refused row: {}", lookupFailed.toString());
+      }
+    }
+    return MySqlFailures.describe(failure);
+  }
+
   private void deadLetter(OutboxEntry entry, String error) {
     log.error(
         "Dead letter: outbox entry {} of coupon {} ({}): {}",
@@ -295,7 +343,7 @@ public final class BatchWriter {
           .insert(entry.couponId(), entry.id(), new TreeMap<>(entry.fields()).toString(), error);
     } catch (RuntimeException failure) {
       throw new MySqlUnavailableException(
-          "cannot store dead letter: " + SqlFailures.describe(failure), failure);
+          "cannot store dead letter: " + MySqlFailures.describe(failure), failure);
     }
   }
 

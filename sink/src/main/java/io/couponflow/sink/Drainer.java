@@ -43,6 +43,7 @@ final class Drainer implements Runnable {
   private final Backoff backoff = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(5));
   private volatile boolean stopping;
   private volatile boolean paused;
+  private volatile boolean writing;
 
   Drainer(
       RedemptionQueue queue,
@@ -92,25 +93,40 @@ final class Drainer implements Runnable {
         LockSupport.parkNanos(this, HOLD_PARK);
         continue;
       }
+      writing = true;
       int n = queue.drain(batch::add, batchSize);
       if (n == 0) {
+        writing = false;
         if (stopping) {
           return;
         }
         queue.awaitWork(IDLE_PARK);
         continue;
       }
-      if (batch.size() < batchSize && lingerNanos > 0 && !stopping) {
-        long deadline = System.nanoTime() + lingerNanos;
-        while (batch.size() < batchSize && System.nanoTime() < deadline) {
-          if (queue.drain(batch::add, batchSize - batch.size()) == 0) {
-            queue.awaitWork(Math.min(lingerNanos, deadline - System.nanoTime()));
+      try {
+        if (batch.size() < batchSize && lingerNanos > 0 && !stopping) {
+          long deadline = System.nanoTime() + lingerNanos;
+          while (batch.size() < batchSize && System.nanoTime() < deadline) {
+            if (queue.drain(batch::add, batchSize - batch.size()) == 0) {
+              queue.awaitWork(Math.min(lingerNanos, deadline - System.nanoTime()));
+            }
           }
         }
+        write(batch);
+      } finally {
+        writing = false;
       }
-      write(batch);
       batch.clear();
     }
+  }
+
+  /**
+   * Whether entries taken off the queue are being written now (set before they are taken, so an
+   * empty queue and false together mean nothing queued earlier is still on its way). Called from
+   * any thread.
+   */
+  boolean writing() {
+    return writing;
   }
 
   private void write(List<OutboxEntry> batch) {

@@ -176,6 +176,30 @@ public final class Sink implements AutoCloseable {
     return queue.offer(entry);
   }
 
+  /**
+   * Waits until what was queued before this call has been written (or handed to the outbox): the
+   * queue is empty and no batch is being written. A gateway calls it before it repairs a coupon
+   * from MySQL, so that what it accepted before Redis lost it is in MySQL first. Called from a
+   * thread that may block.
+   *
+   * @return false when that did not happen within {@code timeout}
+   */
+  public boolean awaitDrained(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (queue.size() > 0 || drainer.writing()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
   public RedemptionQueue queue() {
     return queue;
   }

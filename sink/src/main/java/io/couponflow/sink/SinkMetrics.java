@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SinkMetrics {
   private final Counter rowsWritten;
   private final Counter deadLetters;
+  private final Counter conflicts;
   private final Timer flushLatency;
   private final DistributionSummary batchSize;
   private final Counter outages;
@@ -28,6 +29,13 @@ public final class SinkMetrics {
     this.deadLetters =
         Counter.builder("couponflow.sink.dead.letters")
             .description("Outbox entries MySQL refused, kept in the dead_letter table")
+            .register(registry);
+    this.conflicts =
+        Counter.builder("couponflow.sink.conflicts")
+            .description(
+                "Accepts MySQL refused because it holds their redemption id under another key, or"
+                    + " their key under another redemption id (dead-lettered; each is a redemption"
+                    + " Redis decided twice)")
             .register(registry);
     this.flushLatency =
         Timer.builder("couponflow.sink.flush")
@@ -65,6 +73,10 @@ public final class SinkMetrics {
     rowsWritten.increment(rows);
     batchSize.record(rows);
     flushLatency.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void conflict() {
+    conflicts.increment();
   }
 
   void deadLettered(int count) {

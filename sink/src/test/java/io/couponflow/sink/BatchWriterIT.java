@@ -60,7 +60,7 @@ class BatchWriterIT {
   @Test
   void write_batchOf500WithOnePoisonRow_stores499AndDeadLettersOneAndEmptiesTheOutbox() {
     Coupon c = coupon(11, 1000);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     List<OutboxEntry> accepted = accept(functions, c, "p", 500);
     OutboxEntry poison = accepted.get(250);
     db.execute(
@@ -92,16 +92,57 @@ class BatchWriterIT {
     assertThat(dead).hasSize(1);
     assertThat(dead.get(0).outboxId()).isEqualTo(poison.id());
     assertThat(dead.get(0).entry()).contains("r=" + poison.field("r").orElseThrow());
-    assertThat(dead.get(0).error()).contains("redemption_id").contains("1048");
+    assertThat(dead.get(0).error())
+        .startsWith("conflict: MySQL already holds 11.ELSEWHERE.1 under key p-k-250");
     assertThat(pending(functions, 11)).isZero();
     assertThat(registry.get("couponflow.sink.dead.letters").counter().count()).isEqualTo(1.0);
+    assertThat(registry.get("couponflow.sink.conflicts").counter().count()).isEqualTo(1.0);
     assertThat(registry.get("couponflow.sink.rows.written").counter().count()).isEqualTo(499.0);
+  }
+
+  @Test
+  void write_acceptReusingARedemptionIdMySqlHoldsUnderAnotherKey_isDeadLetteredNotCountedStored() {
+    // What a Redis that forgot an order and decided it anew would send: the same redemption id
+    // (coupon, order, generation 1) under a new idempotency key.
+    Coupon c = coupon(15, 10);
+    functions.load(c, 0, 0, Duration.ZERO).join();
+    List<OutboxEntry> accepted = accept(functions, c, "n", 1);
+    String rid = accepted.get(0).field("r").orElseThrow();
+    db.execute(
+        "INSERT INTO redemption (redemption_id, coupon_id, idempotency_key, user_id, order_id,"
+            + " order_amount_cents, discount_cents, status, accepted_at, outbox_id) VALUES ('"
+            + rid
+            + "', 15, 'the-first-key', 'the-first-user', '"
+            + accepted.get(0).field("o").orElseThrow()
+            + "', 1, 1, 'ACCEPTED', NOW(3), '1-0')");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    BatchWriter.Report report;
+    try (Sink sink = sink(registry, Clock.systemUTC())) {
+      report = sink.writer().write(accepted);
+    }
+
+    assertThat(report).isEqualTo(new BatchWriter.Report(0, 1, 0));
+    assertThat(
+            db.queryLong(
+                "SELECT COUNT(*) FROM redemption WHERE coupon_id = 15"
+                    + " AND idempotency_key = 'the-first-key'"))
+        .isEqualTo(1);
+    assertThat(rows(db, 15)).isEqualTo(1);
+    List<DeadLetterRow> dead = deadLetters(15);
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).error())
+        .startsWith("conflict: MySQL already holds " + rid + " under key the-first-key")
+        .contains("this entry is " + rid + " under key n-k-0");
+    assertThat(registry.get("couponflow.sink.conflicts").counter().count()).isEqualTo(1.0);
+    assertThat(registry.get("couponflow.sink.rows.written").counter().count()).isZero();
+    assertThat(pending(functions, 15)).isZero();
   }
 
   @Test
   void write_acceptsAndTheirReversalsInOneBatch_storesReversedRows() {
     Coupon c = coupon(12, 100);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     List<OutboxEntry> accepted = accept(functions, c, "r", 8);
     for (int i = 0; i < 6; i++) {
       RedemptionId id = RedemptionId.parse(accepted.get(i).field("r").orElseThrow()).orElseThrow();
@@ -128,7 +169,7 @@ class BatchWriterIT {
 
   /** A reversal of a fresh accept whose accept then left the outbox unstored (as if lost). */
   private static List<OutboxEntry> orphanReversal(Coupon c) {
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     OutboxEntry accept = accept(functions, c, "o", 1).get(0);
     RedemptionId id = RedemptionId.parse(accept.field("r").orElseThrow()).orElseThrow();
     functions.reverse(id, c.buckets(), "lost accept").join();
@@ -202,7 +243,7 @@ class BatchWriterIT {
   @Test
   void write_malformedEntry_isDeadLetteredAndTheRestStored() {
     Coupon c = coupon(14, 100);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     List<OutboxEntry> accepted = accept(functions, c, "m", 3);
     OutboxEntry broken =
         new OutboxEntry(accepted.get(1).id(), 14, java.util.Map.of("t", "A", "r", "14.x.1"));

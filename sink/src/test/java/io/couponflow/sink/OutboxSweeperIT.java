@@ -40,8 +40,8 @@ class OutboxSweeperIT {
   void sweepKnown_coversReportedAndPreviouslyFoundCoupons_andAFullSweepFindsTheRest() {
     Coupon a = coupon(41, 100);
     Coupon b = coupon(42, 100);
-    functions.load(a, 0, 0).join();
-    functions.load(b, 0, 0).join();
+    functions.load(a, 0, 0, Duration.ZERO).join();
+    functions.load(b, 0, 0, Duration.ZERO).join();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (Sink sink = new Sink(settings(), db.database(), functions, registry)) {
       OutboxSweeper sweeper = sink.sweeper();

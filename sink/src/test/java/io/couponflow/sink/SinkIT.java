@@ -39,7 +39,7 @@ class SinkIT {
   @Test
   void queuedAndUnqueuedAccepts_allReachMySqlAndLeaveTheOutbox() {
     Coupon c = SinkTests.coupon(1, 1000);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     SinkSettings settings = SinkTests.settings("COUPON_SINK_BATCH_SIZE", "50");
     try (Sink sink = new Sink(settings, db.database(), functions, new SimpleMeterRegistry())) {
       for (int i = 0; i < 200; i++) {

@@ -52,7 +52,7 @@ class SinkOutageIT {
   @Test
   void mySqlOutage_opensTheBreaker_fillsTheQueue_thenDrainsOldestFirstAndLosesNothing() {
     Coupon c = coupon(31, 10_000);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     SinkSettings settings =
         settings(

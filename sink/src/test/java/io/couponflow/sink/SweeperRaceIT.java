@@ -45,7 +45,7 @@ class SweeperRaceIT {
   @Test
   void twoSweepersAndADrainer_onTheSameOutbox_writeEveryRowOnceAndLoseNone() throws Exception {
     Coupon c = coupon(21, 5_000);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     List<OutboxEntry> accepted = accept(functions, c, "race", 3_000);
     SinkSettings settings = settings("COUPON_SINK_BATCH_SIZE", "200");
     SimpleMeterRegistry registryA = new SimpleMeterRegistry();

@@ -2,6 +2,7 @@ package io.couponflow.sql;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.couponflow.config.JdbcSettings;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;

@@ -1,6 +1,7 @@
 package io.couponflow.sql;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.couponflow.config.JdbcSettings;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;

@@ -11,7 +11,8 @@ public interface RedemptionMapper {
   /**
    * Inserts accepted redemptions in one multi-row statement. A row already stored under the same
    * (coupon, idempotency key) and redemption id is left as it is, so replays are harmless; the same
-   * key under another redemption id fails the statement (a poison row for the sink to bisect).
+   * key under another redemption id, or the same redemption id under another key, fails the
+   * statement (a poison row for the sink to bisect and dead-letter).
    */
   int upsertAll(@Param("rows") List<RedemptionRow> rows);
 
@@ -29,6 +30,9 @@ public interface RedemptionMapper {
       @Param("reason") String reason);
 
   Optional<RedemptionRow> findByRedemptionId(@Param("redemptionId") String redemptionId);
+
+  Optional<RedemptionRow> findByKey(
+      @Param("couponId") long couponId, @Param("idempotencyKey") String idempotencyKey);
 
   /**
    * One page of a coupon's rows in redemption-id order, starting after {@code afterRedemptionId}

@@ -1,5 +1,7 @@
 package io.couponflow.sql;
 
+import io.couponflow.model.Redemption;
+import io.couponflow.model.RedemptionId;
 import io.couponflow.model.RedemptionStatus;
 import java.time.Instant;
 
@@ -20,4 +22,25 @@ public record RedemptionRow(
     Instant acceptedAt,
     Instant reversedAt,
     String reversalReason,
-    String outboxId) {}
+    String outboxId) {
+
+  /**
+   * The redemption this row records.
+   *
+   * @throws IllegalStateException when the stored redemption id is not one couponflow issues
+   */
+  public Redemption toRedemption() {
+    RedemptionId id =
+        RedemptionId.parse(redemptionId)
+            .orElseThrow(
+                () -> new IllegalStateException("bad redemption id in MySQL: " + redemptionId));
+    return new Redemption(
+        id,
+        userId,
+        orderAmountCents,
+        discountCents,
+        status,
+        acceptedAt,
+        status == RedemptionStatus.REVERSED ? reversedAt : null);
+  }
+}

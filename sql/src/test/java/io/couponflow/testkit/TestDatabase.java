@@ -1,7 +1,7 @@
 package io.couponflow.testkit;
 
+import io.couponflow.config.JdbcSettings;
 import io.couponflow.sql.Database;
-import io.couponflow.sql.JdbcSettings;
 import io.couponflow.sql.Migrations;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -4,13 +4,12 @@ import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import io.couponflow.core.live.CouponRepair;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
-import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
-import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedeemRequest;
-import io.couponflow.sql.RedemptionCounts;
+import io.couponflow.sql.MySqlFailures;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,7 +17,10 @@ import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,11 +35,15 @@ import org.slf4j.LoggerFactory;
  * <p>Loading: from Redis ({@code cf_coupon}); when Redis does not hold the coupon, one load per
  * gateway and coupon at a time (Caffeine's single flight) reads the definition from MySQL on the
  * blocking executor, behind the {@code mysql-lookup} breaker, and puts it into Redis through {@code
- * cf_load}, the function the preheat job uses; a coupon that already has redemptions (Redis lost
- * it) goes through {@link CouponLoader}, which restores their records before the coupon is live
- * again. Entries refresh from Redis in the background; a failed refresh keeps the entry. MySQL
- * being down therefore stops only the first load of a coupon Redis does not hold: that request is
- * answered 503, never 404.
+ * CouponRepair}, the use case the preheat job and ops use too; a coupon that already has
+ * redemptions (Redis lost it) gets their records back before it is live again. Entries refresh from
+ * Redis in the background; a failed refresh keeps the entry. MySQL being down therefore stops only
+ * the first load of a coupon Redis does not hold: that request is answered 503, never 404.
+ *
+ * <p>Repairs: a coupon Redis answers FENCED for (Redis restarted or failed over since its state was
+ * last known whole) is repaired from MySQL by {@link #repair}, once per gateway and coupon at a
+ * time: this gateway's sink first writes what it queued, then {@link CouponRepair} rebuilds the
+ * coupon, waiting while the Redis node settles. Requests wait for the repair a bounded time.
  *
  * <p>Thread-safety: safe for use by many threads; nothing here blocks the caller.
  */
@@ -47,7 +53,10 @@ public final class CouponDirectory {
   private final CouponFunctions functions;
   private final RedisGuard redis;
   private final CouponDefinitions definitions;
-  private final CouponLoader loader;
+  private final CouponRepair repair;
+  private final BooleanSupplier sinkDrained;
+  private final ConcurrentHashMap<Long, CompletableFuture<CouponRepair.Outcome>> repairs =
+      new ConcurrentHashMap<>();
   private final CircuitBreaker mysql;
   private final Executor blocking;
   private final SoldOutLedgers soldOut;
@@ -57,12 +66,14 @@ public final class CouponDirectory {
    * @param refresh how often an entry is refreshed from Redis
    * @param negativeTtl how long an unknown id is answered locally
    * @param soldOutHint how long a sold-out ledger answers locally; zero turns the hints off
+   * @param sinkDrained waits (boundedly) until this gateway's sink wrote what it queued
    */
   public CouponDirectory(
       CouponFunctions functions,
       RedisGuard redis,
       CouponDefinitions definitions,
-      CouponLoader loader,
+      CouponRepair repair,
+      BooleanSupplier sinkDrained,
       CircuitBreaker mysql,
       Executor blocking,
       Duration refresh,
@@ -72,7 +83,8 @@ public final class CouponDirectory {
     this.functions = functions;
     this.redis = redis;
     this.definitions = definitions;
-    this.loader = loader;
+    this.repair = repair;
+    this.sinkDrained = sinkDrained;
     this.mysql = mysql;
     this.blocking = blocking;
     this.soldOut = new SoldOutLedgers(functions, redis, soldOutHint, registry);
@@ -218,32 +230,85 @@ public final class CouponDirectory {
   private CompletableFuture<Optional<LiveCoupon>> loadIntoRedis(
       CouponDefinitions.Definition found) {
     long couponId = found.coupon().couponId();
-    CompletableFuture<LoadOutcome> loaded;
-    if (found.accepted() + found.reversed() == 0) {
-      loaded =
-          redis.call(
-              RedisGuard.Call.COUPON,
-              () -> functions.load(found.coupon(), found.accepted(), found.reversed()));
-    } else {
-      // Redis lost a coupon that has redemptions: its records go back before it is live again.
-      loaded =
-          CompletableFuture.supplyAsync(
-              () ->
-                  mysql.executeSupplier(
-                      () ->
-                          loader.load(
-                              found.coupon(),
-                              new RedemptionCounts(couponId, found.accepted(), found.reversed()))),
-              blocking);
-    }
-    return loaded.thenCompose(
+    return makeLive(couponId, () -> repair.makeLive(found.coupon()))
+        .thenCompose(
+            outcome -> {
+              log.info(
+                  "Loaded coupon {} into Redis on demand: {}",
+                  couponId,
+                  outcome.getClass().getSimpleName());
+              return redis.call(RedisGuard.Call.COUPON, () -> functions.coupon(couponId));
+            });
+  }
+
+  /**
+   * Repairs a fenced coupon from MySQL, or joins the repair already running for it on this gateway.
+   * Never blocks the caller.
+   *
+   * @return completes when the coupon is live again (true), or when MySQL does not know it (false)
+   */
+  public CompletableFuture<Boolean> repair(long couponId) {
+    CompletableFuture<CouponRepair.Outcome> running =
+        repairs.computeIfAbsent(
+            couponId,
+            id -> {
+              CompletableFuture<CouponRepair.Outcome> started =
+                  makeLive(id, () -> repair.makeLive(id));
+              started.whenComplete((outcome, e) -> repairs.remove(id));
+              return started;
+            });
+    return running.thenApply(
         outcome -> {
-          if (outcome instanceof LoadOutcome.Refused refused) {
-            log.error("Coupon {} cannot be loaded into Redis: {}", couponId, refused.reason());
-          } else {
-            log.info("Loaded coupon {} into Redis on demand: {}", couponId, outcome);
-          }
-          return redis.call(RedisGuard.Call.COUPON, () -> functions.coupon(couponId));
+          invalidate(couponId);
+          return !(outcome instanceof CouponRepair.Outcome.Unknown);
         });
+  }
+
+  /**
+   * Runs a make-live step on the blocking executor behind the {@code mysql-lookup} breaker, after
+   * this gateway's sink wrote what it queued, and again after the Redis node settled when it was
+   * too young.
+   */
+  private CompletableFuture<CouponRepair.Outcome> makeLive(
+      long couponId, java.util.function.Supplier<CouponRepair.Outcome> step) {
+    return CompletableFuture.supplyAsync(
+            () -> {
+              if (!sinkDrained.getAsBoolean()) {
+                log.warn(
+                    "Repairing coupon {} while this gateway's sink still holds queued redemptions"
+                        + " (MySQL slow?)",
+                    couponId);
+              }
+              try {
+                return mysql.executeSupplier(
+                    () -> {
+                      try {
+                        return step.get();
+                      } catch (RuntimeException e) {
+                        if (MySqlFailures.isOutage(e)) {
+                          throw new MetadataUnavailableException(
+                              "coupon " + couponId + " cannot be made live while MySQL is failing",
+                              e);
+                        }
+                        throw e;
+                      }
+                    });
+              } catch (CallNotPermittedException e) {
+                throw new MetadataUnavailableException(
+                    "coupon " + couponId + " cannot be repaired while MySQL is failing", e);
+              }
+            },
+            blocking)
+        .thenCompose(
+            outcome -> {
+              if (outcome instanceof CouponRepair.Outcome.Settling settling) {
+                return CompletableFuture.supplyAsync(
+                        () -> null,
+                        CompletableFuture.delayedExecutor(
+                            settling.remaining().toMillis() + 1, TimeUnit.MILLISECONDS, blocking))
+                    .thenCompose(v -> makeLive(couponId, step));
+              }
+              return CompletableFuture.completedFuture(outcome);
+            });
   }
 }

@@ -343,10 +343,15 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         service
             .reverse(id, reason)
             .thenApply(
-                outcome ->
-                    outcome instanceof ReverseOutcome.Reversed r
-                        ? ok(ctx, ApiJson.redemption(ctx.alloc(), r.redemption()))
-                        : redemptionNotFound(ctx, rawId));
+                outcome -> {
+                  if (outcome instanceof ReverseOutcome.Reversed r) {
+                    return ok(ctx, ApiJson.redemption(ctx.alloc(), r.redemption()));
+                  }
+                  if (outcome instanceof ReverseOutcome.Fenced) {
+                    return fenced(ctx);
+                  }
+                  return redemptionNotFound(ctx, rawId);
+                });
   }
 
   private Supplier<CompletableFuture<Answer>> getRedemption(ChannelHandlerContext ctx, String rawId)
@@ -356,10 +361,15 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         service
             .get(id)
             .thenApply(
-                lookup ->
-                    lookup instanceof RedemptionLookup.Found found
-                        ? ok(ctx, ApiJson.redemption(ctx.alloc(), found.redemption()))
-                        : redemptionNotFound(ctx, rawId));
+                lookup -> {
+                  if (lookup instanceof RedemptionLookup.Found found) {
+                    return ok(ctx, ApiJson.redemption(ctx.alloc(), found.redemption()));
+                  }
+                  if (lookup instanceof RedemptionLookup.Fenced) {
+                    return fenced(ctx);
+                  }
+                  return redemptionNotFound(ctx, rawId);
+                });
   }
 
   private Supplier<CompletableFuture<Answer>> getCoupon(ChannelHandlerContext ctx, String rawId)
@@ -389,6 +399,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
           json(HttpResponseStatus.CREATED, ApiJson.redemption(ctx.alloc(), r.redemption()));
       response.headers().set(IDEMPOTENT_REPLAYED, TRUE);
       return new Answer(response, HttpMetrics.Success.REPLAYED, null);
+    }
+    if (outcome instanceof RedeemOutcome.Fenced) {
+      return fenced(ctx);
     }
     return switch (((RedeemOutcome.Rejected) outcome).rejection()) {
       case COUPON_NOT_FOUND -> error(ctx, ApiError.COUPON_NOT_FOUND, "no such coupon");
@@ -505,6 +518,12 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
     log.error("Request failed", cause);
     return error(ctx, ApiError.INTERNAL, "the service could not decide; retry shortly");
+  }
+
+  /** The coupon's state in Redis is being repaired after Redis lost writes: retry shortly. */
+  private static Answer fenced(ChannelHandlerContext ctx) {
+    return unavailable(
+        ctx, "the coupon is being repaired after a Redis restart or failover; retry shortly");
   }
 
   private static Answer unavailable(ChannelHandlerContext ctx, String message) {

@@ -12,8 +12,10 @@ import io.couponflow.lua.Rejection;
 import io.couponflow.lua.ReverseOutcome;
 import io.couponflow.model.RedemptionId;
 import io.couponflow.sink.Sink;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -22,6 +24,11 @@ import java.util.function.Supplier;
  * Redeem, reverse and look up, as the API offers them: Redis decides through the couponflow
  * functions (behind the {@link RedisGuard}), and what Redis accepted or reversed goes onto the
  * sink's queue. A sold-out coupon's storm is answered from the {@link CouponDirectory}'s ledger.
+ *
+ * <p>Fenced coupons: when Redis answers FENCED (it restarted or failed over since the coupon's
+ * state was last known whole), the call waits up to the repair wait for the coupon's repair from
+ * MySQL ({@link CouponDirectory#repair}) and is then made once more; a coupon still fenced by then
+ * is answered with the fenced outcome (503 with Retry-After).
  *
  * <p>Thread-safety: safe for use by many threads; nothing here blocks.
  */
@@ -33,13 +40,23 @@ public final class RedemptionService {
   private final RedisGuard redis;
   private final CouponDirectory coupons;
   private final Sink sink;
+  private final Duration repairWait;
 
+  /**
+   * @param repairWait how long a request for a fenced coupon waits for its repair
+   *     (COUPON_REPAIR_WAIT)
+   */
   public RedemptionService(
-      CouponFunctions functions, RedisGuard redis, CouponDirectory coupons, Sink sink) {
+      CouponFunctions functions,
+      RedisGuard redis,
+      CouponDirectory coupons,
+      Sink sink,
+      Duration repairWait) {
     this.functions = functions;
     this.redis = redis;
     this.coupons = coupons;
     this.sink = sink;
+    this.repairWait = repairWait;
   }
 
   public CompletableFuture<RedeemOutcome> redeem(RedeemRequest request) {
@@ -54,7 +71,8 @@ public final class RedemptionService {
                     RedisGuard.Call.REDEEM, () -> functions.redeem(request, coupon.buckets())),
             outcome ->
                 outcome instanceof RedeemOutcome.Rejected r
-                    && r.rejection() == Rejection.COUPON_NOT_FOUND)
+                    && r.rejection() == Rejection.COUPON_NOT_FOUND,
+            RedeemOutcome.Fenced.class::isInstance)
         .thenApply(
             outcome -> {
               if (outcome instanceof RedeemOutcome.Accepted accepted) {
@@ -76,7 +94,8 @@ public final class RedemptionService {
             coupon ->
                 redis.call(
                     RedisGuard.Call.REVERSE, () -> functions.reverse(id, coupon.buckets(), reason)),
-            outcome -> outcome instanceof ReverseOutcome.CouponMissing)
+            outcome -> outcome instanceof ReverseOutcome.CouponMissing,
+            ReverseOutcome.Fenced.class::isInstance)
         .thenApply(
             outcome -> {
               if (outcome instanceof ReverseOutcome.Reversed reversed
@@ -96,7 +115,8 @@ public final class RedemptionService {
             id.couponId(),
             RedemptionLookup.NotFound::new,
             coupon -> redis.call(RedisGuard.Call.GET, () -> functions.get(id, coupon.buckets())),
-            outcome -> outcome instanceof RedemptionLookup.CouponMissing)
+            outcome -> outcome instanceof RedemptionLookup.CouponMissing,
+            RedemptionLookup.Fenced.class::isInstance)
         .thenApply(
             outcome ->
                 outcome instanceof RedemptionLookup.CouponMissing
@@ -112,8 +132,33 @@ public final class RedemptionService {
   /**
    * Runs a call that needs the coupon's metadata. When Redis turns out not to hold the coupon (it
    * restarted empty since the metadata was cached), the cache entry is dropped, the coupon is
-   * loaded again, and the call is repeated once.
+   * loaded again, and the call is repeated once. When Redis answers that the coupon is fenced, the
+   * call waits for the coupon's repair (at most the repair wait) and is repeated once.
    */
+  private <T> CompletableFuture<T> withCoupon(
+      long couponId,
+      Supplier<T> unknown,
+      Function<LiveCoupon, CompletableFuture<T>> call,
+      Predicate<T> couponMissing,
+      Predicate<T> fenced) {
+    return withCoupon(couponId, unknown, call, couponMissing)
+        .thenCompose(
+            result -> {
+              if (!fenced.test(result)) {
+                return CompletableFuture.completedFuture(result);
+              }
+              return coupons
+                  .repair(couponId)
+                  .orTimeout(repairWait.toMillis(), TimeUnit.MILLISECONDS)
+                  .handle((known, e) -> e == null)
+                  .thenCompose(
+                      repaired ->
+                          repaired
+                              ? withCoupon(couponId, unknown, call, couponMissing)
+                              : CompletableFuture.completedFuture(result));
+            });
+  }
+
   private <T> CompletableFuture<T> withCoupon(
       long couponId,
       Supplier<T> unknown,

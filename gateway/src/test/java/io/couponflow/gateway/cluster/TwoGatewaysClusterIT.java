@@ -384,7 +384,7 @@ class TwoGatewaysClusterIT {
   private static void leaveOutboxEntriesOfACrashedGateway(List<Coupon> coupons, Seen seen) {
     var functions = gateways.redis().functions();
     for (Coupon c : coupons) {
-      functions.load(c, 0, 0).join();
+      functions.load(c, 0, 0, Duration.ZERO).join();
       for (int i = 0; i < 10; i++) {
         RedeemOutcome outcome =
             functions

@@ -60,7 +60,8 @@ class SoldOutLedgersIT {
             false,
             1,
             1);
-    assertThat(functions.load(c, 0, 0).join()).isEqualTo(new LoadOutcome.Created(0));
+    assertThat(functions.load(c, 0, 0, Duration.ZERO).join())
+        .isEqualTo(new LoadOutcome.Created(0, true));
   }
 
   private static RedeemRequest fresh(long couponId) {

@@ -49,7 +49,9 @@ final class GatewayProcess implements AutoCloseable {
     }
     apiPort = ServerProcess.freePort();
     managementPort = ServerProcess.freePort();
-    Map<String, String> all = new HashMap<>(env);
+    Map<String, String> all = new HashMap<>();
+    all.put("COUPON_REPAIR_SETTLE", "0s");
+    all.putAll(env);
     all.put("COUPON_HTTP_PORT", Integer.toString(apiPort));
     all.put("COUPON_MANAGEMENT_HOST", "127.0.0.1");
     all.put("COUPON_MANAGEMENT_PORT", Integer.toString(managementPort));

@@ -13,6 +13,7 @@ import io.couponflow.testkit.PrivateRedis;
 import io.couponflow.testkit.PrivateRedisCluster;
 import io.couponflow.testkit.RedisFixture;
 import io.lettuce.core.cluster.SlotHash;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -89,7 +90,7 @@ class ClusterTopologyIT {
     for (long id = firstId; coupons.size() < 3; id++) {
       if (first.contains(SlotHash.getSlot(CouponKeys.meta(redis.prefix(), id)))) {
         Coupon c = coupon(id, 10, 1, 0, 10);
-        functions.load(c, 0, 0).join();
+        functions.load(c, 0, 0, Duration.ZERO).join();
         assertThat(functions.redeem(new RedeemRequest(id, "k-1", "u-1", "o-1", 100), 1).join())
             .isInstanceOf(RedeemOutcome.Accepted.class);
         coupons.add(c);
@@ -102,6 +103,12 @@ class ClusterTopologyIT {
     for (Coupon c : moved) {
       long id = c.couponId();
       assertThat(cluster.ownerOf(CouponKeys.meta(redis.prefix(), id))).isEqualTo(added);
+      // A coupon that moved to another node is fenced there (that node's epoch is another), and
+      // decides again once repaired; with nothing lost, the repair changes nothing.
+      assertThat(
+              functions.redeem(new RedeemRequest(id, "k-2", "u-2", "o-2", 100), c.buckets()).join())
+          .isEqualTo(new RedeemOutcome.Fenced());
+      assertThat(redis.unfenceAsIs(id)).isTrue();
       RedeemOutcome outcome =
           functions.redeem(new RedeemRequest(id, "k-2", "u-2", "o-2", 100), c.buckets()).join();
       assertThat(outcome).isInstanceOf(RedeemOutcome.Accepted.class);

@@ -4,13 +4,13 @@ import static io.couponflow.lua.cluster.ClusterCoupons.coupon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.lua.Rejection;
 import io.couponflow.lua.ReverseOutcome;
@@ -74,8 +74,8 @@ class CouponFunctionsClusterIT {
     try (RedisStore fresh = RedisStore.connect(RedisSettings.of(cluster.uri(), redis.prefix()))) {
       CouponFunctions calls = new CouponFunctions(fresh, RedisFixture.RETENTION);
       for (long id : ids) {
-        assertThat(calls.load(coupon(id, 5, 1, 0, 10), 0, 0).join())
-            .isEqualTo(new LoadOutcome.Created(5));
+        assertThat(calls.load(coupon(id, 5, 1, 0, 10), 0, 0, Duration.ZERO).join())
+            .isEqualTo(new LoadOutcome.Created(5, true));
         assertThat(calls.redeem(new RedeemRequest(id, "k-1", "u-1", "o-1", 100), 1).join())
             .isInstanceOf(RedeemOutcome.Accepted.class);
       }
@@ -86,7 +86,7 @@ class CouponFunctionsClusterIT {
   void keysOfOneCoupon_allHashToOneSlot_andLiveOnItsMasterOnly() {
     for (long id : ClusterCoupons.onePerMaster(cluster, redis.prefix(), 200)) {
       Coupon c = coupon(id, 1000, 1, 0, 10);
-      functions.load(c, 0, 0).join();
+      functions.load(c, 0, 0, Duration.ZERO).join();
       RedeemRequest request = new RedeemRequest(id, "key-7", "user-7", "order-7", 100);
       assertThat(functions.redeem(request, c.buckets()).join())
           .isInstanceOf(RedeemOutcome.Accepted.class);
@@ -132,7 +132,8 @@ class CouponFunctionsClusterIT {
   void redeem_everyOutcome_onEveryMaster() {
     for (long id : ClusterCoupons.onePerMaster(cluster, redis.prefix(), 300)) {
       Coupon c = coupon(id, 2, 1, 100, 50);
-      assertThat(functions.load(c, 0, 0).join()).isEqualTo(new LoadOutcome.Created(2));
+      assertThat(functions.load(c, 0, 0, Duration.ZERO).join())
+          .isEqualTo(new LoadOutcome.Created(2, true));
       int b = c.buckets();
 
       RedeemRequest first = new RedeemRequest(id, "k-1", "u-1", "o-1", 150);
@@ -173,7 +174,7 @@ class CouponFunctionsClusterIT {
   void reverse_onEveryMaster_givesBackStockQuotaAndOrder() {
     for (long id : ClusterCoupons.onePerMaster(cluster, redis.prefix(), 400)) {
       Coupon c = coupon(id, 1, 1, 0, 30);
-      functions.load(c, 0, 0).join();
+      functions.load(c, 0, 0, Duration.ZERO).join();
       int b = c.buckets();
       var accepted =
           (RedeemOutcome.Accepted)
@@ -212,7 +213,7 @@ class CouponFunctionsClusterIT {
     Map<Long, Coupon> coupons = new HashMap<>();
     for (long id : ids) {
       Coupon c = coupon(id, 300, 2, 0, 10);
-      functions.load(c, 0, 0).join();
+      functions.load(c, 0, 0, Duration.ZERO).join();
       coupons.put(id, c);
     }
     Map<Long, List<Redemption>> accepted = new ConcurrentHashMap<>();
@@ -304,7 +305,7 @@ class CouponFunctionsClusterIT {
     List<Long> ids = ClusterCoupons.onePerMaster(cluster, redis.prefix(), 600);
     for (long id : ids) {
       Coupon c = coupon(id, 10, 1, 0, 10);
-      functions.load(c, 0, 0).join();
+      functions.load(c, 0, 0, Duration.ZERO).join();
       functions.redeem(new RedeemRequest(id, "k", "u", "o", 100), c.buckets()).join();
     }
 

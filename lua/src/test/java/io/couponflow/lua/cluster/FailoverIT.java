@@ -98,7 +98,7 @@ class FailoverIT {
         .forEach(
             id -> {
               Coupon c = coupon(id, STOCK, 1, 0, 10);
-              functions.load(c, 0, 0).join();
+              functions.load(c, 0, 0, Duration.ZERO).join();
               tallies.put(
                   id,
                   new Tally(
@@ -130,7 +130,9 @@ class FailoverIT {
                   try {
                     RedeemOutcome outcome =
                         functions.redeem(request, tally.coupon().buckets()).join();
-                    if (outcome instanceof RedeemOutcome.Accepted a) {
+                    if (outcome instanceof RedeemOutcome.Fenced) {
+                      tally.failed().incrementAndGet();
+                    } else if (outcome instanceof RedeemOutcome.Accepted a) {
                       tally.acknowledged().add(a.redemption().redemptionId());
                       long now = System.nanoTime();
                       tally.lastAck().set(now);
@@ -160,6 +162,11 @@ class FailoverIT {
       promotedAt = System.nanoTime();
       assertThat(cluster.ownerOf(cluster.keySlot("{" + victimCoupons.get(0) + "}")))
           .isEqualTo(promoted);
+      // The promoted replica may lack what the dead master acknowledged last: its coupons are
+      // fenced until repaired (here, as they stand: this module's tests have no MySQL).
+      for (long id : victimCoupons) {
+        awaitFencedThenUnfence(tallies.get(id).coupon());
+      }
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
       while (System.nanoTime() < deadline
           && !victimCoupons.stream().allMatch(id -> tallies.get(id).lastAck().get() > promotedAt)) {
@@ -221,7 +228,7 @@ class FailoverIT {
     PrivateRedis replica = cluster.replicasOf(master).get(0);
     long id = ClusterCoupons.perMaster(cluster, redis.prefix(), 10_000, 1).get(master).get(0);
     Coupon c = coupon(id, STOCK, 1, 0, 10);
-    functions.load(c, 0, 0).join();
+    functions.load(c, 0, 0, Duration.ZERO).join();
     List<RedemptionId> replicated = redeem(c, 0, 20);
     assertThat(cluster.cli(master, "WAIT", "1", "5000").trim()).isEqualTo("1");
 
@@ -235,6 +242,9 @@ class FailoverIT {
     long promotedAt = System.nanoTime();
     awaitServed(id, Duration.ofSeconds(20));
     long seenAfter = Duration.ofNanos(System.nanoTime() - promotedAt).toMillis();
+    // On the promoted replica the coupon decides nothing until repaired: it may lack (and here
+    // does lack) redemptions its dead master acknowledged.
+    awaitFencedThenUnfence(c);
 
     assertThat(promoted).isEqualTo(replica);
     assertThat(found(c, replicated)).containsOnly(true);
@@ -261,6 +271,21 @@ class FailoverIT {
     assertThat(state.coupon().stock()).isEqualTo(STOCK - accepted);
     assertThat(state.pendingAccepts()).isEqualTo(accepted);
     assertThat(redeem(c, 100_000, 5)).hasSize(5);
+  }
+
+  /**
+   * Waits until the coupon answers FENCED (the client reached the promoted replica), then repairs
+   * it as it stands there.
+   */
+  private static void awaitFencedThenUnfence(Coupon c) {
+    RedeemRequest probe =
+        new RedeemRequest(c.couponId(), "probe-key", "probe-user", "probe-order", 100);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(50))
+        .ignoreExceptions()
+        .until(() -> functions.redeem(probe, c.buckets()).join() instanceof RedeemOutcome.Fenced);
+    assertThat(redis.unfenceAsIs(c.couponId())).isTrue();
   }
 
   /**

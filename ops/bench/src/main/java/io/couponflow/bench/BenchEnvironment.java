@@ -1,18 +1,18 @@
 package io.couponflow.bench;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.LiveCoupon;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.sql.CouponMapper;
 import io.couponflow.sql.Database;
-import io.couponflow.sql.JdbcSettings;
 import io.couponflow.sql.Migrations;
 import io.couponflow.sql.RedemptionCounts;
 import io.couponflow.sql.RedemptionMapper;
@@ -128,7 +128,7 @@ final class BenchEnvironment implements AutoCloseable {
     try (SqlSession session = database.sessions().openSession(true)) {
       session.getMapper(CouponMapper.class).insert(coupon);
     }
-    functions.load(coupon, 0, 0).join();
+    functions.load(coupon, 0, 0, Duration.ZERO).join();
     return coupon;
   }
 

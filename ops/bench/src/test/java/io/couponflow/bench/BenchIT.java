@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.couponflow.bench.load.RedisBenchmark;
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
 import io.couponflow.lua.CouponKeys;
-import io.couponflow.sql.JdbcSettings;
 import io.couponflow.testkit.TestSettings;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,9 +1,9 @@
 package io.couponflow.ops.reconcile;
 
+import io.couponflow.core.live.CouponRepair;
 import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
-import io.couponflow.lua.CouponLoader;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.OutboxEntry;
@@ -48,7 +48,7 @@ import org.apache.ibatis.session.SqlSession;
  * order rows, records, outbox, rows, so that no race with the sink shows as a missing row), to name
  * the redemptions that MySQL or Redis lacks.
  *
- * <p>Repair ({@link #repair}): a coupon Redis lost is rebuilt by {@link CouponLoader}: every row is
+ * <p>Repair ({@link #repair}): a coupon Redis lost is rebuilt by {@link CouponRepair}: every row is
  * restored ({@code cf_restore}) before the coupon's meta makes it live ({@code cf_load}); a
  * definition behind is loaded; the outbox is replayed through the sink's {@link BatchWriter}; rows
  * missing in MySQL are written from Redis's records; and the counters are corrected last with
@@ -421,7 +421,11 @@ public final class Reconciler {
 
   private void rebuild(Coupon coupon, RedemptionCounts rows, List<String> actions) {
     long id = coupon.couponId();
-    LoadOutcome loaded = new CouponLoader(functions, database.sessions()).load(coupon, rows);
+    CouponRepair.Outcome made = new CouponRepair(functions, database.sessions()).makeLive(coupon);
+    LoadOutcome loaded =
+        made instanceof CouponRepair.Outcome.Repaired r
+            ? new LoadOutcome.Created(r.report().counters().stock(), true)
+            : new LoadOutcome.Refused(String.valueOf(made));
     if (loaded instanceof LoadOutcome.Refused refused) {
       actions.add("could not load coupon " + id + " into Redis: " + refused.reason());
       return;
@@ -449,7 +453,7 @@ public final class Reconciler {
     for (int from = 0; from < all.size(); from += PAGE) {
       List<CompletableFuture<Boolean>> calls = new ArrayList<>();
       for (RedemptionRow row : all.subList(from, Math.min(all.size(), from + PAGE))) {
-        calls.add(functions.restore(CouponLoader.redemption(row), row.idempotencyKey(), buckets));
+        calls.add(functions.restore(row.toRedemption(), row.idempotencyKey(), buckets));
       }
       for (CompletableFuture<Boolean> call : calls) {
         if (OpsContext.await(call)) {

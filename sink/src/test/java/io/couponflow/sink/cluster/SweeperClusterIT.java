@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.lua.ReverseOutcome;
 import io.couponflow.lua.cluster.ClusterCoupons;
@@ -73,7 +73,7 @@ class SweeperClusterIT {
     for (List<Long> ids : perMaster.values()) {
       for (long id : ids) {
         Coupon c = ClusterCoupons.coupon(id, 1000, 1, 0, 25);
-        functions.load(c, 0, 0).join();
+        functions.load(c, 0, 0, Duration.ZERO).join();
         for (int i = 0; i < 50; i++) {
           RedeemRequest request = new RedeemRequest(id, "k-" + i, "u-" + i, "o-" + i, 100);
           var accepted = (RedeemOutcome.Accepted) functions.redeem(request, c.buckets()).join();

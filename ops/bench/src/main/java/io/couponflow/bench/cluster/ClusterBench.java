@@ -1,9 +1,9 @@
 package io.couponflow.bench.cluster;
 
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.LiveCoupon;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
@@ -159,7 +159,8 @@ public final class ClusterBench implements Callable<Integer> {
 
   private Run measure(String target, int round, String uri, PrintWriter out) throws Exception {
     String prefix = "bench-" + target + "-" + round + "-" + Long.toString(System.nanoTime(), 36);
-    RedisSettings settings = RedisSettings.of(uri, prefix);
+    // The bench's own cluster has just started; its coupons are new: nothing to settle for.
+    RedisSettings settings = RedisSettings.of(uri, prefix).withRepairSettle(Duration.ZERO);
     try (RedisStore redis = RedisStore.connect(settings)) {
       CouponLibrary.ensureLoaded(redis).join();
       CouponFunctions functions = new CouponFunctions(redis, Duration.ofHours(24));
@@ -256,7 +257,7 @@ public final class ClusterBench implements Callable<Integer> {
               Coupon.bucketsFor(STOCK),
               1);
       defined.add(c);
-      loads.add(functions.load(c, 0, 0));
+      loads.add(functions.load(c, 0, 0, Duration.ZERO));
     }
     CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).join();
     return defined;

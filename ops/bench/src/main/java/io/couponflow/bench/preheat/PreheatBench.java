@@ -1,13 +1,13 @@
 package io.couponflow.bench.preheat;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponEvents;
-import io.couponflow.lua.RedisSettings;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.couponflow.preheat.PreheatMain;
 import io.couponflow.sql.Database;
-import io.couponflow.sql.JdbcSettings;
 import io.couponflow.sql.Migrations;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -238,7 +238,11 @@ public final class PreheatBench implements Callable<Integer> {
   private static long unlinkPrefix(RedisSettings settings) {
     try (RedisStore redis =
         RedisStore.connect(
-            new RedisSettings(settings.uris(), settings.prefix(), Duration.ofSeconds(30)))) {
+            new RedisSettings(
+                settings.uris(),
+                settings.prefix(),
+                Duration.ofSeconds(30),
+                settings.repairSettle()))) {
       List<String> all = redis.scan(settings.prefix() + ":*", null, Duration.ofMinutes(5));
       List<CompletableFuture<Long>> pending = new ArrayList<>();
       for (int i = 0; i < all.size(); i += 500) {

@@ -1,9 +1,9 @@
 package io.couponflow.bench.sink;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.JdbcSettings;
 import io.couponflow.model.RedemptionStatus;
 import io.couponflow.sql.Database;
-import io.couponflow.sql.JdbcSettings;
 import io.couponflow.sql.Migrations;
 import io.couponflow.sql.RedemptionMapper;
 import io.couponflow.sql.RedemptionRow;

@@ -1,7 +1,5 @@
-package io.couponflow.lua;
+package io.couponflow.config;
 
-import io.couponflow.config.ConfigException;
-import io.couponflow.config.Env;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,14 +13,22 @@ import java.util.regex.Pattern;
  *     separated)
  * @param prefix the first part of every key (COUPON_REDIS_PREFIX); tests use one of their own
  * @param commandTimeout how long one Redis command may take before it fails (COUPON_REDIS_TIMEOUT)
+ * @param repairSettle how old a Redis node's incarnation (its start, or its promotion) must be
+ *     before a coupon fenced by it is repaired from MySQL (COUPON_REPAIR_SETTLE): longer than the
+ *     sink needs to store what a gateway accepted just before Redis lost it
  */
-public record RedisSettings(List<URI> uris, String prefix, Duration commandTimeout) {
+public record RedisSettings(
+    List<URI> uris, String prefix, Duration commandTimeout, Duration repairSettle) {
+  public static final Duration DEFAULT_REPAIR_SETTLE = Duration.ofSeconds(2);
   public static final String DEFAULT_URI = "redis://127.0.0.1:6379";
   public static final String DEFAULT_PREFIX = "cf";
   private static final Pattern PREFIX = Pattern.compile("[a-z0-9_-]{1,32}");
 
   public RedisSettings {
     uris = List.copyOf(uris);
+    if (repairSettle.isNegative() || repairSettle.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw new ConfigException("COUPON_REPAIR_SETTLE: " + repairSettle + " (expected: 0s..10m)");
+    }
     if (uris.isEmpty()) {
       throw new ConfigException("COUPON_REDIS_URI: no URI given");
     }
@@ -50,7 +56,9 @@ public record RedisSettings(List<URI> uris, String prefix, Duration commandTimeo
             "COUPON_REDIS_TIMEOUT",
             Duration.ofSeconds(1),
             Duration.ofMillis(10),
-            Duration.ofMinutes(1)));
+            Duration.ofMinutes(1)),
+        env.duration(
+            "COUPON_REPAIR_SETTLE", DEFAULT_REPAIR_SETTLE, Duration.ZERO, Duration.ofMinutes(10)));
   }
 
   public static RedisSettings of(String uri, String prefix) {
@@ -58,7 +66,7 @@ public record RedisSettings(List<URI> uris, String prefix, Duration commandTimeo
     for (String part : uri.split(",")) {
       uris.add(URI.create(part.trim()));
     }
-    return new RedisSettings(uris, prefix, Duration.ofSeconds(2));
+    return new RedisSettings(uris, prefix, Duration.ofSeconds(2), DEFAULT_REPAIR_SETTLE);
   }
 
   /** Whether these settings select Redis Cluster. */
@@ -66,8 +74,12 @@ public record RedisSettings(List<URI> uris, String prefix, Duration commandTimeo
     return uris.size() > 1;
   }
 
+  public RedisSettings withRepairSettle(Duration settle) {
+    return new RedisSettings(uris, prefix, commandTimeout, settle);
+  }
+
   public RedisSettings withPrefix(String newPrefix) {
-    return new RedisSettings(uris, newPrefix, commandTimeout);
+    return new RedisSettings(uris, newPrefix, commandTimeout, repairSettle);
   }
 
   /** The URIs as the operator wrote them, for messages. */

@@ -1,6 +1,6 @@
 package io.couponflow.testkit;
 
-import io.couponflow.sql.JdbcSettings;
+import io.couponflow.config.JdbcSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,7 +1,5 @@
-package io.couponflow.sql;
+package io.couponflow.config;
 
-import io.couponflow.config.ConfigException;
-import io.couponflow.config.Env;
 import java.time.Duration;
 
 /**

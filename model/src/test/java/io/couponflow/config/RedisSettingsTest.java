@@ -1,10 +1,8 @@
-package io.couponflow.lua;
+package io.couponflow.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.couponflow.config.ConfigException;
-import io.couponflow.config.Env;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -102,6 +102,57 @@ public abstract class ServerProcess implements AutoCloseable {
     start();
   }
 
+  /**
+   * Copies the server's data directory as it is on disk now (the server may be running: the copy is
+   * what a crash at this instant would leave, or a backup taken now), without its log.
+   */
+  public final Path copyData(Path target) {
+    try (var files = Files.walk(dir)) {
+      for (Path source : files.toList()) {
+        if (source.getFileName().toString().equals("server.log")) {
+          continue;
+        }
+        Path to = target.resolve(dir.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(source, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      return target;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Replaces the data directory with a copy made by {@link #copyData}; the server must be down. */
+  public final synchronized void replaceData(Path copy) {
+    if (isRunning()) {
+      throw new IllegalStateException("stop the server before replacing its data");
+    }
+    try (var files = Files.walk(dir)) {
+      for (Path old : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        if (!old.equals(dir) && !old.getFileName().toString().equals("server.log")) {
+          Files.delete(old);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try (var files = Files.walk(copy)) {
+      for (Path source : files.toList()) {
+        Path to = dir.resolve(copy.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(source, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public final synchronized boolean isRunning() {
     return process != null && process.isAlive();
   }

@@ -1,16 +1,25 @@
-package io.couponflow.sink;
+package io.couponflow.sql;
 
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientException;
 
-/** Tells a MySQL outage (retry later) from a row MySQL refuses (a poison row). */
-final class SqlFailures {
-  private SqlFailures() {}
+/**
+ * The one classifier of MySQL failures: an outage (retry later: MySQL unreachable, overloaded,
+ * read-only, a lost deadlock) against everything else (a row MySQL refuses, a mapping bug, a
+ * corrupt row), which retrying does not cure. Every piece asks here: the sink (poison rows go to
+ * the dead-letter table), the gateway (503 while MySQL is out) and the preheat job.
+ */
+public final class MySqlFailures {
+  private MySqlFailures() {}
 
-  /** True when the failure is about reaching MySQL, not about the data written. */
-  static boolean isOutage(Throwable failure) {
+  /**
+   * True when the failure is about reaching MySQL, not about the data or the code: it carries an
+   * SQLException of a connection, timeout or transaction-rollback kind. A failure without any
+   * SQLException (a mapping bug, a value the model refuses) is not an outage.
+   */
+  public static boolean isOutage(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SQLTransientException
           || t instanceof SQLRecoverableException
@@ -32,15 +41,14 @@ final class SqlFailures {
         return sql.getSQLState() == null && sql.getErrorCode() == 0;
       }
     }
-    // No SQLException at all: a pool timeout or an I/O problem before any statement ran.
-    return true;
+    return false;
   }
 
   /**
    * True when the transaction lost a deadlock: nothing is wrong with MySQL or the data, and the
    * same transaction may simply run again.
    */
-  static boolean isDeadlock(Throwable failure) {
+  public static boolean isDeadlock(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql
           && (sql.getErrorCode() == 1213 || "40001".equals(sql.getSQLState()))) {
@@ -51,7 +59,7 @@ final class SqlFailures {
   }
 
   /** The most specific message for a dead letter. */
-  static String describe(Throwable failure) {
+  public static String describe(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql) {
         return "SQLState "

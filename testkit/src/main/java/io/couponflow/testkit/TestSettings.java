@@ -1,7 +1,7 @@
 package io.couponflow.testkit;
 
 import io.couponflow.config.Env;
-import io.couponflow.sql.JdbcSettings;
+import io.couponflow.config.JdbcSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
