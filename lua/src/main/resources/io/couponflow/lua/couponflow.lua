@@ -545,6 +545,14 @@ local function load(keys, args)
   local stock = arg_number(args, 11, 'stockIfAbsent')
   local accepted = arg_number(args, 12, 'acceptedIfAbsent')
   local reversed = arg_number(args, 13, 'reversedIfAbsent')
+  local settle, read_age
+  if args[14] ~= nil and args[14] ~= '' then
+    settle = arg_count(args, 14, 'settleMs', MAX_MS)
+    read_age = arg_count(args, 15, 'readAgeMs', MAX_MS)
+  elseif args[15] ~= nil and args[15] ~= '' then
+    error('couponflow: argument 15 (readAgeMs) must be empty without argument 14 (settleMs), got ' ..
+      args[15])
+  end
 
   local fields = {}
   for i, name in ipairs(DEFINITION) do
@@ -565,9 +573,7 @@ local function load(keys, args)
     fields[#fields + 1] = 'reversed'
     fields[#fields + 1] = int(reversed)
     local live = false
-    if args[14] ~= nil and args[14] ~= '' then
-      local settle = arg_count(args, 14, 'settleMs', MAX_MS)
-      local read_age = arg_count(args, 15, 'readAgeMs', MAX_MS)
+    if settle then
       local inc = current_incarnation()
       live = now_ms() - inc.since >= settle + read_age
       if live then
@@ -844,6 +850,7 @@ Reply: LIVE epoch | SETTLING remainingMs | FENCED epoch ABSENT|STALE
        (ABSENT: no meta; cf_load creates it)
 ]]
 local function repair_begin(keys, args)
+  check_keys(keys, KEYS_META)
   local settle = arg_count(args, 1, 'settleMs', MAX_MS)
   local inc = current_incarnation()
   local epoch = redis.call('HGET', keys[1], 'epoch')
@@ -858,17 +865,104 @@ local function repair_begin(keys, args)
   return { 'FENCED', inc.id, exists and 'STALE' or 'ABSENT' }
 end
 
--- The coupon part of a key ("P:{C}:") and its kind ("o", "u", "i" or "h").
-local function key_kind(meta_key, key)
-  local base = string.sub(meta_key, 1, #meta_key - 1)
-  if string.sub(key, 1, #base) ~= base then
-    return nil
-  end
-  local rest = string.sub(key, #base + 1)
+-- The kind of one of a coupon's record hashes ("o", "u", "i" or "h") from its key, or nil.
+local function record_kind(key)
+  local rest = string.match(key or '', '^[^{}:]+:{%d+}:(.*)$')
   if rest == 'h' then
     return 'h'
   end
-  return string.match(rest, '^([oui]):%d+$')
+  return rest and string.match(rest, '^([oui]):%d+$')
+end
+
+-- KEYS of a repair write: the coupon's meta, then one of its record hashes; returns the kind.
+local function check_repair_keys(keys)
+  check_keys({ keys[1] }, KEYS_META)
+  local kind = record_kind(keys[2])
+  if kind == nil then
+    error('couponflow: key 2 must be one of the coupon\'s o:<bucket>, u:<bucket>, i:<bucket> or h' ..
+      ' keys, got ' .. tostring(keys[2]))
+  end
+  check_keys(keys, { 'm', kind })
+  return kind
+end
+
+-- A repair's epoch: a replication id as cf_repair_begin answers it, 40 hex digits.
+local function arg_epoch(args, i)
+  local v = args[i]
+  if v == nil or #v ~= 40 or not string.match(v, '^[0-9a-f]+$') then
+    error('couponflow: argument ' .. i .. ' (epoch) must be 40 hex digits as cf_repair_begin' ..
+      ' answers it, got ' .. tostring(v))
+  end
+  return v
+end
+
+-- Digits as int() writes them (no sign, no leading zero) of a number min..max.
+local function canonical(v, min, max)
+  return v ~= nil and (v == '0' or string.match(v, '^[1-9]%d*$') ~= nil) and
+    tonumber(v) >= min and tonumber(v) <= max
+end
+
+-- "orderId.generation": a history field, or the redemption an idempotency key names. Returns the
+-- generation.
+local function arg_ref(args, i, name)
+  local v = args[i]
+  local order, gen = string.match(v or '', '^([%w_%-]+)%.(%d+)$')
+  if order == nil or #order > 64 or not canonical(gen, 1, MAX_GENERATION) then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be orderId.generation' ..
+      ' (generation 1..' .. int(MAX_GENERATION) .. '), got ' .. tostring(v))
+  end
+  return tonumber(gen)
+end
+
+-- A redemption record as cf_redeem and cf_reverse write them, with every part in the range those
+-- functions take. Returns its generation.
+local function arg_record(args, i, name)
+  local v = args[i]
+  local gen, user, amount, discount, accepted_at, status, reversed_at =
+    string.match(v or '', '^(%d+)|([%w_%-]+)|(%d+)|(%d+)|(%d+)|([AR])|(%d*)$')
+  if gen == nil or not canonical(gen, 1, MAX_GENERATION) or #user > 64
+      or not canonical(amount, 0, MAX_AMOUNT) or not canonical(discount, 0, MAX_AMOUNT)
+      or not canonical(accepted_at, 0, MAX_MS)
+      or (status == 'A' and reversed_at ~= '')
+      or (status == 'R' and not canonical(reversed_at, 0, MAX_MS)) then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a record' ..
+      ' gen|userId|amount|discount|acceptedAtMs|A| or ...|R|reversedAtMs, got ' .. tostring(v))
+  end
+  return tonumber(gen)
+end
+
+-- The field of a repair write to a hash of this kind, by name: o orderId, u userId,
+-- i idempotencyKey, h historyField (orderId.generation).
+local function arg_repair_field(kind, args, i)
+  if kind == 'o' then
+    arg_id(args, i, 'orderId')
+  elseif kind == 'u' then
+    arg_id(args, i, 'userId')
+  elseif kind == 'i' then
+    arg_key(args, i, 'idempotencyKey')
+  else
+    return arg_ref(args, i, 'historyField')
+  end
+end
+
+-- A field and its value: o, h a record (in h, of the generation its field names); u a count of
+-- 1..MAX_GENERATION; i the redemption the key names.
+local function check_repair_pair(kind, args, i)
+  local field_gen = arg_repair_field(kind, args, i)
+  if kind == 'o' or kind == 'h' then
+    local gen = arg_record(args, i + 1, 'record')
+    if kind == 'h' and gen ~= field_gen then
+      error('couponflow: argument ' .. (i + 1) .. ' (record) is of generation ' .. int(gen) ..
+        ', but argument ' .. i .. ' (historyField) names generation ' .. int(field_gen))
+    end
+  elseif kind == 'u' then
+    if not canonical(args[i + 1], 1, MAX_GENERATION) then
+      error('couponflow: argument ' .. (i + 1) .. ' (userCount) must be a whole number 1..' ..
+        int(MAX_GENERATION) .. ', got ' .. tostring(args[i + 1]))
+    end
+  else
+    arg_ref(args, i + 1, 'keyTarget')
+  end
 end
 
 -- The coupon's end (ms) when a repair may write now; else nil and the reply that refuses it.
@@ -887,38 +981,23 @@ local function repair_refusal(meta_key, epoch)
   return tonumber(m[1]), nil
 end
 
-local function check_repair_value(kind, field, value, i)
-  if kind == 'o' or kind == 'h' then
-    parse_record(value)
-    if kind == 'h' and not string.match(field, '^[%w_%-]+%.%d+$') then
-      error('couponflow: argument ' .. i .. ' (history field) must be orderId.generation, got ' .. field)
-    end
-  elseif kind == 'u' then
-    if not string.match(value, '^[1-9]%d*$') then
-      error('couponflow: argument ' .. (i + 1) .. ' (user count) must be a whole number >= 1, got ' .. value)
-    end
-  elseif not string.match(value, '^[%w_%-]+%.%d+$') then
-    error('couponflow: argument ' .. (i + 1) .. ' (key target) must be orderId.generation, got ' .. value)
-  end
-end
-
 --[[
 cf_repair_write: set and delete fields of one of a fenced coupon's record hashes.
 KEYS: m, one of o:<b> | u:<b> | i:<b> | h
 ARGV: epoch, retentionMs (an i bucket then lives at least until max(ends, now) + retentionMs),
-      setCount, field value (setCount pairs), then fields to delete
-      values: o, h a record "gen|user|amount|discount|acceptedAt|A|" or "...|R|reversedAt";
-              u a count >= 1; i "orderId.generation"
+      setCount, field value (setCount pairs), then fields to delete; only what cf_redeem and
+      cf_reverse write, with numbers in their ranges and written as int() writes them:
+      o  orderId -> a record "gen|user|amount|discount|acceptedAt|A|" or "...|R|reversedAt"
+      h  "orderId.generation" -> a record of that generation
+      u  userId -> a count 1..MAX_GENERATION
+      i  idempotencyKey -> "orderId.generation"
 Reply: WRITTEN | LIVE | EPOCH_CHANGED epoch | COUPON_NOT_FOUND
 ]]
 local function repair_write(keys, args)
-  local epoch = arg_text(args, 1, 'epoch')
+  local kind = check_repair_keys(keys)
+  local epoch = arg_epoch(args, 1)
   local retention = arg_count(args, 2, 'retentionMs', MAX_MS)
   local sets = arg_count(args, 3, 'setCount', 2000)
-  local kind = key_kind(keys[1], keys[2] or '')
-  if kind == nil then
-    error('couponflow: key 2 must be one of the coupon\'s o:, u:, i: or h keys, got ' .. tostring(keys[2]))
-  end
   if #args > 4003 then
     error('couponflow: at most 4000 fields per call, got ' .. int(#args - 3))
   end
@@ -927,7 +1006,10 @@ local function repair_write(keys, args)
       ' arguments follow')
   end
   for i = 4, 3 + 2 * sets, 2 do
-    check_repair_value(kind, args[i], args[i + 1], i)
+    check_repair_pair(kind, args, i)
+  end
+  for i = 4 + 2 * sets, #args do
+    arg_repair_field(kind, args, i)
   end
   local ends, refusal = repair_refusal(keys[1], epoch)
   if refusal then
@@ -952,7 +1034,8 @@ ARGV: epoch, stock, accepted, reversed
 Reply: LIVE stock accepted reversed | ALREADY_LIVE | EPOCH_CHANGED epoch | COUPON_NOT_FOUND
 ]]
 local function repair_end(keys, args)
-  local epoch = arg_text(args, 1, 'epoch')
+  check_keys(keys, KEYS_META)
+  local epoch = arg_epoch(args, 1)
   local stock = arg_count(args, 2, 'stock', MAX_MS)
   local accepted = arg_count(args, 3, 'accepted', MAX_MS)
   local reversed = arg_count(args, 4, 'reversed', MAX_MS)
@@ -975,6 +1058,7 @@ KEYS: m
 Reply: FENCED | COUPON_NOT_FOUND
 ]]
 local function fence(keys, args)
+  check_keys(keys, KEYS_META)
   if redis.call('EXISTS', keys[1]) == 0 then
     return { 'COUPON_NOT_FOUND' }
   end
@@ -988,16 +1072,20 @@ KEYS: any of the coupon's o:<b>, u:<b>, i:<b> and h keys (the first sets the cou
 Reply: per key, its field/value pairs (empty when the key does not exist)
 ]]
 local function read_hashes(keys, args)
-  local meta = string.match(keys[1] or '', '^(.*{[^}]*}:)')
-  if meta == nil then
-    error('couponflow: key 1 must be one of a coupon\'s keys, got ' .. tostring(keys[1]))
+  if #keys == 0 then
+    error('couponflow: at least 1 key expected, got 0')
   end
-  meta = meta .. 'm'
+  local base
+  for i, key in ipairs(keys) do
+    local b = string.match(key, '^[^{}:]+:{%d+}:')
+    if record_kind(key) == nil or (base ~= nil and b ~= base) then
+      error('couponflow: key ' .. i .. ' must be one of the o:<bucket>, u:<bucket>, i:<bucket> or' ..
+        ' h keys of ' .. (base or 'a coupon') .. ', got ' .. key)
+    end
+    base = b
+  end
   local reply = {}
   for i, key in ipairs(keys) do
-    if key_kind(meta, key) == nil then
-      error('couponflow: key ' .. i .. ' is not one of the o:, u:, i: or h keys of ' .. meta)
-    end
     reply[i] = redis.call('HGETALL', key)
   end
   return reply

@@ -369,6 +369,237 @@ class LibraryArgumentsIT {
         .startsWith("couponflow: argument 3 (afterId) must be a stream entry id");
   }
 
+  /** A coupon held fenced, and the epoch a repair of it carries. */
+  private static String fencedEpoch(Coupon c) {
+    assertThat(join(functions.fence(c.couponId()))).isTrue();
+    RepairStart start = join(functions.repairBegin(c.couponId()));
+    assertThat(start).isInstanceOf(RepairStart.Fenced.class);
+    return ((RepairStart.Fenced) start).epoch();
+  }
+
+  @Test
+  void repairFunctions_andFence_checkTheirKeysBeforeAnythingElse() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    join(functions.redeem(new RedeemRequest(c.couponId(), "k-1", "epoch", "SO-1", 35_000), 1));
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+
+    // cf_fence deleted the field "epoch" of whatever hash it was given: here the count of the
+    // user named epoch.
+    assertRefusedUnchanged(
+        "key 1 must be the coupon's m key", "cf_fence", new String[] {k.users("epoch")});
+    // Without keys, Redis itself refused the HGET: an error that is not the library's.
+    assertRefusedUnchanged(
+        "key 1 must be the coupon's m key", "cf_repair_begin", new String[0], "0");
+    String epoch = fencedEpoch(c);
+    assertRefusedUnchanged(
+        "key 1 must be the coupon's m key",
+        "cf_repair_end",
+        new String[] {k.history()},
+        epoch,
+        "9",
+        "1",
+        "0");
+    // With the outbox as its first key, cf_repair_write failed at HMGET with WRONGTYPE.
+    assertRefusedUnchanged(
+        "key 1 must be the coupon's m key",
+        "cf_repair_write",
+        new String[] {k.outbox(), k.orders("SO-2")},
+        epoch,
+        "86400000",
+        "0",
+        "SO-2");
+    assertRefusedUnchanged(
+        "2 keys expected, got 3",
+        "cf_repair_write",
+        new String[] {k.meta(), k.orders("SO-2"), k.history()},
+        epoch,
+        "86400000",
+        "0",
+        "SO-2");
+    Coupon other = live(coupon(IDS.incrementAndGet()));
+    assertRefusedUnchanged(
+        "key 2 must be the coupon's o key",
+        "cf_repair_write",
+        new String[] {k.meta(), functions.keys(other.couponId(), 1).orders("SO-2")},
+        epoch,
+        "86400000",
+        "0",
+        "SO-2");
+    assertRefusedUnchanged(
+        "key 2 must be one of the coupon's o:<bucket>, u:<bucket>, i:<bucket> or h keys",
+        "cf_repair_write",
+        new String[] {k.meta(), k.outbox()},
+        epoch,
+        "86400000",
+        "0",
+        "SO-2");
+  }
+
+  @Test
+  void repairWrite_takesOnlyWhatRedeemAndReverseWrite() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+    String epoch = fencedEpoch(c);
+    String[] orders = {k.meta(), k.orders("SO-1")};
+
+    // Each was WRITTEN: a record without a user, with a reversal time while accepted, with a
+    // number cf_redeem would have written otherwise; an order id with a separator.
+    for (String record :
+        List.of(
+            "1||2000|100|1700000000000|A|",
+            "1|u-1|2000|100|1700000000000|A|1700000001000",
+            "01|u-1|2000|100|1700000000000|A|",
+            "1|u-1|1000000000001|100|1700000000000|A|",
+            "1|u-1|2000|100|1700000000000|R|")) {
+      assertRefusedUnchanged(
+          "argument 5 (record) must be a record",
+          "cf_repair_write",
+          orders,
+          epoch,
+          "86400000",
+          "1",
+          "SO-1",
+          record);
+    }
+    assertRefusedUnchanged(
+        "argument 4 (orderId)",
+        "cf_repair_write",
+        orders,
+        epoch,
+        "86400000",
+        "1",
+        "SO|1",
+        "1|u-1|2000|100|1700000000000|A|");
+    // A history record under another generation than its field's could never be found.
+    assertRefusedUnchanged(
+        "argument 5 (record) is of generation 1, but argument 4 (historyField) names generation 2",
+        "cf_repair_write",
+        new String[] {k.meta(), k.history()},
+        epoch,
+        "86400000",
+        "1",
+        "SO-1.2",
+        "1|u-1|2000|100|1700000000000|R|1700000001000");
+    // A count past what HINCRBY takes: every later reversal of the user failed with a raw Redis
+    // error ("hash value is not an integer"), and the user could not redeem again.
+    assertRefusedUnchanged(
+        "argument 5 (userCount) must be a whole number 1..999999999",
+        "cf_repair_write",
+        new String[] {k.meta(), k.users("u-1")},
+        epoch,
+        "86400000",
+        "1",
+        "u-1",
+        "99999999999999999999");
+    for (String target : List.of("SO-1.0", "SO-1.01", "SO|1.1")) {
+      assertRefusedUnchanged(
+          "argument 5 (keyTarget) must be orderId.generation",
+          "cf_repair_write",
+          new String[] {k.meta(), k.idempotency("k-1")},
+          epoch,
+          "86400000",
+          "1",
+          "k-1",
+          target);
+    }
+    // The fields to delete were not checked at all.
+    assertRefusedUnchanged(
+        "argument 4 (idempotencyKey)",
+        "cf_repair_write",
+        new String[] {k.meta(), k.idempotency("k-1")},
+        epoch,
+        "86400000",
+        "0",
+        "k 1");
+    assertThat(
+            call(
+                "cf_repair_write",
+                orders,
+                epoch,
+                "86400000",
+                "1",
+                "SO-1",
+                "1|u-1|2000|100|1700000000000|R|1700000001000",
+                "SO-2"))
+        .isEqualTo(List.of("WRITTEN"));
+  }
+
+  @Test
+  void repairEpoch_isAReplicationId() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+    String epoch = fencedEpoch(c);
+
+    for (String bad : List.of(" ", epoch.toUpperCase(java.util.Locale.ROOT), epoch + "0", "")) {
+      assertRefusedUnchanged(
+          "argument 1 (epoch) must be 40 hex digits",
+          "cf_repair_end",
+          new String[] {k.meta()},
+          bad,
+          "9",
+          "1",
+          "0");
+    }
+    assertThat(call("cf_repair_end", new String[] {k.meta()}, "0".repeat(40), "9", "1", "0"))
+        .isEqualTo(List.of("EPOCH_CHANGED", epoch));
+  }
+
+  @Test
+  void load_settleAndReadAge_areCheckedOnEveryPath_andComeTogether() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    String[] m = {meta(c)};
+    String[] definition = CouponFunctions.loadArgs(c, 0, 0);
+
+    // Live already, so they were not used, and not checked either.
+    assertRefusedUnchanged(
+        "argument 15 (readAgeMs) must be a whole number",
+        "cf_load",
+        m,
+        java.util.stream.Stream.concat(
+                java.util.Arrays.stream(definition), java.util.stream.Stream.of("0"))
+            .toArray(String[]::new));
+    assertRefusedUnchanged(
+        "argument 14 (settleMs)",
+        "cf_load",
+        m,
+        java.util.stream.Stream.concat(
+                java.util.Arrays.stream(definition), java.util.stream.Stream.of("1.5", "0"))
+            .toArray(String[]::new));
+    Coupon absent = coupon(IDS.incrementAndGet()).build();
+    assertRefusedUnchanged(
+        "argument 15 (readAgeMs) must be empty without argument 14 (settleMs)",
+        "cf_load",
+        new String[] {meta(absent)},
+        java.util.stream.Stream.concat(
+                java.util.Arrays.stream(CouponFunctions.loadArgs(absent, 0, 0)),
+                java.util.stream.Stream.of("", "0"))
+            .toArray(String[]::new));
+  }
+
+  @Test
+  void read_takesOneCouponsRecordHashesOnly() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+    String notACoupon = redis.prefix() + ":{x}:o:0";
+
+    for (String[] keys :
+        List.of(
+            new String[] {notACoupon},
+            new String[] {k.ordersBucket(0), k.meta()},
+            new String[] {k.history(), functions.keys(c.couponId() + 1, 1).history()},
+            new String[0])) {
+      assertThat(
+              refusal(
+                  () ->
+                      redis
+                          .redis()
+                          .commands()
+                          .fcallReadOnly("cf_read", ScriptOutputType.MULTI, keys)))
+          .startsWith("couponflow: ")
+          .contains("key");
+    }
+  }
+
   private static byte[] utf8(String s) {
     return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
