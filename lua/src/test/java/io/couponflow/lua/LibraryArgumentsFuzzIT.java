@@ -12,12 +12,14 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -101,9 +103,16 @@ class LibraryArgumentsFuzzIT {
     check(REVERSE.get(), m);
   }
 
-  @Property(tries = 700)
+  @Property(tries = 800)
   void load_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
-    check(m.pick() % 2 == 0 ? LOAD_LIVE.get() : LOAD_ABSENT.get(), m);
+    check(
+        switch (m.pick() % 4) {
+          case 0 -> LOAD_LIVE.get();
+          case 1 -> LOAD_ABSENT.get();
+          case 2 -> LOAD_LIVE_SETTLED.get();
+          default -> LOAD_ABSENT_SETTLED.get();
+        },
+        m);
   }
 
   @Property(tries = 300)
@@ -124,6 +133,32 @@ class LibraryArgumentsFuzzIT {
   @Property(tries = 300)
   void outboxAck_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
     check(OUTBOX_ACK.get(), m);
+  }
+
+  @Property(tries = 200)
+  void repairBegin_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(REPAIR_BEGIN.get(), m);
+  }
+
+  @Property(tries = 1000)
+  void repairWrite_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(repairWrite(REPAIR_KINDS.get(m.pick() % REPAIR_KINDS.size())), m);
+  }
+
+  @Property(tries = 300)
+  void repairEnd_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(REPAIR_END.get(), m);
+  }
+
+  @Property(tries = 150)
+  void fence_badKeysAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(FENCE.get(), m);
+  }
+
+  /** cf_read writes nothing; its keys are checked all the same. */
+  @Property(tries = 150)
+  void read_badKeysAreRefused(@ForAll("mutations") Mutation m) {
+    check(READ.get(), m);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -294,7 +329,14 @@ class LibraryArgumentsFuzzIT {
           s -> s + "e2",
           s -> "0" + s);
 
-  /** One writing function called the way its Java caller calls it, and what it may take. */
+  /**
+   * One writing function called the way its Java caller calls it, and what it may take.
+   *
+   * @param specs one per argument of the well-formed call: its name and the values at its edges
+   * @param oracle when not null, the whole contract (keys, then arguments) instead of {@link
+   *     #specs}, {@link #crossCheck} and {@link #keysValid}: for a call whose arguments mean what
+   *     one of them or a key says (cf_repair_write), or whose keys are not a fixed list (cf_read)
+   */
   private record Target(
       String function,
       ScriptOutputType output,
@@ -302,7 +344,19 @@ class LibraryArgumentsFuzzIT {
       List<String> args,
       List<Arg> specs,
       Function<List<String>, Optional<String>> crossCheck,
-      List<Long> coupons) {}
+      List<Long> coupons,
+      BiFunction<List<String>, List<String>, Optional<String>> oracle) {
+    Target(
+        String function,
+        ScriptOutputType output,
+        List<String> keys,
+        List<String> args,
+        List<Arg> specs,
+        Function<List<String>, Optional<String>> crossCheck,
+        List<Long> coupons) {
+      this(function, output, keys, args, specs, crossCheck, coupons, null);
+    }
+  }
 
   /**
    * What one argument may be.
@@ -322,10 +376,15 @@ class LibraryArgumentsFuzzIT {
     List<String> args = new ArrayList<>(t.args());
     Optional<String> bad;
     String what;
-    switch (m.kind()) {
+    // A function without arguments (cf_fence, cf_read) has only its keys to get wrong.
+    Kind kind =
+        args.isEmpty() && EnumSet.of(Kind.WILD, Kind.NEAR, Kind.EDGE).contains(m.kind())
+            ? Kind.KEY
+            : m.kind();
+    switch (kind) {
       case KEY, FEWER_KEYS -> {
         int k = m.pick() % keys.size();
-        if (m.kind() == Kind.FEWER_KEYS) {
+        if (kind == Kind.FEWER_KEYS) {
           keys = new ArrayList<>(keys.subList(0, k));
           what = "keys cut to " + k;
         } else {
@@ -333,26 +392,30 @@ class LibraryArgumentsFuzzIT {
           what = "key " + (k + 1) + " = " + replaced;
           keys.set(k, replaced);
         }
-        bad = keysValid(keys, t.keys()) ? Optional.empty() : Optional.of("key");
+        if (t.oracle() != null) {
+          bad = t.oracle().apply(keys, args);
+        } else {
+          bad = keysValid(keys, t.keys()) ? Optional.empty() : Optional.of("key");
+        }
       }
       case CUT -> {
         int i = m.pick() % (args.size() + 1);
         args = new ArrayList<>(args.subList(0, i));
         what = "args cut to " + i;
-        bad = firstBad(t, args);
+        bad = t.oracle() != null ? t.oracle().apply(keys, args) : firstBad(t, args);
       }
       default -> {
         int i = m.pick() % args.size();
         List<String> edges = t.specs().get(i).rule().edges();
         String value =
-            switch (m.kind()) {
+            switch (kind) {
               case NEAR -> NEAR_MISSES.get(m.near() % NEAR_MISSES.size()).apply(args.get(i));
               case EDGE -> edges.get(m.near() % edges.size());
               default -> m.wild();
             };
         args.set(i, value);
         what = "argument " + (i + 1) + " (" + t.specs().get(i).name() + ") = '" + value + "'";
-        bad = firstBad(t, args);
+        bad = t.oracle() != null ? t.oracle().apply(keys, args) : firstBad(t, args);
       }
     }
     List<String> watched = watched(t.coupons());
@@ -662,25 +725,58 @@ class LibraryArgumentsFuzzIT {
               ? Optional.empty()
               : Optional.of("(ends)");
 
-  private static Target load(long id, boolean absent) {
+  private static final List<Arg> LOAD_SETTLED_ARGS =
+      java.util.stream.Stream.concat(
+              LOAD_ARGS.stream(),
+              java.util.stream.Stream.of(
+                  new Arg("settleMs", optional(count(MAX_MS))),
+                  new Arg("readAgeMs", optional(count(MAX_MS)))))
+          .toList();
+
+  /** settleMs and readAgeMs come together, or not at all. */
+  private static final Function<List<String>, Optional<String>> LOAD_SETTLED_CROSS =
+      a ->
+          ENDS_AFTER_STARTS
+              .apply(a)
+              .or(
+                  () ->
+                      isEmpty(a, 13) == isEmpty(a, 14)
+                          ? Optional.empty()
+                          : Optional.of("(readAgeMs)"));
+
+  private static boolean isEmpty(List<String> args, int i) {
+    return i >= args.size() || args.get(i).isEmpty();
+  }
+
+  /**
+   * cf_load of coupon {@code id}, held live or absent; settled: with settleMs and readAgeMs, as
+   * {@link CouponFunctions#load(Coupon, long, long, Duration)} calls it.
+   */
+  private static Target load(long id, boolean absent, boolean settled) {
     if (absent) {
       RedisFixture.join(redis.redis().commands().del(CouponKeys.meta(redis.prefix(), id)));
     } else {
       load(id);
     }
     Coupon c = coupon(id, 1_000_000);
+    List<String> args = new ArrayList<>(List.of(CouponFunctions.loadArgs(c, 0, 0)));
+    if (settled) {
+      args.addAll(List.of(Long.toString(functions.repairSettle().toMillis()), "0"));
+    }
     return new Target(
         "cf_load",
         ScriptOutputType.MULTI,
         List.of(CouponKeys.meta(redis.prefix(), id)),
-        List.of(CouponFunctions.loadArgs(c, 0, 0)),
-        LOAD_ARGS,
-        ENDS_AFTER_STARTS,
+        args,
+        settled ? LOAD_SETTLED_ARGS : LOAD_ARGS,
+        settled ? LOAD_SETTLED_CROSS : ENDS_AFTER_STARTS,
         List.of(id));
   }
 
-  private static final Supplier<Target> LOAD_LIVE = () -> load(3, false);
-  private static final Supplier<Target> LOAD_ABSENT = () -> load(4, true);
+  private static final Supplier<Target> LOAD_LIVE = () -> load(3, false, false);
+  private static final Supplier<Target> LOAD_ABSENT = () -> load(4, true, false);
+  private static final Supplier<Target> LOAD_LIVE_SETTLED = () -> load(3, false, true);
+  private static final Supplier<Target> LOAD_ABSENT_SETTLED = () -> load(4, true, true);
 
   private static Target status(String function) {
     load(5);
@@ -806,4 +902,313 @@ class LibraryArgumentsFuzzIT {
             NO_CROSS,
             List.of(9L));
       };
+
+  // ---------------------------------------------------------------------------------------------
+  // The repair functions (see "Fencing" in couponflow.lua): called on a fenced coupon with the
+  // node's current epoch, so that a well-formed call writes.
+
+  /** The node's incarnation: what cf_repair_begin answers as the epoch. */
+  private static String epoch() {
+    String info = RedisFixture.join(redis.redis().commands().info("replication"));
+    Matcher m = Pattern.compile("master_replid:([0-9a-f]{40})").matcher(info);
+    assertThat(m.find()).as("master_replid in " + info).isTrue();
+    return m.group(1);
+  }
+
+  /** Coupon {@code id}, held and fenced. */
+  private static void fenced(long id) {
+    load(id);
+    assertThat(functions.fence(id).join()).isTrue();
+  }
+
+  private static final Rule EPOCH =
+      new Rule(
+          s -> s != null && s.matches("[0-9a-f]{40}"),
+          List.of(
+              "0".repeat(40),
+              "0".repeat(39),
+              "0".repeat(41),
+              "A".repeat(40),
+              "g".repeat(40),
+              "0".repeat(39) + "\u00e4",
+              ""));
+
+  private static boolean isCanonical(String s, long min, long max) {
+    return s != null && s.matches("0|[1-9][0-9]*") && isWhole(s, max) && Long.parseLong(s) >= min;
+  }
+
+  private static final Pattern REF = Pattern.compile("[A-Za-z0-9_-]{1,64}\\.([0-9]+)");
+
+  /** orderId.generation: a history field, or what an idempotency key names. */
+  private static final Rule REF_RULE =
+      new Rule(
+          s -> {
+            Matcher m = s == null ? null : REF.matcher(s);
+            return m != null && m.matches() && isCanonical(m.group(1), 1, MAX_GENERATION);
+          },
+          List.of(
+              "SO-f.1",
+              "SO-f.2",
+              "SO-f.3",
+              "SO-f.0",
+              "SO-f.01",
+              "SO-f." + MAX_GENERATION,
+              "SO-f." + (MAX_GENERATION + 1),
+              "SO-f",
+              ".1",
+              "a|b.1",
+              "a.b.1",
+              "a".repeat(64) + ".1",
+              "a".repeat(65) + ".1"));
+
+  private static final Pattern RECORD =
+      Pattern.compile(
+          "([0-9]+)\\|([A-Za-z0-9_-]{1,64})\\|([0-9]+)\\|([0-9]+)\\|([0-9]+)\\|([AR])\\|([0-9]*)");
+
+  /** A redemption record as cf_redeem and cf_reverse write them. */
+  private static final Rule RECORD_RULE =
+      new Rule(
+          s -> {
+            Matcher m = s == null ? null : RECORD.matcher(s);
+            return m != null
+                && m.matches()
+                && isCanonical(m.group(1), 1, MAX_GENERATION)
+                && isCanonical(m.group(3), 0, MAX_AMOUNT)
+                && isCanonical(m.group(4), 0, MAX_AMOUNT)
+                && isCanonical(m.group(5), 0, MAX_MS)
+                && (m.group(6).equals("A")
+                    ? m.group(7).isEmpty()
+                    : isCanonical(m.group(7), 0, MAX_MS));
+          },
+          List.of(
+              "1|u|0|0|0|A|",
+              "1|u|0|0|0|R|0",
+              "2|u|0|0|0|R|0",
+              "3|u|0|0|0|A|",
+              "1|u|0|0|0|A|5",
+              "1|u|0|0|0|R|",
+              "0|u|0|0|0|A|",
+              "01|u|0|0|0|A|",
+              "1||0|0|0|A|",
+              "1|a.b|0|0|0|A|",
+              "1|u|" + MAX_AMOUNT + "|0|0|A|",
+              "1|u|" + (MAX_AMOUNT + 1) + "|0|0|A|",
+              "1|u|0|0|" + MAX_MS + "|R|" + MAX_MS,
+              "1|u|0|0|" + (MAX_MS + 1) + "|A|",
+              "1|u|0|0|0|X|",
+              "1|u|0|0|0|A",
+              "1|u|0|0|0|A||"));
+
+  private static final Rule USER_COUNT =
+      new Rule(
+          s -> isCanonical(s, 1, MAX_GENERATION),
+          List.of(
+              "1",
+              "0",
+              "01",
+              Long.toString(MAX_GENERATION),
+              Long.toString(MAX_GENERATION + 1),
+              "99999999999999999999",
+              "-1",
+              "1.0"));
+
+  /**
+   * One kind of record hash a repair writes: its well-formed field, value and field to delete, and
+   * what they may be.
+   */
+  private record RepairKind(
+      String kind,
+      String fieldName,
+      Rule field,
+      String valueName,
+      Rule value,
+      String goodField,
+      String goodValue,
+      String goodDelete) {}
+
+  private static final List<RepairKind> REPAIR_KINDS =
+      List.of(
+          new RepairKind(
+              "o",
+              "orderId",
+              ID,
+              "record",
+              RECORD_RULE,
+              "SO-f",
+              "1|u-f|2000|100|1700000000000|A|",
+              "SO-g"),
+          new RepairKind(
+              "h",
+              "historyField",
+              REF_RULE,
+              "record",
+              RECORD_RULE,
+              "SO-f.1",
+              "1|u-f|2000|100|1700000000000|R|1700000001000",
+              "SO-g.1"),
+          new RepairKind("u", "userId", ID, "userCount", USER_COUNT, "u-f", "1", "u-g"),
+          new RepairKind(
+              "i", "idempotencyKey", KEY, "keyTarget", REF_RULE, "k-f", "SO-f.1", "k-g"));
+
+  private static RepairKind repairKind(String kind) {
+    return REPAIR_KINDS.stream().filter(k -> k.kind().equals(kind)).findFirst().orElseThrow();
+  }
+
+  /** cf_repair_write of one hash of a fenced coupon: one field set, one deleted. */
+  private static Target repairWrite(RepairKind kind) {
+    fenced(10);
+    CouponKeys k = functions.keys(10, 1);
+    String hash =
+        switch (kind.kind()) {
+          case "o" -> k.ordersBucket(0);
+          case "u" -> k.usersBucket(0);
+          case "i" -> k.idempotencyBucket(0);
+          default -> k.history();
+        };
+    return new Target(
+        "cf_repair_write",
+        ScriptOutputType.MULTI,
+        List.of(k.meta(), hash),
+        List.of(epoch(), "86400000", "1", kind.goodField(), kind.goodValue(), kind.goodDelete()),
+        List.of(
+            new Arg("epoch", EPOCH),
+            new Arg("retentionMs", count(MAX_MS)),
+            new Arg("setCount", count(2000)),
+            new Arg(kind.fieldName(), kind.field()),
+            new Arg(kind.valueName(), kind.value()),
+            new Arg(kind.fieldName(), kind.field())),
+        NO_CROSS,
+        List.of(10L),
+        LibraryArgumentsFuzzIT::repairWriteBad);
+  }
+
+  /**
+   * The contract of cf_repair_write: the coupon's meta and one of its record hashes, whose kind
+   * says what the fields and values are; the epoch, the retention, setCount pairs, then fields to
+   * delete.
+   */
+  private static Optional<String> repairWriteBad(List<String> keys, List<String> args) {
+    Matcher meta = KEY_SHAPE.matcher(keys.isEmpty() ? "" : keys.get(0));
+    Matcher hash = KEY_SHAPE.matcher(keys.size() < 2 ? "" : keys.get(1));
+    if (keys.size() != 2
+        || !meta.matches()
+        || !meta.group(2).equals("m")
+        || !hash.matches()
+        || !meta.group(1).equals(hash.group(1))
+        || "mx".contains(hash.group(2).substring(0, 1))) {
+      return Optional.of("key");
+    }
+    RepairKind kind = repairKind(hash.group(2).substring(0, 1));
+    if (!EPOCH.valid().test(at(args, 0))) {
+      return Optional.of("(epoch)");
+    }
+    if (!isWhole(at(args, 1), MAX_MS)) {
+      return Optional.of("(retentionMs)");
+    }
+    if (!isWhole(at(args, 2), 2000) || args.size() < 3 + 2 * Integer.parseInt(args.get(2))) {
+      return Optional.of("(setCount)");
+    }
+    int sets = Integer.parseInt(args.get(2));
+    for (int i = 3; i < 3 + 2 * sets; i += 2) {
+      if (!kind.field().valid().test(args.get(i))) {
+        return Optional.of("(" + kind.fieldName() + ")");
+      }
+      if (!kind.value().valid().test(args.get(i + 1))) {
+        return Optional.of("(" + kind.valueName() + ")");
+      }
+      if (kind.kind().equals("h")) {
+        Matcher field = REF.matcher(args.get(i));
+        Matcher record = RECORD.matcher(args.get(i + 1));
+        if (field.matches() && record.matches() && !field.group(1).equals(record.group(1))) {
+          return Optional.of("(record)");
+        }
+      }
+    }
+    for (int i = 3 + 2 * sets; i < args.size(); i++) {
+      if (!kind.field().valid().test(args.get(i))) {
+        return Optional.of("(" + kind.fieldName() + ")");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String at(List<String> args, int i) {
+    return i < args.size() ? args.get(i) : null;
+  }
+
+  private static final Supplier<Target> REPAIR_END =
+      () -> {
+        fenced(11);
+        return new Target(
+            "cf_repair_end",
+            ScriptOutputType.MULTI,
+            List.of(CouponKeys.meta(redis.prefix(), 11)),
+            List.of(epoch(), "999999", "1", "0"),
+            List.of(
+                new Arg("epoch", EPOCH),
+                new Arg("stock", count(MAX_MS)),
+                new Arg("accepted", count(MAX_MS)),
+                new Arg("reversed", count(MAX_MS))),
+            NO_CROSS,
+            List.of(11L));
+      };
+
+  private static final Supplier<Target> REPAIR_BEGIN =
+      () -> {
+        fenced(12);
+        return new Target(
+            "cf_repair_begin",
+            ScriptOutputType.MULTI,
+            List.of(CouponKeys.meta(redis.prefix(), 12)),
+            List.of(Long.toString(functions.repairSettle().toMillis())),
+            List.of(new Arg("settleMs", count(MAX_MS))),
+            NO_CROSS,
+            List.of(12L));
+      };
+
+  private static final Supplier<Target> FENCE =
+      () -> {
+        load(13);
+        return new Target(
+            "cf_fence",
+            ScriptOutputType.MULTI,
+            List.of(CouponKeys.meta(redis.prefix(), 13)),
+            List.of(),
+            List.of(),
+            NO_CROSS,
+            List.of(13L));
+      };
+
+  private static final Supplier<Target> READ =
+      () -> {
+        load(14);
+        CouponKeys k = functions.keys(14, 1);
+        return new Target(
+            "cf_read",
+            ScriptOutputType.MULTI,
+            List.of(k.ordersBucket(0), k.usersBucket(0), k.idempotencyBucket(0), k.history()),
+            List.of(),
+            List.of(),
+            NO_CROSS,
+            List.of(14L),
+            LibraryArgumentsFuzzIT::readBad);
+      };
+
+  /** The contract of cf_read's keys: one or more of one coupon's o, u, i and h keys. */
+  private static Optional<String> readBad(List<String> keys, List<String> args) {
+    if (keys.isEmpty()) {
+      return Optional.of("key");
+    }
+    String base = null;
+    for (String key : keys) {
+      Matcher m = KEY_SHAPE.matcher(key);
+      if (!m.matches()
+          || "mx".contains(m.group(2).substring(0, 1))
+          || base != null && !base.equals(m.group(1))) {
+        return Optional.of("key");
+      }
+      base = m.group(1);
+    }
+    return Optional.empty();
+  }
 }
