@@ -199,11 +199,11 @@ class BatchWriterIT {
 
   @Test
   void write_orphanReversalOlderThanTheOrphanAgeByTheRedisClock_isDeadLettered() {
-    Coupon c = coupon(15, 100);
+    Coupon c = coupon(16, 100);
     OutboxEntry young = orphanReversal(c).get(0);
     // The same reversal as Redis would have appended it two hours ago (ids only grow, so it goes
     // into a fresh outbox under an id two hours back).
-    functions.outboxAck(15, List.of(young.id())).join();
+    functions.outboxAck(16, List.of(young.id())).join();
     String twoHoursAgo = (redis.redisTimeMillis() - Duration.ofHours(2).toMillis()) + "-0";
     List<String> fields = new ArrayList<>();
     young.fields().forEach((f, v) -> fields.addAll(List.of(f, v)));
@@ -212,10 +212,10 @@ class BatchWriterIT {
             .redis()
             .commands()
             .xadd(
-                CouponKeys.outbox(redis.prefix(), 15),
+                CouponKeys.outbox(redis.prefix(), 16),
                 new XAddArgs().id(twoHoursAgo),
                 fields.toArray()));
-    List<OutboxEntry> old = functions.outboxRead(15, Duration.ZERO, 100, null).join();
+    List<OutboxEntry> old = functions.outboxRead(16, Duration.ZERO, 100, null).join();
     assertThat(old).extracting(OutboxEntry::id).containsExactly(twoHoursAgo);
 
     BatchWriter.Report report;
@@ -229,15 +229,15 @@ class BatchWriterIT {
     }
 
     assertThat(report).isEqualTo(new BatchWriter.Report(0, 1, 0));
-    assertThat(pending(functions, 15)).isZero();
-    List<DeadLetterRow> dead = deadLetters(15);
+    assertThat(pending(functions, 16)).isZero();
+    List<DeadLetterRow> dead = deadLetters(16);
     assertThat(dead)
         .singleElement()
         .satisfies(d -> assertThat(d.outboxId()).isEqualTo(twoHoursAgo));
     assertThat(dead.get(0).error())
         .startsWith("reversal of " + young.field("r").orElseThrow() + " waited 72")
         .contains("for its accept, which is not in MySQL");
-    assertThat(rows(db, 15)).isZero();
+    assertThat(rows(db, 16)).isZero();
   }
 
   @Test
