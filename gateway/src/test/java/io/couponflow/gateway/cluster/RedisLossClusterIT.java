@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 class RedisLossClusterIT {
   private static final Logger log = LoggerFactory.getLogger(RedisLossClusterIT.class);
-  private static final long STOCK = 1000;
+  private static final long STOCK = 3000;
   private static final Duration LONG = Duration.ofSeconds(60);
 
   @Test
