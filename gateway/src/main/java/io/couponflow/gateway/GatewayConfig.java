@@ -1,11 +1,13 @@
 package io.couponflow.gateway;
 
+import io.couponflow.config.ConfigException;
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
 import io.couponflow.gateway.resilience.BreakerSettings;
 import io.couponflow.sink.SinkSettings;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Everything the gateway reads from its environment; each COUPON_* name is in the README's
@@ -61,6 +63,45 @@ public record GatewayConfig(
     JdbcSettings jdbc,
     SinkSettings sink) {
 
+  /** Refuses settings that make no sense, naming the variable (the gateway stops at start). */
+  public GatewayConfig {
+    Env.require("COUPON_HTTP_PORT", httpPort, 0, 65_535);
+    Objects.requireNonNull(managementHost, "COUPON_MANAGEMENT_HOST");
+    Env.require("COUPON_MANAGEMENT_PORT", managementPort, 0, 65_535);
+    if (httpPort != 0 && httpPort == managementPort) {
+      throw new ConfigException(
+          "COUPON_MANAGEMENT_PORT: "
+              + managementPort
+              + " is COUPON_HTTP_PORT too (expected: a port of its own, or 0 for any free one)");
+    }
+    Env.require("COUPON_HTTP_IO_THREADS", ioThreads, 1, 64);
+    Env.require("COUPON_HTTP_MAX_BODY_BYTES", maxBodyBytes, 256, 1 << 20);
+    Env.require("COUPON_HTTP_MAX_LINE_BYTES", maxLineBytes, 256, 65_536);
+    Env.require("COUPON_HTTP_MAX_HEADER_BYTES", maxHeaderBytes, 1024, 65_536);
+    Env.require(
+        "COUPON_HTTP_IDLE_TIMEOUT", idleTimeout, Duration.ofSeconds(1), Duration.ofHours(1));
+    Env.require(
+        "COUPON_HTTP_REQUEST_TIMEOUT",
+        requestTimeout,
+        Duration.ofMillis(100),
+        Duration.ofMinutes(10));
+    Env.require("COUPON_HTTP_MAX_IN_FLIGHT", maxInFlight, 1, 1_000_000);
+    Env.require(
+        "COUPON_IDEMPOTENCY_RETENTION",
+        idempotencyRetention,
+        Duration.ofHours(24),
+        Duration.ofDays(3650));
+    Env.require("COUPON_CACHE_REFRESH", cacheRefresh, Duration.ofMillis(50), Duration.ofHours(1));
+    Env.require("COUPON_CACHE_NEGATIVE_TTL", negativeCacheTtl, Duration.ZERO, Duration.ofHours(1));
+    Env.require("COUPON_CACHE_SOLD_OUT_HINT", soldOutHint, Duration.ZERO, Duration.ofMinutes(10));
+    Env.require("COUPON_SHUTDOWN_GRACE", shutdownGrace, Duration.ZERO, Duration.ofMinutes(10));
+    Env.require("COUPON_REPAIR_WAIT", repairWait, Duration.ZERO, Duration.ofSeconds(30));
+    Objects.requireNonNull(breakers, "breakers");
+    Objects.requireNonNull(redis, "redis");
+    Objects.requireNonNull(jdbc, "jdbc");
+    Objects.requireNonNull(sink, "sink");
+  }
+
   /** Half the cores, at least one. */
   public static int defaultIoThreads() {
     return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
@@ -69,45 +110,22 @@ public record GatewayConfig(
   public static GatewayConfig from(Env env) {
     env.logLevel("INFO");
     return new GatewayConfig(
-        env.integer("COUPON_HTTP_PORT", 8080, 0, 65_535),
+        env.integer("COUPON_HTTP_PORT", 8080),
         env.host("COUPON_MANAGEMENT_HOST", "127.0.0.1"),
-        env.integer("COUPON_MANAGEMENT_PORT", 8081, 0, 65_535),
-        env.integer("COUPON_HTTP_IO_THREADS", defaultIoThreads(), 1, 64),
-        env.integer("COUPON_HTTP_MAX_BODY_BYTES", 4096, 256, 1 << 20),
-        env.integer("COUPON_HTTP_MAX_LINE_BYTES", 2048, 256, 65_536),
-        env.integer("COUPON_HTTP_MAX_HEADER_BYTES", 8192, 1024, 65_536),
-        env.duration(
-            "COUPON_HTTP_IDLE_TIMEOUT",
-            Duration.ofSeconds(60),
-            Duration.ofSeconds(1),
-            Duration.ofHours(1)),
-        env.duration(
-            "COUPON_HTTP_REQUEST_TIMEOUT",
-            Duration.ofSeconds(10),
-            Duration.ofMillis(100),
-            Duration.ofMinutes(10)),
-        env.integer("COUPON_HTTP_MAX_IN_FLIGHT", 10_000, 1, 1_000_000),
-        env.duration(
-            "COUPON_IDEMPOTENCY_RETENTION",
-            Duration.ofHours(24),
-            Duration.ofHours(24),
-            Duration.ofDays(3650)),
-        env.duration(
-            "COUPON_CACHE_REFRESH",
-            Duration.ofSeconds(2),
-            Duration.ofMillis(50),
-            Duration.ofHours(1)),
-        env.duration(
-            "COUPON_CACHE_NEGATIVE_TTL", Duration.ofSeconds(2), Duration.ZERO, Duration.ofHours(1)),
-        env.duration(
-            "COUPON_CACHE_SOLD_OUT_HINT",
-            Duration.ofSeconds(1),
-            Duration.ZERO,
-            Duration.ofMinutes(10)),
-        env.duration(
-            "COUPON_SHUTDOWN_GRACE", Duration.ofSeconds(20), Duration.ZERO, Duration.ofMinutes(10)),
-        env.duration(
-            "COUPON_REPAIR_WAIT", Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(30)),
+        env.integer("COUPON_MANAGEMENT_PORT", 8081),
+        env.integer("COUPON_HTTP_IO_THREADS", defaultIoThreads()),
+        env.integer("COUPON_HTTP_MAX_BODY_BYTES", 4096),
+        env.integer("COUPON_HTTP_MAX_LINE_BYTES", 2048),
+        env.integer("COUPON_HTTP_MAX_HEADER_BYTES", 8192),
+        env.duration("COUPON_HTTP_IDLE_TIMEOUT", Duration.ofSeconds(60)),
+        env.duration("COUPON_HTTP_REQUEST_TIMEOUT", Duration.ofSeconds(10)),
+        env.integer("COUPON_HTTP_MAX_IN_FLIGHT", 10_000),
+        env.duration("COUPON_IDEMPOTENCY_RETENTION", Duration.ofHours(24)),
+        env.duration("COUPON_CACHE_REFRESH", Duration.ofSeconds(2)),
+        env.duration("COUPON_CACHE_NEGATIVE_TTL", Duration.ofSeconds(2)),
+        env.duration("COUPON_CACHE_SOLD_OUT_HINT", Duration.ofSeconds(1)),
+        env.duration("COUPON_SHUTDOWN_GRACE", Duration.ofSeconds(20)),
+        env.duration("COUPON_REPAIR_WAIT", Duration.ofSeconds(1)),
         BreakerSettings.from(env),
         RedisSettings.from(env),
         JdbcSettings.from(env),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.couponflow.config.ConfigException;
 import io.couponflow.config.Env;
+import io.couponflow.gateway.resilience.BreakerSettings;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,64 @@ class GatewayConfigTest {
     assertThatThrownBy(() -> GatewayConfig.from(Env.of(Map.of("COUPON_BREAKER_OPEN_FOR", "1ms"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("COUPON_BREAKER_OPEN_FOR:");
+  }
+
+  @Test
+  void apiAndManagementOnOnePort_areRefusedNamingBoth() {
+    assertThatThrownBy(
+            () ->
+                GatewayConfig.from(
+                    Env.of(Map.of("COUPON_HTTP_PORT", "9000", "COUPON_MANAGEMENT_PORT", "9000"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "COUPON_MANAGEMENT_PORT: 9000 is COUPON_HTTP_PORT too (expected: a port of its own,"
+                + " or 0 for any free one)");
+    assertThat(
+            GatewayConfig.from(
+                    Env.of(Map.of("COUPON_HTTP_PORT", "0", "COUPON_MANAGEMENT_PORT", "0")))
+                .httpPort())
+        .isZero();
+  }
+
+  @Test
+  void constructor_refusesWhatFromRefuses_namingTheVariable() {
+    GatewayConfig d = GatewayConfig.from(Env.of(Map.of()));
+
+    assertThatThrownBy(
+            () ->
+                new GatewayConfig(
+                    d.httpPort(),
+                    d.managementHost(),
+                    d.managementPort(),
+                    0,
+                    d.maxBodyBytes(),
+                    d.maxLineBytes(),
+                    d.maxHeaderBytes(),
+                    d.idleTimeout(),
+                    d.requestTimeout(),
+                    d.maxInFlight(),
+                    d.idempotencyRetention(),
+                    d.cacheRefresh(),
+                    d.negativeCacheTtl(),
+                    d.soldOutHint(),
+                    d.shutdownGrace(),
+                    d.repairWait(),
+                    d.breakers(),
+                    d.redis(),
+                    d.jdbc(),
+                    d.sink()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_HTTP_IO_THREADS: 0 is out of range (expected: 1..64)");
+    assertThatThrownBy(() -> new BreakerSettings(0, 20, 10, Duration.ofSeconds(2)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_BREAKER_FAILURE_RATE: 0 is out of range (expected: 1..100)");
+    assertThatThrownBy(
+            () -> GatewayConfig.from(Env.of(Map.of("COUPON_IDEMPOTENCY_RETENTION", "1h"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_IDEMPOTENCY_RETENTION: 1h is out of range (expected: 1d..3650d)");
+    assertThatThrownBy(() -> GatewayConfig.from(Env.of(Map.of("COUPON_REPAIR_WAIT", "31s"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_REPAIR_WAIT: 31s is out of range (expected: 0ms..30s)");
   }
 
   @Test

@@ -709,6 +709,23 @@ public final class CouponFunctions {
         .thenApply(reply -> outboxEntries(couponId, reply));
   }
 
+  /**
+   * The Redis clock of the node that holds the coupon: the clock its outbox entry ids (and its
+   * window checks) are on. Age an entry against this, never against the caller's own clock.
+   */
+  public CompletableFuture<Instant> time(long couponId) {
+    return withLibrary(
+        () ->
+            redis
+                .commands()
+                .<Long>fcallReadOnly(
+                    "cf_time",
+                    ScriptOutputType.INTEGER,
+                    new String[] {CouponKeys.outbox(prefix, couponId)})
+                .toCompletableFuture()
+                .thenApply(Instant::ofEpochMilli));
+  }
+
   /** Deletes entries MySQL now holds; returns how many were deleted. */
   public CompletableFuture<Long> outboxAck(long couponId, List<String> entryIds) {
     if (entryIds.isEmpty()) {

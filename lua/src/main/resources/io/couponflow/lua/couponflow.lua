@@ -45,7 +45,16 @@ Times come from the Redis clock (TIME), never from the caller. Arguments are che
 the API checks them (ids, keys, amounts), so a call typed into redis-cli cannot corrupt a record.
 ]]
 
-local LIBRARY_VERSION = 5
+local LIBRARY_VERSION = 6
+
+-- Every refusal of the library is an error reply that starts with "couponflow:", as the README
+-- promises: raised as an error reply, not as a plain string, to which Redis would prepend
+-- "ERR user_function:<line>: ". This local shadows Lua's error for the rest of the library; the
+-- error called in its body is still Lua's (a local is not in scope in its own initializer), and
+-- it is looked up only when called, because a library may not touch that global while it loads.
+local error = function(message)
+  error(redis.error_reply(message))
+end
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -81,12 +90,20 @@ local function current_epoch()
   return current_incarnation().id
 end
 
+local MAX_AMOUNT = 1000000000000
+local MAX_GENERATION = 999999999
+local MAX_MS = 9007199254740991
+
+-- A whole number written in digits, negative or not, within -MAX_MS..MAX_MS. What tonumber takes
+-- besides (' 7', '7.', '0x10', '1e3') is refused, and so is a number a Lua number does not hold
+-- exactly, which int() would write back as garbage (-9223372036854775808).
 local function arg_number(args, i, name)
-  local v = tonumber(args[i])
-  if v == nil or v ~= math.floor(v) then
-    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a whole number, got ' .. tostring(args[i]))
+  local v = args[i]
+  if v == nil or not string.match(v, '^%-?%d+$') or math.abs(tonumber(v)) > MAX_MS then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a whole number -' ..
+      string.format('%d', MAX_MS) .. '..' .. string.format('%d', MAX_MS) .. ', got ' .. tostring(v))
   end
-  return v
+  return tonumber(v)
 end
 
 local function arg_text(args, i, name)
@@ -105,6 +122,61 @@ local function arg_count(args, i, name, max)
       string.format('%d', max) .. ', got ' .. tostring(v))
   end
   return tonumber(v)
+end
+
+-- How many characters well-formed UTF-8 text holds (MySQL's utf8mb4 stores nothing else); nil
+-- when it is not well-formed (a stray continuation byte, an overlong form, a surrogate, > U+10FFFF).
+local function utf8_length(s)
+  local n, i, len = 0, 1, #s
+  while i <= len do
+    local c = string.byte(s, i)
+    local size, lo, hi = 1, 0x80, 0xBF
+    if c >= 0xC2 and c <= 0xDF then
+      size = 2
+    elseif c >= 0xE0 and c <= 0xEF then
+      size = 3
+      if c == 0xE0 then lo = 0xA0 elseif c == 0xED then hi = 0x9F end
+    elseif c >= 0xF0 and c <= 0xF4 then
+      size = 4
+      if c == 0xF0 then lo = 0x90 elseif c == 0xF4 then hi = 0x8F end
+    elseif c >= 0x80 then
+      return nil
+    end
+    for j = i + 1, i + size - 1 do
+      local b = string.byte(s, j)
+      if b == nil or b < lo or b > hi then
+        return nil
+      end
+      lo, hi = 0x80, 0xBF
+    end
+    i = i + size
+    n = n + 1
+  end
+  return n
+end
+
+-- Text of at most max characters of well-formed UTF-8; not blank (ASCII spaces only) unless it
+-- may be empty.
+local function arg_utf8(args, i, name, max, may_be_empty)
+  local v = args[i] or ''
+  local n = utf8_length(v)
+  if n == nil or n > max or (not may_be_empty and not string.find(v, '%S')) then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be ' ..
+      (may_be_empty and 'at most ' or '1-') .. max .. ' characters of UTF-8 text' ..
+      (may_be_empty and '' or ', not blank') .. ', got ' .. (n or 'malformed') .. ' characters')
+  end
+  return v
+end
+
+-- A stream entry id as Redis gives them, <ms>-<seq>, each part 0..MAX_MS.
+local function arg_entry_id(args, i, name)
+  local v = args[i]
+  local ms, seq = string.match(v or '', '^(%d+)%-(%d+)$')
+  if ms == nil or tonumber(ms) > MAX_MS or tonumber(seq) > MAX_MS then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a stream entry id' ..
+      ' <ms>-<seq>, got ' .. tostring(v))
+  end
+  return v
 end
 
 -- A user or order id as the API allows them (1-64 of A-Z a-z 0-9 _ -): they become parts of
@@ -126,10 +198,6 @@ local function arg_key(args, i, name)
   end
   return v
 end
-
-local MAX_AMOUNT = 1000000000000
-local MAX_GENERATION = 999999999
-local MAX_MS = 9007199254740991
 
 -- generation|user|amount|discount|acceptedAt|status|reversedAt
 local function parse_record(value)
@@ -170,8 +238,22 @@ local function find_record(orders_key, history_key, order, gen)
   return nil, false
 end
 
+-- A coupon's bucket count: a power of two, 1..65536.
+local function arg_buckets(args, i)
+  local b = arg_count(args, i, 'buckets', 65536)
+  local p = 1
+  while p < b do
+    p = p * 2
+  end
+  if b < 1 or p ~= b then
+    error('couponflow: argument ' .. i .. ' (buckets) must be a power of two 1..65536, got ' ..
+      args[i])
+  end
+  return b
+end
+
 local function check_buckets(meta_buckets, args_buckets)
-  if meta_buckets ~= args_buckets then
+  if tonumber(meta_buckets) ~= args_buckets then
     return { 'STALE_BUCKETS', meta_buckets }
   end
   return nil
@@ -180,6 +262,36 @@ end
 local function expire_at_least(key, at_ms)
   if redis.call('PEXPIREAT', key, int(at_ms), 'NX') == 0 then
     redis.call('PEXPIREAT', key, int(at_ms), 'GT')
+  end
+end
+
+-- The keys each writing function takes, in order, by kind.
+local KEYS_REDEEM = { 'm', 'u', 'o', 'i', 'h', 'x' }
+local KEYS_REVERSE = { 'm', 'u', 'o', 'h', 'x' }
+local KEYS_RESTORE = { 'm', 'u', 'o', 'i', 'h' }
+local KEYS_META = { 'm' }
+local KEYS_OUTBOX = { 'x' }
+
+-- KEYS must be one coupon's keys of these kinds, in this order (P:{C}:m, P:{C}:u:<bucket>, ...),
+-- all under one prefix P and one coupon C, checked before anything is read or written: with a
+-- key missing a function would fail at its last write and keep the others (a redemption without
+-- its outbox entry), and with another coupon's key it would write there.
+local function check_keys(keys, kinds)
+  local base
+  for i, kind in ipairs(kinds) do
+    local b, rest = string.match(keys[i] or '', '^([^{}:]+:{%d+}:)(.*)$')
+    local bucketed = kind == 'u' or kind == 'o' or kind == 'i'
+    if b == nil or (base ~= nil and b ~= base)
+        or (bucketed and not string.match(rest, '^' .. kind .. ':%d+$'))
+        or (not bucketed and rest ~= kind) then
+      error('couponflow: key ' .. i .. ' must be the coupon\'s ' .. kind .. ' key (' ..
+        (base or 'P:{C}:') .. kind .. (bucketed and ':<bucket>' or '') .. '), got ' ..
+        tostring(keys[i]))
+    end
+    base = b
+  end
+  if #keys ~= #kinds then
+    error('couponflow: ' .. #kinds .. ' keys expected, got ' .. #keys)
   end
 end
 
@@ -193,7 +305,8 @@ Reply: ACCEPTED gen user amount discount acceptedAt A "" outboxId
      | USER_LIMIT_REACHED | ORDER_ALREADY_REDEEMED | SOLD_OUT | STALE_BUCKETS buckets
 ]]
 local function redeem(keys, args)
-  local buckets = arg_text(args, 1, 'buckets')
+  check_keys(keys, KEYS_REDEEM)
+  local buckets = arg_buckets(args, 1)
   local key = arg_key(args, 2, 'idempotencyKey')
   local user = arg_id(args, 3, 'userId')
   local order = arg_id(args, 4, 'orderId')
@@ -295,11 +408,15 @@ Reply: REVERSED gen user amount discount acceptedAt R reversedAt replayed(0|1) o
      | REDEMPTION_NOT_FOUND | COUPON_NOT_FOUND | FENCED | STALE_BUCKETS buckets
 ]]
 local function reverse(keys, args)
-  local buckets = arg_text(args, 1, 'buckets')
+  check_keys(keys, KEYS_REVERSE)
+  local buckets = arg_buckets(args, 1)
   local order = arg_id(args, 2, 'orderId')
   local gen = arg_count(args, 3, 'generation', MAX_GENERATION)
+  if gen < 1 then
+    error('couponflow: argument 3 (generation) must be at least 1')
+  end
   local user = arg_id(args, 4, 'userId')
-  local reason = args[5] or ''
+  local reason = arg_utf8(args, 5, 'reason', 256, true)
 
   local m = redis.call('HMGET', keys[1], 'buckets', 'epoch')
   local b = m[1]
@@ -374,7 +491,7 @@ local function get(keys, args)
     return { 'FENCED' }
   end
   if args[3] ~= nil and args[3] ~= '' then
-    local stale = check_buckets(b, args[3])
+    local stale = check_buckets(b, arg_buckets(args, 3))
     if stale then
       return stale
     end
@@ -402,8 +519,12 @@ ARGV: version, name, total, limit, threshold, discount, starts, ends, status, bu
 Reply: CREATED stock LIVE|FENCED | UPDATED stock delta | UNCHANGED stock version | REFUSED reason
 ]]
 local function load(keys, args)
+  check_keys(keys, KEYS_META)
   local version = arg_count(args, 1, 'version', MAX_MS)
-  arg_text(args, 2, 'name')
+  if version < 1 then
+    error('couponflow: argument 1 (version) must be at least 1')
+  end
+  arg_utf8(args, 2, 'name', 200, false)
   local total = arg_count(args, 3, 'total', MAX_MS)
   if arg_count(args, 4, 'limit', MAX_GENERATION) < 1 then
     error('couponflow: argument 4 (limit) must be at least 1')
@@ -420,25 +541,27 @@ local function load(keys, args)
   if status ~= 'ACTIVE' and status ~= 'PAUSED' then
     error('couponflow: argument 9 (status) must be ACTIVE or PAUSED, got ' .. status)
   end
-  local b = arg_count(args, 10, 'buckets', 65536)
-  while b > 1 and b % 2 == 0 do
-    b = b / 2
-  end
-  if b ~= 1 then
-    error('couponflow: argument 10 (buckets) must be a power of two, got ' .. args[10])
+  local buckets = arg_buckets(args, 10)
+  local stock = arg_number(args, 11, 'stockIfAbsent')
+  local accepted = arg_number(args, 12, 'acceptedIfAbsent')
+  local reversed = arg_number(args, 13, 'reversedIfAbsent')
+  local settle, read_age
+  if args[14] ~= nil and args[14] ~= '' then
+    settle = arg_count(args, 14, 'settleMs', MAX_MS)
+    read_age = arg_count(args, 15, 'readAgeMs', MAX_MS)
+  elseif args[15] ~= nil and args[15] ~= '' then
+    error('couponflow: argument 15 (readAgeMs) must be empty without argument 14 (settleMs), got ' ..
+      args[15])
   end
 
   local fields = {}
   for i, name in ipairs(DEFINITION) do
     fields[#fields + 1] = name
-    fields[#fields + 1] = args[i]
+    fields[#fields + 1] = name == 'buckets' and int(buckets) or args[i]
   end
 
   local m = redis.call('HMGET', keys[1], 'version', 'total', 'stock', 'buckets')
   if not m[1] then
-    local stock = arg_number(args, 11, 'stockIfAbsent')
-    local accepted = arg_number(args, 12, 'acceptedIfAbsent')
-    local reversed = arg_number(args, 13, 'reversedIfAbsent')
     if stock < 0 or accepted < 0 or reversed < 0 or stock + accepted ~= total then
       return { 'REFUSED', 'stock ' .. int(stock) .. ' + accepted ' .. int(accepted) ..
         ' must equal total ' .. int(total) .. ' and none may be negative' }
@@ -450,9 +573,7 @@ local function load(keys, args)
     fields[#fields + 1] = 'reversed'
     fields[#fields + 1] = int(reversed)
     local live = false
-    if args[14] ~= nil and args[14] ~= '' then
-      local settle = arg_count(args, 14, 'settleMs', MAX_MS)
-      local read_age = arg_count(args, 15, 'readAgeMs', MAX_MS)
+    if settle then
       local inc = current_incarnation()
       live = now_ms() - inc.since >= settle + read_age
       if live then
@@ -467,8 +588,9 @@ local function load(keys, args)
   if version <= tonumber(m[1]) then
     return { 'UNCHANGED', m[3], m[1] }
   end
-  if m[4] ~= args[10] then
-    return { 'REFUSED', 'buckets are ' .. m[4] .. ' in Redis and cannot change to ' .. args[10] }
+  if tonumber(m[4]) ~= buckets then
+    return { 'REFUSED', 'buckets are ' .. m[4] .. ' in Redis and cannot change to ' ..
+      int(buckets) }
   end
   local delta = total - tonumber(m[2])
   local stock = tonumber(m[3]) + delta
@@ -490,12 +612,19 @@ ARGV: [version] when given, applied only if newer than the definition's, and rec
 Reply: status version | COUPON_NOT_FOUND | UNCHANGED status version
 ]]
 local function set_status(keys, args, status)
+  check_keys(keys, KEYS_META)
+  local version
+  if args[1] ~= nil and args[1] ~= '' then
+    version = arg_count(args, 1, 'version', MAX_MS)
+    if version < 1 then
+      error('couponflow: argument 1 (version) must be at least 1')
+    end
+  end
   local m = redis.call('HMGET', keys[1], 'version', 'status')
   if not m[1] then
     return { 'COUPON_NOT_FOUND' }
   end
-  if args[1] ~= nil and args[1] ~= '' then
-    local version = arg_number(args, 1, 'version')
+  if version then
     if version <= tonumber(m[1]) then
       return { 'UNCHANGED', m[2], m[1] }
     end
@@ -577,18 +706,19 @@ ARGV: seenStock, seenAccepted, seenReversed, newStock, newAccepted, newReversed
 Reply: APPLIED stock accepted reversed | MOVED stock accepted reversed | COUPON_NOT_FOUND
 ]]
 local function reconcile_apply(keys, args)
+  check_keys(keys, KEYS_META)
+  arg_number(args, 1, 'seenStock')
+  arg_number(args, 2, 'seenAccepted')
+  arg_number(args, 3, 'seenReversed')
+  local stock = arg_count(args, 4, 'newStock', MAX_MS)
+  local accepted = arg_count(args, 5, 'newAccepted', MAX_MS)
+  local reversed = arg_count(args, 6, 'newReversed', MAX_MS)
   local m = redis.call('HMGET', keys[1], 'stock', 'accepted', 'reversed', 'total')
   if not m[1] then
     return { 'COUPON_NOT_FOUND' }
   end
   if m[1] ~= args[1] or m[2] ~= args[2] or m[3] ~= args[3] then
     return { 'MOVED', m[1], m[2], m[3] }
-  end
-  local stock = arg_number(args, 4, 'newStock')
-  local accepted = arg_number(args, 5, 'newAccepted')
-  local reversed = arg_number(args, 6, 'newReversed')
-  if stock < 0 or accepted < 0 or reversed < 0 then
-    error('couponflow: counters must not be negative')
   end
   redis.call('HSET', keys[1], 'stock', int(stock), 'accepted', int(accepted), 'reversed', int(reversed))
   return { 'APPLIED', int(stock), int(accepted), int(reversed) }
@@ -605,6 +735,7 @@ ARGV: orderId, generation, userId, amount, discount, acceptedAtMs, status (A|R),
 Reply: RESTORED | PRESENT | COUPON_NOT_FOUND (no meta and no endsAtMs)
 ]]
 local function restore(keys, args)
+  check_keys(keys, KEYS_RESTORE)
   local order = arg_id(args, 1, 'orderId')
   local gen = arg_count(args, 2, 'generation', MAX_GENERATION)
   if gen < 1 then
@@ -625,12 +756,13 @@ local function restore(keys, args)
   elseif args[8] ~= nil and args[8] ~= '' then
     error('couponflow: argument 8 (reversedAt) must be empty for an accepted redemption')
   end
-  local ends = redis.call('HGET', keys[1], 'ends')
+  local ends_arg
+  if args[11] ~= nil and args[11] ~= '' then
+    ends_arg = int(arg_count(args, 11, 'endsAtMs', MAX_MS))
+  end
+  local ends = redis.call('HGET', keys[1], 'ends') or ends_arg
   if not ends then
-    if args[11] == nil or args[11] == '' then
-      return { 'COUPON_NOT_FOUND' }
-    end
-    ends = int(arg_count(args, 11, 'endsAtMs', MAX_MS))
+    return { 'COUPON_NOT_FOUND' }
   end
   local existing = find_record(keys[3], keys[5], order, gen)
   if existing then
@@ -668,6 +800,9 @@ local function outbox_read(keys, args)
     error('couponflow: argument 2 (count) must be at least 1')
   end
   local after = args[3]
+  if after ~= nil and after ~= '' then
+    arg_entry_id(args, 3, 'afterId')
+  end
   local start = (after == nil or after == '') and '-' or ('(' .. after)
   local before = now_ms() - min_age
   if before < 0 then
@@ -684,6 +819,10 @@ ARGV: entry ids
 Reply: how many were deleted
 ]]
 local function outbox_ack(keys, args)
+  check_keys(keys, KEYS_OUTBOX)
+  for i = 1, #args do
+    arg_entry_id(args, i, 'entryId')
+  end
   if #args == 0 then
     return 0
   end
@@ -711,6 +850,7 @@ Reply: LIVE epoch | SETTLING remainingMs | FENCED epoch ABSENT|STALE
        (ABSENT: no meta; cf_load creates it)
 ]]
 local function repair_begin(keys, args)
+  check_keys(keys, KEYS_META)
   local settle = arg_count(args, 1, 'settleMs', MAX_MS)
   local inc = current_incarnation()
   local epoch = redis.call('HGET', keys[1], 'epoch')
@@ -725,17 +865,104 @@ local function repair_begin(keys, args)
   return { 'FENCED', inc.id, exists and 'STALE' or 'ABSENT' }
 end
 
--- The coupon part of a key ("P:{C}:") and its kind ("o", "u", "i" or "h").
-local function key_kind(meta_key, key)
-  local base = string.sub(meta_key, 1, #meta_key - 1)
-  if string.sub(key, 1, #base) ~= base then
-    return nil
-  end
-  local rest = string.sub(key, #base + 1)
+-- The kind of one of a coupon's record hashes ("o", "u", "i" or "h") from its key, or nil.
+local function record_kind(key)
+  local rest = string.match(key or '', '^[^{}:]+:{%d+}:(.*)$')
   if rest == 'h' then
     return 'h'
   end
-  return string.match(rest, '^([oui]):%d+$')
+  return rest and string.match(rest, '^([oui]):%d+$')
+end
+
+-- KEYS of a repair write: the coupon's meta, then one of its record hashes; returns the kind.
+local function check_repair_keys(keys)
+  check_keys({ keys[1] }, KEYS_META)
+  local kind = record_kind(keys[2])
+  if kind == nil then
+    error('couponflow: key 2 must be one of the coupon\'s o:<bucket>, u:<bucket>, i:<bucket> or h' ..
+      ' keys, got ' .. tostring(keys[2]))
+  end
+  check_keys(keys, { 'm', kind })
+  return kind
+end
+
+-- A repair's epoch: a replication id as cf_repair_begin answers it, 40 hex digits.
+local function arg_epoch(args, i)
+  local v = args[i]
+  if v == nil or #v ~= 40 or not string.match(v, '^[0-9a-f]+$') then
+    error('couponflow: argument ' .. i .. ' (epoch) must be 40 hex digits as cf_repair_begin' ..
+      ' answers it, got ' .. tostring(v))
+  end
+  return v
+end
+
+-- Digits as int() writes them (no sign, no leading zero) of a number min..max.
+local function canonical(v, min, max)
+  return v ~= nil and (v == '0' or string.match(v, '^[1-9]%d*$') ~= nil) and
+    tonumber(v) >= min and tonumber(v) <= max
+end
+
+-- "orderId.generation": a history field, or the redemption an idempotency key names. Returns the
+-- generation.
+local function arg_ref(args, i, name)
+  local v = args[i]
+  local order, gen = string.match(v or '', '^([%w_%-]+)%.(%d+)$')
+  if order == nil or #order > 64 or not canonical(gen, 1, MAX_GENERATION) then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be orderId.generation' ..
+      ' (generation 1..' .. int(MAX_GENERATION) .. '), got ' .. tostring(v))
+  end
+  return tonumber(gen)
+end
+
+-- A redemption record as cf_redeem and cf_reverse write them, with every part in the range those
+-- functions take. Returns its generation.
+local function arg_record(args, i, name)
+  local v = args[i]
+  local gen, user, amount, discount, accepted_at, status, reversed_at =
+    string.match(v or '', '^(%d+)|([%w_%-]+)|(%d+)|(%d+)|(%d+)|([AR])|(%d*)$')
+  if gen == nil or not canonical(gen, 1, MAX_GENERATION) or #user > 64
+      or not canonical(amount, 0, MAX_AMOUNT) or not canonical(discount, 0, MAX_AMOUNT)
+      or not canonical(accepted_at, 0, MAX_MS)
+      or (status == 'A' and reversed_at ~= '')
+      or (status == 'R' and not canonical(reversed_at, 0, MAX_MS)) then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be a record' ..
+      ' gen|userId|amount|discount|acceptedAtMs|A| or ...|R|reversedAtMs, got ' .. tostring(v))
+  end
+  return tonumber(gen)
+end
+
+-- The field of a repair write to a hash of this kind, by name: o orderId, u userId,
+-- i idempotencyKey, h historyField (orderId.generation).
+local function arg_repair_field(kind, args, i)
+  if kind == 'o' then
+    arg_id(args, i, 'orderId')
+  elseif kind == 'u' then
+    arg_id(args, i, 'userId')
+  elseif kind == 'i' then
+    arg_key(args, i, 'idempotencyKey')
+  else
+    return arg_ref(args, i, 'historyField')
+  end
+end
+
+-- A field and its value: o, h a record (in h, of the generation its field names); u a count of
+-- 1..MAX_GENERATION; i the redemption the key names.
+local function check_repair_pair(kind, args, i)
+  local field_gen = arg_repair_field(kind, args, i)
+  if kind == 'o' or kind == 'h' then
+    local gen = arg_record(args, i + 1, 'record')
+    if kind == 'h' and gen ~= field_gen then
+      error('couponflow: argument ' .. (i + 1) .. ' (record) is of generation ' .. int(gen) ..
+        ', but argument ' .. i .. ' (historyField) names generation ' .. int(field_gen))
+    end
+  elseif kind == 'u' then
+    if not canonical(args[i + 1], 1, MAX_GENERATION) then
+      error('couponflow: argument ' .. (i + 1) .. ' (userCount) must be a whole number 1..' ..
+        int(MAX_GENERATION) .. ', got ' .. tostring(args[i + 1]))
+    end
+  else
+    arg_ref(args, i + 1, 'keyTarget')
+  end
 end
 
 -- The coupon's end (ms) when a repair may write now; else nil and the reply that refuses it.
@@ -754,38 +981,23 @@ local function repair_refusal(meta_key, epoch)
   return tonumber(m[1]), nil
 end
 
-local function check_repair_value(kind, field, value, i)
-  if kind == 'o' or kind == 'h' then
-    parse_record(value)
-    if kind == 'h' and not string.match(field, '^[%w_%-]+%.%d+$') then
-      error('couponflow: argument ' .. i .. ' (history field) must be orderId.generation, got ' .. field)
-    end
-  elseif kind == 'u' then
-    if not string.match(value, '^[1-9]%d*$') then
-      error('couponflow: argument ' .. (i + 1) .. ' (user count) must be a whole number >= 1, got ' .. value)
-    end
-  elseif not string.match(value, '^[%w_%-]+%.%d+$') then
-    error('couponflow: argument ' .. (i + 1) .. ' (key target) must be orderId.generation, got ' .. value)
-  end
-end
-
 --[[
 cf_repair_write: set and delete fields of one of a fenced coupon's record hashes.
 KEYS: m, one of o:<b> | u:<b> | i:<b> | h
 ARGV: epoch, retentionMs (an i bucket then lives at least until max(ends, now) + retentionMs),
-      setCount, field value (setCount pairs), then fields to delete
-      values: o, h a record "gen|user|amount|discount|acceptedAt|A|" or "...|R|reversedAt";
-              u a count >= 1; i "orderId.generation"
+      setCount, field value (setCount pairs), then fields to delete; only what cf_redeem and
+      cf_reverse write, with numbers in their ranges and written as int() writes them:
+      o  orderId -> a record "gen|user|amount|discount|acceptedAt|A|" or "...|R|reversedAt"
+      h  "orderId.generation" -> a record of that generation
+      u  userId -> a count 1..MAX_GENERATION
+      i  idempotencyKey -> "orderId.generation"
 Reply: WRITTEN | LIVE | EPOCH_CHANGED epoch | COUPON_NOT_FOUND
 ]]
 local function repair_write(keys, args)
-  local epoch = arg_text(args, 1, 'epoch')
+  local kind = check_repair_keys(keys)
+  local epoch = arg_epoch(args, 1)
   local retention = arg_count(args, 2, 'retentionMs', MAX_MS)
   local sets = arg_count(args, 3, 'setCount', 2000)
-  local kind = key_kind(keys[1], keys[2] or '')
-  if kind == nil then
-    error('couponflow: key 2 must be one of the coupon\'s o:, u:, i: or h keys, got ' .. tostring(keys[2]))
-  end
   if #args > 4003 then
     error('couponflow: at most 4000 fields per call, got ' .. int(#args - 3))
   end
@@ -794,7 +1006,10 @@ local function repair_write(keys, args)
       ' arguments follow')
   end
   for i = 4, 3 + 2 * sets, 2 do
-    check_repair_value(kind, args[i], args[i + 1], i)
+    check_repair_pair(kind, args, i)
+  end
+  for i = 4 + 2 * sets, #args do
+    arg_repair_field(kind, args, i)
   end
   local ends, refusal = repair_refusal(keys[1], epoch)
   if refusal then
@@ -819,7 +1034,8 @@ ARGV: epoch, stock, accepted, reversed
 Reply: LIVE stock accepted reversed | ALREADY_LIVE | EPOCH_CHANGED epoch | COUPON_NOT_FOUND
 ]]
 local function repair_end(keys, args)
-  local epoch = arg_text(args, 1, 'epoch')
+  check_keys(keys, KEYS_META)
+  local epoch = arg_epoch(args, 1)
   local stock = arg_count(args, 2, 'stock', MAX_MS)
   local accepted = arg_count(args, 3, 'accepted', MAX_MS)
   local reversed = arg_count(args, 4, 'reversed', MAX_MS)
@@ -842,6 +1058,7 @@ KEYS: m
 Reply: FENCED | COUPON_NOT_FOUND
 ]]
 local function fence(keys, args)
+  check_keys(keys, KEYS_META)
   if redis.call('EXISTS', keys[1]) == 0 then
     return { 'COUPON_NOT_FOUND' }
   end
@@ -855,19 +1072,32 @@ KEYS: any of the coupon's o:<b>, u:<b>, i:<b> and h keys (the first sets the cou
 Reply: per key, its field/value pairs (empty when the key does not exist)
 ]]
 local function read_hashes(keys, args)
-  local meta = string.match(keys[1] or '', '^(.*{[^}]*}:)')
-  if meta == nil then
-    error('couponflow: key 1 must be one of a coupon\'s keys, got ' .. tostring(keys[1]))
+  if #keys == 0 then
+    error('couponflow: at least 1 key expected, got 0')
   end
-  meta = meta .. 'm'
+  local base
+  for i, key in ipairs(keys) do
+    local b = string.match(key, '^[^{}:]+:{%d+}:')
+    if record_kind(key) == nil or (base ~= nil and b ~= base) then
+      error('couponflow: key ' .. i .. ' must be one of the o:<bucket>, u:<bucket>, i:<bucket> or' ..
+        ' h keys of ' .. (base or 'a coupon') .. ', got ' .. key)
+    end
+    base = b
+  end
   local reply = {}
   for i, key in ipairs(keys) do
-    if key_kind(meta, key) == nil then
-      error('couponflow: key ' .. i .. ' is not one of the o:, u:, i: or h keys of ' .. meta)
-    end
     reply[i] = redis.call('HGETALL', key)
   end
   return reply
+end
+
+--[[
+cf_time (read-only): the Redis clock, in ms, of the node that holds the coupon: the clock of its
+outbox ids and of its window checks, for callers that age an entry (never their own clock).
+KEYS: any key of the coupon (it routes the call to the coupon's node)
+]]
+local function time()
+  return now_ms()
 end
 
 local function version()
@@ -892,4 +1122,5 @@ redis.register_function{ function_name = 'cf_coupon', callback = coupon, flags =
 redis.register_function{ function_name = 'cf_inspect', callback = inspect, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_reconcile', callback = reconcile, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_outbox_read', callback = outbox_read, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_time', callback = time, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_version', callback = version, flags = { 'no-writes' } }

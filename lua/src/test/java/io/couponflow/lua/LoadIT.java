@@ -327,7 +327,7 @@ class LoadIT {
     assertThat(loadError(meta, good, 7, "0"))
         .contains("couponflow: argument 8 (ends) must be after argument 7 (starts)");
     assertThat(loadError(meta, good, 9, "3"))
-        .contains("couponflow: argument 10 (buckets) must be a power of two, got 3");
+        .contains("couponflow: argument 10 (buckets) must be a power of two 1..65536, got 3");
     assertThat(loadError(meta, good, 0, "x")).contains("couponflow: argument 1 (version)");
     assertThat(redis.snapshot()).isEqualTo(before);
   }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The operator and sink functions against a real Redis: cf_coupon, cf_inspect, cf_reconcile,
- * cf_reconcile_apply, cf_restore, cf_outbox_read and cf_outbox_ack.
+ * cf_reconcile_apply, cf_restore, cf_outbox_read, cf_outbox_ack and cf_time.
  */
 class OperatorFunctionsIT {
   private static final AtomicLong IDS = new AtomicLong();
@@ -158,6 +158,7 @@ class OperatorFunctionsIT {
     assertThat(fcallRo("cf_coupon", new String[] {meta})).contains("total", "10");
     assertThat(fcallRo("cf_inspect", new String[] {meta, outbox})).contains("pending", "0");
     assertThat(fcallRo("cf_outbox_read", new String[] {outbox}, "0", "10")).isEqualTo(List.of());
+    assertThat(fcallRoInteger("cf_time", new String[] {outbox})).isPositive();
     assertThat(
             fcallRo(
                 "cf_get",
@@ -179,6 +180,20 @@ class OperatorFunctionsIT {
           .as(writer)
           .hasMessageContaining("write flag");
     }
+  }
+
+  @Test
+  void time_isTheClockTheCouponsOutboxIdsAreOn() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    long before = redis.redisTimeMillis();
+    RedeemOutcome.Accepted accepted = redeem(c, "1");
+
+    Instant now = join(functions.time(c.couponId()));
+
+    assertThat(now.toEpochMilli())
+        .isGreaterThanOrEqualTo(OutboxEntry.millisOf(accepted.outboxId()))
+        .isGreaterThanOrEqualTo(before)
+        .isLessThanOrEqualTo(redis.redisTimeMillis());
   }
 
   @Test
@@ -240,7 +255,7 @@ class OperatorFunctionsIT {
                     functions.reconcileApply(
                         c.couponId(), new Counters(10, 0, 0), new Counters(-1, 11, 0))))
         .hasCauseInstanceOf(RedisReplies.LibraryErrorException.class)
-        .hasMessageContaining("couponflow: counters must not be negative");
+        .hasMessageContaining("couponflow: argument 4 (newStock) must be a whole number 0..");
     assertThat(redis.snapshot()).isEqualTo(before);
   }
 
@@ -473,5 +488,13 @@ class OperatorFunctionsIT {
             .redis()
             .commands()
             .<List<Object>>fcallReadOnly(function, ScriptOutputType.MULTI, keys, args));
+  }
+
+  private static long fcallRoInteger(String function, String[] keys, String... args) {
+    return join(
+        redis
+            .redis()
+            .commands()
+            .<Long>fcallReadOnly(function, ScriptOutputType.INTEGER, keys, args));
   }
 }

@@ -51,6 +51,14 @@ public final class Env {
     return (int) value;
   }
 
+  /**
+   * A whole number that fits an int, unchecked otherwise: for a config record whose compact
+   * constructor holds the range ({@link #require(String, long, long, long)}).
+   */
+  public int integer(String name, int defaultValue) {
+    return integer(name, defaultValue, Integer.MIN_VALUE, Integer.MAX_VALUE);
+  }
+
   public long longValue(String name, long defaultValue, long min, long max) {
     String raw = values.get(name);
     if (raw == null || raw.isBlank()) {
@@ -61,11 +69,45 @@ public final class Env {
       value = Long.parseLong(raw.trim().replace("_", ""));
     } catch (NumberFormatException e) {
       throw new ConfigException(
-          name + ": '" + raw + "' is not a whole number (expected: " + min + ".." + max + ")");
+          name
+              + ": '"
+              + raw
+              + "' is not a whole number"
+              + (min == Integer.MIN_VALUE && max == Integer.MAX_VALUE
+                  ? ""
+                  : " (expected: " + min + ".." + max + ")"));
     }
+    return require(name, value, min, max);
+  }
+
+  /**
+   * Refuses a value of the variable {@code name} outside {@code min..max}, in the words a read of
+   * the variable uses: config records call it in their compact constructors.
+   *
+   * @return {@code value}
+   * @throws ConfigException naming the variable
+   */
+  public static long require(String name, long value, long min, long max) {
     if (value < min || value > max) {
       throw new ConfigException(
           name + ": " + value + " is out of range (expected: " + min + ".." + max + ")");
+    }
+    return value;
+  }
+
+  /** {@link #require(String, long, long, long)} for a duration. */
+  public static Duration require(String name, Duration value, Duration min, Duration max) {
+    Objects.requireNonNull(value, name);
+    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+      throw new ConfigException(
+          name
+              + ": "
+              + human(value)
+              + " is out of range (expected: "
+              + human(min)
+              + ".."
+              + human(max)
+              + ")");
     }
     return value;
   }
@@ -112,6 +154,26 @@ public final class Env {
    * {@code 2d}) or in ISO-8601 ({@code PT5S}).
    */
   public Duration duration(String name, Duration defaultValue, Duration min, Duration max) {
+    Duration value = duration(name, defaultValue);
+    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+      throw new ConfigException(
+          name
+              + ": "
+              + string(name, human(value))
+              + " is out of range (expected: "
+              + human(min)
+              + ".."
+              + human(max)
+              + ")");
+    }
+    return value;
+  }
+
+  /**
+   * A duration, unchecked otherwise: for a config record whose compact constructor holds the range
+   * ({@link #require(String, Duration, Duration, Duration)}).
+   */
+  public Duration duration(String name, Duration defaultValue) {
     String raw = values.get(name);
     if (raw == null || raw.isBlank()) {
       return defaultValue;
@@ -120,17 +182,6 @@ public final class Env {
     if (value == null) {
       throw new ConfigException(
           name + ": '" + raw + "' is not a duration (expected e.g. 250ms, 5s, 10m, 24h, PT5S)");
-    }
-    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-      throw new ConfigException(
-          name
-              + ": "
-              + raw.trim()
-              + " is out of range (expected: "
-              + human(min)
-              + ".."
-              + human(max)
-              + ")");
     }
     return value;
   }

@@ -144,6 +144,30 @@ class EnvTest {
   }
 
   @Test
+  void require_outsideTheRange_refusesInTheWordsOfARead() {
+    assertThat(Env.require("COUPON_N", 5, 1, 10)).isEqualTo(5);
+    assertThatThrownBy(() -> Env.require("COUPON_N", 0, 1, 10))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_N: 0 is out of range (expected: 1..10)");
+    assertThat(Env.require("COUPON_D", Duration.ofSeconds(1), MIN, MAX))
+        .isEqualTo(Duration.ofSeconds(1));
+    assertThatThrownBy(
+            () -> Env.require("COUPON_D", Duration.ZERO, Duration.ofSeconds(1), Duration.ofDays(1)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_D: 0ms is out of range (expected: 1s..1d)");
+  }
+
+  @Test
+  void unboundedReads_parseOnly() {
+    assertThat(env("COUPON_N", "-7").integer("COUPON_N", 1)).isEqualTo(-7);
+    assertThatThrownBy(() -> env("COUPON_N", "x").integer("COUPON_N", 1))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_N: 'x' is not a whole number");
+    assertThat(env("COUPON_D", "0s").duration("COUPON_D", MAX)).isEqualTo(Duration.ZERO);
+    assertThat(Env.of(Map.of()).duration("COUPON_D", MAX)).isEqualTo(MAX);
+  }
+
+  @Test
   void human_writesTheLargestWholeUnit() {
     assertThat(Env.human(Duration.ofMillis(250))).isEqualTo("250ms");
     assertThat(Env.human(Duration.ofSeconds(5))).isEqualTo("5s");

@@ -1,5 +1,6 @@
 package io.couponflow.ops;
 
+import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
@@ -9,6 +10,7 @@ import io.couponflow.ops.reconcile.CouponCheck;
 import io.couponflow.ops.reconcile.Drift;
 import io.couponflow.ops.reconcile.Reconciler;
 import io.couponflow.sql.CouponMapper;
+import io.couponflow.sql.CouponRow;
 import io.couponflow.sql.RedemptionCounts;
 import io.couponflow.sql.RedemptionMapper;
 import java.io.PrintWriter;
@@ -394,9 +396,13 @@ final class CouponCommand implements Runnable {
       name = "restock",
       mixinStandardHelpOptions = true,
       description = {
-        "Add stock to a live coupon: total stock grows in MySQL (new version), then Redis applies"
-            + " the same delta to the remaining stock (cf_load). What was already redeemed is never"
-            + " reset.",
+        "Add stock to a live coupon: total stock grows in MySQL (new version, one transaction),"
+            + " then Redis applies the same delta to the remaining stock (cf_load). What was"
+            + " already redeemed is never reset.",
+        "A total past 9007199254740991 (2^53 - 1, the largest stock Redis holds exactly) is"
+            + " refused and changes nothing. When MySQL took the restock but Redis did not, the"
+            + " command says so and exits 1: then run 'coupons reconcile --coupon N --apply' (or"
+            + " a preheat of the coupon), not restock again.",
         ""
       })
   static final class Restock implements Callable<Integer> {
@@ -427,50 +433,46 @@ final class CouponCommand implements Runnable {
       if (add < 1 || add > MAX_ADD) {
         throw new OpsException("--add: " + add + " (expected: 1.." + MAX_ADD + ")", 2);
       }
-      Coupon coupon = context.requireCoupon(id);
-      for (int attempt = 0; ; attempt++) {
-        if (attempt == MAX_TRIES) {
-          throw new OpsException("coupon " + id + " keeps changing in MySQL; try again");
-        }
-        int updated;
-        try (SqlSession session = context.database().sessions().openSession(true)) {
-          updated = session.getMapper(CouponMapper.class).addStock(id, add, coupon.version());
-        }
-        if (updated == 1) {
-          break;
-        }
-        coupon = context.requireCoupon(id);
+      // Redis must answer before MySQL changes, so that an unreachable Redis changes nothing.
+      CouponFunctions functions = context.functions();
+      Coupon restocked = addInMySql();
+      Optional<LoadOutcome> loaded;
+      try {
+        loaded = loadIntoRedis(functions, restocked);
+      } catch (OpsException e) {
+        throw notInRedisYet(restocked, e.getMessage());
+      } catch (RuntimeException e) {
+        throw notInRedisYet(restocked, OpsException.rootLine(e));
       }
-      Coupon restocked = context.requireCoupon(id);
       String redis;
       Long remaining = null;
-      if (OpsContext.await(context.functions().coupon(id)).isEmpty()) {
+      if (loaded.isEmpty()) {
         redis = "NOT_LIVE (loaded with the new total when first needed)";
+      } else if (loaded.get() instanceof LoadOutcome.Updated updated) {
+        redis = "UPDATED (+" + updated.restockDelta() + ")";
+        remaining = updated.stock();
+      } else if (loaded.get() instanceof LoadOutcome.Created created) {
+        redis = "CREATED";
+        remaining = created.stock();
+      } else if (loaded.get() instanceof LoadOutcome.Unchanged unchanged) {
+        redis = "UNCHANGED (Redis holds version " + unchanged.liveVersion() + ")";
+        remaining = unchanged.stock();
       } else {
-        RedemptionCounts rows;
-        try (SqlSession session = context.database().sessions().openSession(true)) {
-          rows = session.getMapper(RedemptionMapper.class).countsFor(id);
-        }
-        LoadOutcome loaded =
-            OpsContext.await(context.functions().load(restocked, rows.accepted(), rows.reversed()));
-        if (loaded instanceof LoadOutcome.Updated updated) {
-          redis = "UPDATED (+" + updated.restockDelta() + ")";
-          remaining = updated.stock();
-        } else if (loaded instanceof LoadOutcome.Created created) {
-          redis = "CREATED";
-          remaining = created.stock();
-        } else if (loaded instanceof LoadOutcome.Unchanged unchanged) {
-          redis = "UNCHANGED (Redis holds version " + unchanged.liveVersion() + ")";
-          remaining = unchanged.stock();
-        } else {
-          throw new OpsException(
-              "MySQL has the new total "
-                  + restocked.totalStock()
-                  + " but Redis refused it: "
-                  + ((LoadOutcome.Refused) loaded).reason());
-        }
+        throw new OpsException(
+            inMySqlOnly(restocked)
+                + " but Redis refused it ("
+                + ((LoadOutcome.Refused) loaded.get()).reason()
+                + ") and keeps the definition it had");
       }
-      context.publishChanged(id);
+      try {
+        context.publishChanged(id);
+      } catch (RuntimeException e) {
+        // The restock is complete; a failure to exit 0 would invite running it again.
+        redis +=
+            "; gateways not told ("
+                + OpsException.rootLine(e)
+                + "), they refresh within COUPON_CACHE_REFRESH";
+      }
       new Output(out, json.json)
           .record(
               Output.fields(
@@ -481,6 +483,74 @@ final class CouponCommand implements Runnable {
                   "version", restocked.version(),
                   "redis", redis));
       return 0;
+    }
+
+    /** {@code cf_load} of the restocked definition; empty when Redis does not hold the coupon. */
+    private Optional<LoadOutcome> loadIntoRedis(CouponFunctions functions, Coupon restocked) {
+      if (OpsContext.await(functions.coupon(id)).isEmpty()) {
+        return Optional.empty();
+      }
+      RedemptionCounts rows;
+      try (SqlSession session = context.database().sessions().openSession(true)) {
+        rows = session.getMapper(RedemptionMapper.class).countsFor(id);
+      }
+      return Optional.of(
+          OpsContext.await(functions.load(restocked, rows.accepted(), rows.reversed())));
+    }
+
+    /**
+     * Adds to the total and bumps the version in one transaction, whose statement refuses a total
+     * past {@link Coupon#MAX_NUMBER}; returns the coupon as committed.
+     */
+    private Coupon addInMySql() {
+      try (SqlSession session = context.database().sessions().openSession(false)) {
+        CouponMapper coupons = session.getMapper(CouponMapper.class);
+        if (coupons.addStock(id, add) == 1) {
+          Coupon restocked = coupons.findById(id).orElseThrow();
+          session.commit();
+          return restocked;
+        }
+        CouponRow row =
+            coupons
+                .findRowById(id)
+                .orElseThrow(() -> new OpsException("coupon " + id + " does not exist"));
+        throw new OpsException(
+            "coupon "
+                + id
+                + ": total stock "
+                + row.totalStock()
+                + " + "
+                + add
+                + " would pass "
+                + Coupon.MAX_NUMBER
+                + ", the largest stock Redis holds exactly; nothing changed");
+      } catch (PersistenceException e) {
+        throw new OpsException(
+            "cannot restock coupon " + id + " in MySQL: " + OpsException.rootLine(e));
+      }
+    }
+
+    private String inMySqlOnly(Coupon restocked) {
+      return "coupon "
+          + id
+          + ": MySQL now has total stock "
+          + restocked.totalStock()
+          + " (version "
+          + restocked.version()
+          + ")";
+    }
+
+    /** MySQL committed the restock, Redis did not take it: says so, and what applies it. */
+    private OpsException notInRedisYet(Coupon restocked, String why) {
+      return new OpsException(
+          inMySqlOnly(restocked)
+              + ", Redis not yet ("
+              + why
+              + "): run 'coupons reconcile --coupon "
+              + id
+              + " --apply' or 'couponflow-preheat --coupon "
+              + id
+              + "' to apply it");
     }
   }
 

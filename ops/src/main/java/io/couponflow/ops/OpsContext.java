@@ -11,6 +11,7 @@ import io.couponflow.sink.BatchWriter;
 import io.couponflow.sink.Sink;
 import io.couponflow.sink.SinkSettings;
 import io.couponflow.sql.CouponMapper;
+import io.couponflow.sql.CouponRow;
 import io.couponflow.sql.Database;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -88,10 +89,21 @@ public final class OpsContext implements AutoCloseable {
     return writer;
   }
 
-  /** The coupon as MySQL defines it. */
+  /**
+   * The coupon as MySQL defines it.
+   *
+   * @throws OpsException naming the coupon and the field when its row is no valid coupon
+   */
   public Optional<Coupon> findCoupon(long couponId) {
+    Optional<CouponRow> row;
     try (SqlSession session = database().sessions().openSession(true)) {
-      return session.getMapper(CouponMapper.class).findById(couponId);
+      row = session.getMapper(CouponMapper.class).findRowById(couponId);
+    }
+    try {
+      return row.map(CouponRow::toCoupon);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new OpsException(
+          "coupon " + couponId + ": its definition in MySQL is invalid: " + e.getMessage());
     }
   }
 

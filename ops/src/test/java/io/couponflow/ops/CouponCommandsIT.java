@@ -8,10 +8,13 @@ import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.Rejection;
+import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.ops.OpsCli.Result;
 import io.couponflow.sql.DeadLetterMapper;
+import io.couponflow.testkit.PrivateRedis;
 import io.couponflow.testkit.RedisFixture;
+import io.couponflow.testkit.RedisSnapshot;
 import io.couponflow.testkit.TestDatabase;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -64,7 +67,7 @@ class CouponCommandsIT {
     Result r = cli.run("db", "migrate");
 
     assertThat(r.exit()).as(r.toString()).isZero();
-    assertThat(r.out()).containsPattern("(?m)^applied\\s+0$").containsPattern("(?m)^to\\s+1$");
+    assertThat(r.out()).containsPattern("(?m)^applied\\s+0$").containsPattern("(?m)^to\\s+2$");
   }
 
   @Test
@@ -173,6 +176,22 @@ class CouponCommandsIT {
   }
 
   @Test
+  void show_rowThatIsNoValidCoupon_refusesNamingTheCouponAndTheField() {
+    cli.create(14, 10, 1);
+    db.execute("UPDATE coupon SET name = ' ' WHERE coupon_id = 14");
+    try {
+      assertRefused(
+          cli.run("coupon", "show", "14"),
+          1,
+          "coupon 14: its definition in MySQL is invalid: name: must be 1..200 characters and"
+              + " not blank");
+      assertRefused(cli.run("coupon", "pause", "14"), 1, "coupon 14: its definition in MySQL");
+    } finally {
+      db.execute("UPDATE coupon SET name = 'coupon 14' WHERE coupon_id = 14");
+    }
+  }
+
+  @Test
   void list_printsCouponsWithRemainingStockFromRedis() {
     cli.create(5, 10, 1);
     cli.redeem(5, "u-1", "SO-1");
@@ -259,6 +278,64 @@ class CouponCommandsIT {
     assertRefused(
         cli.run("coupon", "restock", "999", "--add", "1"), 1, "coupon 999 does not exist");
     assertThat(live(7).stock()).isEqualTo(12);
+  }
+
+  @Test
+  void restock_pastTheLargestStockRedisHolds_leavesMySqlAndRedisAsTheyWere() {
+    cli.create(12, Coupon.MAX_NUMBER - 10, 1);
+    cli.redeem(12, "u-1", "SO-1");
+    String row = db.queryRow("SELECT * FROM coupon WHERE coupon_id = 12");
+    RedisSnapshot redisBefore = redis.snapshot();
+
+    Result r = cli.run("coupon", "restock", "12", "--add", "11");
+
+    assertRefused(
+        r,
+        1,
+        "coupon 12: total stock 9007199254740981 + 11 would pass 9007199254740991, the largest"
+            + " stock Redis holds exactly; nothing changed");
+    assertThat(db.queryRow("SELECT * FROM coupon WHERE coupon_id = 12")).isEqualTo(row);
+    assertThat(redisBefore.changesTo(redis.snapshot())).isEmpty();
+    assertThat(cli.run("coupon", "show", "12").exit()).isZero();
+    Result upToTheBound = cli.run("coupon", "restock", "12", "--add", "10");
+    assertThat(upToTheBound.exit()).as(upToTheBound.toString()).isZero();
+    assertThat(live(12).totalStock()).isEqualTo(Coupon.MAX_NUMBER);
+    assertThat(live(12).stock()).isEqualTo(Coupon.MAX_NUMBER - 1);
+    assertThat(cli.run("coupon", "show", "12").out()).containsPattern("(?m)^agree\\s+yes$");
+  }
+
+  @Test
+  void restock_redisRefusesWritesAfterMySqlTookIt_saysSoInOneLineAndReconcileFinishesIt() {
+    try (PrivateRedis server = PrivateRedis.launch();
+        RedisFixture own = RedisFixture.create(server.uri(), CouponCommandsIT.class)) {
+      OpsCli onOwn = new OpsCli(db, own, server.uri());
+      Result created = onOwn.create(13, 10, 1);
+      assertThat(created.exit()).as(created.toString()).isZero();
+      RedisFixture.join(own.redis().commands().configSet("maxmemory", "1"));
+
+      Result r = onOwn.run("coupon", "restock", "13", "--add", "5");
+
+      assertRefused(
+          r,
+          1,
+          "coupon 13: MySQL now has total stock 15 (version 2), Redis not yet (OOM command not"
+              + " allowed");
+      assertThat(r.err())
+          .endsWith(
+              "): run 'coupons reconcile --coupon 13 --apply' or 'couponflow-preheat --coupon 13'"
+                  + " to apply it\n");
+      assertThat(db.queryLong("SELECT total_stock FROM coupon WHERE coupon_id = 13")).isEqualTo(15);
+      assertThat(own.functions().coupon(13).join().orElseThrow().totalStock()).isEqualTo(10);
+
+      RedisFixture.join(own.redis().commands().configSet("maxmemory", "0"));
+      Result repaired = onOwn.run("reconcile", "--coupon", "13", "--apply");
+
+      assertThat(repaired.exit()).as(repaired.toString()).isZero();
+      LiveCoupon now = own.functions().coupon(13).join().orElseThrow();
+      assertThat(now.totalStock()).isEqualTo(15);
+      assertThat(now.stock()).isEqualTo(15);
+      assertThat(now.version()).isEqualTo(2);
+    }
   }
 
   @Test

@@ -26,19 +26,24 @@ interface CouponSource extends AutoCloseable {
   void close();
 
   /**
-   * One page of candidates, and the ids asked for by name that do not exist in this source (a named
-   * run only).
+   * One page of candidates, the ids asked for by name that do not exist in this source (a named run
+   * only), and the coupons whose definition no reader can take (they are not loaded).
    */
-  record Page(List<Candidate> candidates, List<Long> missing) {
+  record Page(List<Candidate> candidates, List<Long> missing, List<Invalid> invalid) {
     static final Page END = new Page(List.of(), List.of());
 
     public Page {
       candidates = List.copyOf(candidates);
       missing = List.copyOf(missing);
+      invalid = List.copyOf(invalid);
+    }
+
+    Page(List<Candidate> candidates, List<Long> missing) {
+      this(candidates, missing, List.of());
     }
 
     boolean isEnd() {
-      return candidates.isEmpty() && missing.isEmpty();
+      return candidates.isEmpty() && missing.isEmpty() && invalid.isEmpty();
     }
 
     /** The highest coupon id this page covered, or 0. */
@@ -50,9 +55,15 @@ interface CouponSource extends AutoCloseable {
       for (long id : missing) {
         last = Math.max(last, id);
       }
+      for (Invalid i : invalid) {
+        last = Math.max(last, i.couponId());
+      }
       return last;
     }
   }
+
+  /** A coupon whose stored definition is not one (see {@code CouponRow.toCoupon}), and why. */
+  record Invalid(long couponId, String reason) {}
 
   /** The source cannot be read now (MySQL unreachable, snapshot missing or unreadable). */
   final class SourceUnavailableException extends RuntimeException {

@@ -2,6 +2,7 @@ package io.couponflow.preheat;
 
 import io.couponflow.model.Coupon;
 import io.couponflow.sql.CouponMapper;
+import io.couponflow.sql.CouponRow;
 import io.couponflow.sql.Database;
 import io.couponflow.sql.RedemptionCounts;
 import io.couponflow.sql.RedemptionMapper;
@@ -19,7 +20,8 @@ import org.apache.ibatis.session.SqlSession;
 /**
  * Reads the selection from MySQL in keyset pages ({@code coupon_id > last ORDER BY coupon_id LIMIT
  * n}), each page with its redemption counts, so memory stays at one page whatever the table size.
- * Every read goes through {@code guard} (the MySQL circuit breaker and retry).
+ * Every read goes through {@code guard} (the MySQL circuit breaker and retry). A row that is not a
+ * valid coupon goes into the page's {@code invalid} list with the reason, and the others load.
  *
  * <p>Thread-safety: not thread-safe.
  */
@@ -79,7 +81,7 @@ final class MySqlSource implements CouponSource {
         guard.call(
             () -> {
               try (SqlSession session = database.sessions().openSession(true)) {
-                List<Coupon> coupons =
+                List<CouponRow> rows =
                     session
                         .getMapper(PreheatMapper.class)
                         .page(
@@ -88,7 +90,7 @@ final class MySqlSource implements CouponSource {
                             now,
                             selection.horizon(now),
                             selection.includesHot());
-                return new Page(withCounts(session, coupons), List.of());
+                return page(session, rows, List.of());
               }
             });
     if (!page.candidates().isEmpty()) {
@@ -107,11 +109,11 @@ final class MySqlSource implements CouponSource {
         guard.call(
             () -> {
               try (SqlSession session = database.sessions().openSession(true)) {
-                List<Coupon> coupons = session.getMapper(CouponMapper.class).findByIds(ids);
+                List<CouponRow> rows = session.getMapper(CouponMapper.class).findRowsByIds(ids);
                 Set<Long> found = new HashSet<>();
-                coupons.forEach(c -> found.add(c.couponId()));
+                rows.forEach(r -> found.add(r.couponId()));
                 List<Long> missing = ids.stream().filter(id -> !found.contains(id)).toList();
-                return new Page(withCounts(session, coupons), missing);
+                return page(session, rows, missing);
               }
             });
     namedIndex += ids.size();
@@ -122,6 +124,20 @@ final class MySqlSource implements CouponSource {
   /** The highest coupon id read so far: a fallback source continues after it. */
   long lastId() {
     return afterId;
+  }
+
+  /** The valid rows as candidates with their counts, the others as invalid with the reason. */
+  private static Page page(SqlSession session, List<CouponRow> rows, List<Long> missing) {
+    List<Coupon> coupons = new ArrayList<>(rows.size());
+    List<Invalid> invalid = new ArrayList<>();
+    for (CouponRow row : rows) {
+      try {
+        coupons.add(row.toCoupon());
+      } catch (IllegalArgumentException | NullPointerException e) {
+        invalid.add(new Invalid(row.couponId(), String.valueOf(e.getMessage())));
+      }
+    }
+    return new Page(withCounts(session, coupons), missing, invalid);
   }
 
   private static List<Candidate> withCounts(SqlSession session, List<Coupon> coupons) {

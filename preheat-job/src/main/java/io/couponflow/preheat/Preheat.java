@@ -226,6 +226,14 @@ final class Preheat {
           tally.failed++;
           log.warn("Coupon {} does not exist in {}", id, source.name());
         }
+        for (CouponSource.Invalid bad : page.invalid()) {
+          tally.failed++;
+          log.warn(
+              "Coupon {} skipped: its definition in {} is invalid: {}",
+              bad.couponId(),
+              source.name(),
+              bad.reason());
+        }
         inFlight.add(loader.start(page.candidates()));
         if (inFlight.size() >= PAGES_IN_FLIGHT) {
           waiting = System.nanoTime();

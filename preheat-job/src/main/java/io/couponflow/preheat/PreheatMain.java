@@ -53,7 +53,7 @@ import picocli.CommandLine.Option;
           + " result.",
       "",
       "Exit codes: 0 all done; 2 partial, retry later (Redis unreachable, the snapshot stood in"
-          + " for MySQL, or some coupons were not loaded); 1 failed (nothing could be read, the"
+          + " for MySQL, or some coupons were not loaded or invalid); 1 failed (nothing could be read, the"
           + " schema is behind, or a bad option or variable)."
     })
 public final class PreheatMain implements Callable<Integer> {

@@ -1,6 +1,6 @@
 package io.couponflow.preheat;
 
-import io.couponflow.model.Coupon;
+import io.couponflow.sql.CouponRow;
 import java.time.Instant;
 import java.util.List;
 import org.apache.ibatis.annotations.Param;
@@ -14,8 +14,9 @@ import org.apache.ibatis.annotations.Select;
  * <p>The page query forces the primary key. Left to itself, MariaDB 10.11 answers the all-active
  * selection through {@code ix_coupon_window} and sorts every matching row for each page, which
  * makes a run over a million coupons quadratic; walking the primary key reads each row once per
- * run, whatever the selection. Its rows map to {@link Coupon} through {@code CouponMapper}'s result
- * map, which {@link io.couponflow.sql.Database} registers before this mapper.
+ * run, whatever the selection. Its rows map to unchecked {@link CouponRow}s through {@code
+ * CouponMapper}'s result map, which {@link io.couponflow.sql.Database} registers before this
+ * mapper, so that one bad row cannot fail the whole page.
  */
 interface PreheatMapper {
   @Select({
@@ -30,8 +31,8 @@ interface PreheatMapper {
     " ORDER BY coupon_id LIMIT #{limit}",
     "</script>"
   })
-  @ResultMap("io.couponflow.sql.CouponMapper.coupon")
-  List<Coupon> page(
+  @ResultMap("io.couponflow.sql.CouponMapper.couponRow")
+  List<CouponRow> page(
       @Param("afterId") long afterId,
       @Param("limit") int limit,
       @Param("now") Instant now,

@@ -7,6 +7,7 @@ import io.couponflow.config.RedisSettings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Everything the preheat job reads from its environment; each COUPON_* name is in the README's
@@ -30,6 +31,21 @@ record PreheatSettings(
     Duration idempotencyRetention) {
   static final String DEFAULT_SNAPSHOT = "var/preheat-snapshot.json.gz";
 
+  /** Refuses settings that make no sense, naming the variable (the job stops at start, exit 1). */
+  PreheatSettings {
+    Objects.requireNonNull(jdbc, "jdbc");
+    Objects.requireNonNull(redis, "redis");
+    Objects.requireNonNull(snapshot, "COUPON_PREHEAT_SNAPSHOT");
+    Env.require("COUPON_PREHEAT_BATCH", batch, 1, 20_000);
+    Env.require("COUPON_PREHEAT_ATTEMPTS", attempts, 1, 10);
+    Env.require("COUPON_PREHEAT_RETRY_WAIT", retryWait, Duration.ZERO, Duration.ofMinutes(1));
+    Env.require(
+        "COUPON_IDEMPOTENCY_RETENTION",
+        idempotencyRetention,
+        Duration.ofHours(24),
+        Duration.ofDays(3650));
+  }
+
   static PreheatSettings from(Env env) {
     String snapshot = env.string("COUPON_PREHEAT_SNAPSHOT", DEFAULT_SNAPSHOT);
     Path path;
@@ -43,18 +59,10 @@ record PreheatSettings(
         JdbcSettings.from(env),
         RedisSettings.from(env),
         path,
-        env.integer("COUPON_PREHEAT_BATCH", 1000, 1, 20_000),
-        env.integer("COUPON_PREHEAT_ATTEMPTS", 3, 1, 10),
-        env.duration(
-            "COUPON_PREHEAT_RETRY_WAIT",
-            Duration.ofMillis(500),
-            Duration.ZERO,
-            Duration.ofMinutes(1)),
-        env.duration(
-            "COUPON_IDEMPOTENCY_RETENTION",
-            Duration.ofHours(24),
-            Duration.ofHours(24),
-            Duration.ofDays(3650)));
+        env.integer("COUPON_PREHEAT_BATCH", 1000),
+        env.integer("COUPON_PREHEAT_ATTEMPTS", 3),
+        env.duration("COUPON_PREHEAT_RETRY_WAIT", Duration.ofMillis(500)),
+        env.duration("COUPON_IDEMPOTENCY_RETENTION", Duration.ofHours(24)));
   }
 
   PreheatSettings withSnapshot(Path path) {

@@ -18,7 +18,10 @@ final class Tally {
   /** Of {@link #updated}: those whose total stock changed, applied as a delta. */
   long restocked;
 
-  /** Not loaded: refused by Redis, missing from MySQL, or absent from Redis on a snapshot run. */
+  /**
+   * Not loaded: refused by Redis, missing from MySQL, a definition no reader can take (skipped), or
+   * absent from Redis on a snapshot run.
+   */
   long failed;
 
   long done() {

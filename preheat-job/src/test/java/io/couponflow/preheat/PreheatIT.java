@@ -7,6 +7,9 @@ import static io.couponflow.preheat.JobRunner.liveCoupon;
 import static io.couponflow.preheat.JobRunner.restock;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponKeys;
@@ -36,6 +39,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The preheat job against the shared Redis and MariaDB, each test with a database and prefix. */
 class PreheatIT {
@@ -328,6 +332,51 @@ class PreheatIT {
         .contains("result=partial");
     assertThat(live(1).stock()).isEqualTo(5);
     assertThat(live(1).totalStock()).isEqualTo(10);
+  }
+
+  @Test
+  void rowsNoReaderCanTake_areSkippedOneLineEach_theRestLoads_andTheRunIsPartial() {
+    insert(db, liveCoupon(1, 10), liveCoupon(2, 10), liveCoupon(3, 10), liveCoupon(4, 10));
+    // As a database written before V2 may hold them: a restock past 2^53 - 1, a blank name.
+    db.execute("ALTER TABLE coupon DROP CONSTRAINT ck_coupon_stock_max");
+    db.execute("UPDATE coupon SET total_stock = 9007199254740992 WHERE coupon_id = 2");
+    db.execute("UPDATE coupon SET name = ' ' WHERE coupon_id = 4");
+    Logger logger = (Logger) LoggerFactory.getLogger(Preheat.class);
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    logger.addAppender(log);
+    JobRunner.Outcome window;
+    JobRunner.Outcome named;
+    try {
+      window = job.run();
+      named = job.run("--coupon", "2", "--coupon", "3");
+    } finally {
+      logger.detachAppender(log);
+    }
+
+    assertThat(window.exitCode()).as(window.toString()).isEqualTo(2);
+    assertThat(window.summary())
+        .startsWith("preheat: loaded=2 already_live=0 updated=0 restocked=0 failed=2 source=mysql")
+        .contains("result=partial");
+    assertThat(named.exitCode()).as(named.toString()).isEqualTo(2);
+    assertThat(named.summary())
+        .startsWith("preheat: loaded=0 already_live=1 updated=0 restocked=0 failed=1 source=mysql");
+    assertThat(live(1).stock()).isEqualTo(10);
+    assertThat(live(3).stock()).isEqualTo(10);
+    assertThat(isLive(2)).isFalse();
+    assertThat(isLive(4)).isFalse();
+    assertThat(log.list)
+        .filteredOn(e -> e.getFormattedMessage().contains("skipped"))
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .containsExactly(
+            "Coupon 2 skipped: its definition in mysql is invalid: totalStock: 9007199254740992"
+                + " (expected: 0..9007199254740991)",
+            "Coupon 4 skipped: its definition in mysql is invalid: name: must be 1..200 characters"
+                + " and not blank",
+            "Coupon 2 skipped: its definition in mysql is invalid: totalStock: 9007199254740992"
+                + " (expected: 0..9007199254740991)");
+    assertThat(log.list).allSatisfy(e -> assertThat(e.getThrowableProxy()).isNull());
+    assertThat(window.err() + named.err()).isEmpty();
   }
 
   @Test

@@ -12,11 +12,11 @@ import io.couponflow.sql.RedemptionRow;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * <p>Reversals: a reversal whose accept is not stored yet stays in the outbox for a later pass.
  * Once it has waited longer than the orphan-reversal age (its accept was a dead letter, or was lost
  * with a Redis that crashed without AOF), it goes to the dead-letter table instead of waiting
- * forever.
+ * forever. Its age is measured on one clock, Redis's: its entry id is the time of the Redis node
+ * that holds the coupon, and so is {@link CouponFunctions#time}; this process's clock, which may
+ * run ahead or behind, never enters it. When Redis cannot tell the time, the reversal waits.
  *
  * <p>Poison rows: when MySQL refuses a batch for its data, the batch is split in halves until the
  * refused entries stand alone; each goes to the dead-letter table with its error and only then
@@ -58,6 +60,7 @@ import org.slf4j.LoggerFactory;
 public final class BatchWriter {
   private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
   private static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration TIME_TIMEOUT = Duration.ofSeconds(5);
   private static final int DEADLOCK_ATTEMPTS = 3;
   private static final Comparator<RedemptionRow> KEY_ORDER =
       Comparator.comparingLong(RedemptionRow::couponId)
@@ -68,26 +71,23 @@ public final class BatchWriter {
   private final SinkMetrics metrics;
   private final CircuitBreaker breaker;
   private final Duration orphanReversalAge;
-  private final Clock clock;
 
   /**
    * @param breaker the MySQL circuit breaker; it must record {@link MySqlUnavailableException}
-   * @param orphanReversalAge how long a reversal waits for its accept before it is a dead letter
-   * @param clock tells the age of a reversal from its outbox id (Redis milliseconds)
+   * @param orphanReversalAge how long a reversal waits for its accept before it is a dead letter,
+   *     on the Redis clock
    */
   public BatchWriter(
       Database database,
       CouponFunctions functions,
       SinkMetrics metrics,
       CircuitBreaker breaker,
-      Duration orphanReversalAge,
-      Clock clock) {
+      Duration orphanReversalAge) {
     this.database = database;
     this.functions = functions;
     this.metrics = metrics;
     this.breaker = breaker;
     this.orphanReversalAge = orphanReversalAge;
-    this.clock = clock;
   }
 
   /** What one {@link #write} did. */
@@ -128,9 +128,10 @@ public final class BatchWriter {
     done.addAll(outcome.deadLettered);
     deadLettered += outcome.deadLettered.size();
     int deferred = 0;
-    long now = clock.millis();
+    Map<Long, Long> redisNow = redisTimes(outcome.deferred);
     for (OutboxEntry reversal : outcome.deferred) {
-      long waited = now - reversal.appendedAtMillis();
+      Long now = redisNow.get(reversal.couponId());
+      long waited = now == null ? 0 : now - reversal.appendedAtMillis();
       if (waited >= orphanReversalAge.toMillis()) {
         deadLetter(
             reversal,
@@ -149,6 +150,32 @@ public final class BatchWriter {
     metrics.recordFlush(outcome.stored.size(), System.nanoTime() - start);
     metrics.deadLettered(deadLettered);
     return new Report(outcome.stored.size(), deadLettered, deferred);
+  }
+
+  /**
+   * The Redis clock of each coupon's node, in ms, asked once per coupon (pipelined); a coupon whose
+   * node did not answer in time is left out, and its reversals wait for a later pass.
+   */
+  private Map<Long, Long> redisTimes(List<OutboxEntry> reversals) {
+    Map<Long, CompletableFuture<Instant>> asked = new LinkedHashMap<>();
+    for (OutboxEntry r : reversals) {
+      asked.computeIfAbsent(r.couponId(), functions::time);
+    }
+    Map<Long, Long> times = new HashMap<>();
+    long deadline = System.nanoTime() + TIME_TIMEOUT.toNanos();
+    for (Map.Entry<Long, CompletableFuture<Instant>> e : asked.entrySet()) {
+      try {
+        long left = Math.max(0, deadline - System.nanoTime());
+        times.put(e.getKey(), e.getValue().get(left, TimeUnit.NANOSECONDS).toEpochMilli());
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (Exception failed) {
+        log.debug(
+            "No Redis time for coupon {}; its reversals wait: {}", e.getKey(), failed.toString());
+      }
+    }
+    return times;
   }
 
   private record Outcome(

@@ -9,7 +9,9 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -31,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * between full sweeps a known-coupons sweep covers only the coupons the last sweep found pending
  * plus those this process accepted or left to the outbox since ({@link #markPending}); entries
  * another gateway left behind wait for the next full sweep. Each sweep first measures the backlog
- * of the coupons it covers (pipelined XLEN and oldest id, against the Redis clock) for the outbox
- * metrics, and forgets coupons whose outbox is empty.
+ * of the coupons it covers (pipelined XLEN and oldest id, each against the clock of its coupon's
+ * Redis node) for the outbox metrics, and forgets coupons whose outbox is empty.
  *
  * <p>Order: oldest first. Each coupon's outbox is read in id order, in pages of a batch, and the
  * coupons take turns page by page, so after an outage every coupon's oldest pending entry gets
@@ -119,9 +122,8 @@ public final class OutboxSweeper {
 
   private Report sweep(List<Long> candidates, Duration minAge) {
     List<Long> coupons = new ArrayList<>(candidates.size());
-    long redisNow = observe(candidates, coupons);
+    Map<Long, Long> redisNow = observe(candidates, coupons);
     known.addAll(coupons);
-    long cutoff = redisNow - minAge.toMillis();
     Map<Long, String> cursors = new LinkedHashMap<>();
     coupons.forEach(c -> cursors.put(c, null));
     int stored = 0;
@@ -145,6 +147,7 @@ public final class OutboxSweeper {
         dead += r.deadLettered();
         deferred += r.deferred();
         OutboxEntry last = page.get(page.size() - 1);
+        long cutoff = redisNow.get(coupon.getKey()) - minAge.toMillis();
         if (page.size() < pageSize || last.appendedAtMillis() > cutoff) {
           turn.remove();
         } else {
@@ -164,28 +167,32 @@ public final class OutboxSweeper {
   }
 
   /**
-   * Measures the backlog of the given coupons in one pipelined round trip and publishes it.
+   * Measures the backlog of the given coupons in one pipelined round trip and publishes it. Each
+   * coupon's entries are aged against the clock of the Redis node that holds it ({@link
+   * CouponFunctions#time}), the clock that stamped their ids.
    *
    * @param pending receives the coupons whose outbox is not empty
-   * @return the Redis clock, in milliseconds
+   * @return the Redis clock, in milliseconds, of each coupon's node
    */
-  private long observe(List<Long> coupons, List<Long> pendingCoupons) {
+  private Map<Long, Long> observe(List<Long> coupons, List<Long> pendingCoupons) {
     RedisClusterAsyncCommands<String, String> redis = functions.redis().commands();
-    RedisFuture<List<String>> time = redis.time();
+    List<CompletableFuture<Instant>> times = new ArrayList<>(coupons.size());
     List<RedisFuture<Long>> lengths = new ArrayList<>(coupons.size());
     List<RedisFuture<List<StreamMessage<String, String>>>> oldest = new ArrayList<>(coupons.size());
     for (long coupon : coupons) {
       String key = CouponKeys.outbox(functions.prefix(), coupon);
+      times.add(functions.time(coupon));
       lengths.add(redis.xlen(key));
       oldest.add(redis.xrange(key, Range.create("-", "+"), Limit.from(1)));
     }
-    long now;
+    Map<Long, Long> now = new HashMap<>();
     long pending = 0;
-    long oldestMillis = Long.MAX_VALUE;
+    long oldestAge = 0;
     try {
-      List<String> t = time.get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      now = Long.parseLong(t.get(0)) * 1000 + Long.parseLong(t.get(1)) / 1000;
       for (int i = 0; i < coupons.size(); i++) {
+        long couponNow =
+            times.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).toEpochMilli();
+        now.put(coupons.get(i), couponNow);
         long length = lengths.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (length > 0) {
           pendingCoupons.add(coupons.get(i));
@@ -194,7 +201,7 @@ public final class OutboxSweeper {
         List<StreamMessage<String, String>> first =
             oldest.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (!first.isEmpty()) {
-          oldestMillis = Math.min(oldestMillis, OutboxEntry.millisOf(first.get(0).getId()));
+          oldestAge = Math.max(oldestAge, couponNow - OutboxEntry.millisOf(first.get(0).getId()));
         }
       }
     } catch (InterruptedException e) {
@@ -203,7 +210,7 @@ public final class OutboxSweeper {
     } catch (Exception e) {
       throw new IllegalStateException("cannot measure the outbox: " + e, e);
     }
-    metrics.outbox(pending, oldestMillis == Long.MAX_VALUE ? 0 : Math.max(0, now - oldestMillis));
+    metrics.outbox(pending, oldestAge);
     return now;
   }
 }

@@ -54,6 +54,10 @@ public final class Sink implements AutoCloseable {
     this(settings, database, functions, registry, Clock.systemUTC());
   }
 
+  /**
+   * @param clock the MySQL breaker's clock only (its open period is a span of this process's time);
+   *     every age of an outbox entry is taken on the Redis clock instead
+   */
   Sink(
       SinkSettings settings,
       Database database,
@@ -67,7 +71,7 @@ public final class Sink implements AutoCloseable {
     this.breaker = breakers.circuitBreaker(BREAKER_NAME);
     TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(registry);
     this.writer =
-        new BatchWriter(database, functions, metrics, breaker, settings.orphanReversalAge(), clock);
+        new BatchWriter(database, functions, metrics, breaker, settings.orphanReversalAge());
     this.sweeper = new OutboxSweeper(functions, writer, metrics, settings.batchSize());
     this.drainer = new Drainer(queue, writer, sweeper, metrics, breaker, settings);
     this.drainerThread = new Thread(drainer, "couponflow-drainer");
@@ -98,12 +102,7 @@ public final class Sink implements AutoCloseable {
         CircuitBreakerRegistry.of(breakerConfig(settings, Clock.systemUTC()))
             .circuitBreaker(BREAKER_NAME);
     return new BatchWriter(
-        database,
-        functions,
-        new SinkMetrics(registry),
-        breaker,
-        settings.orphanReversalAge(),
-        Clock.systemUTC());
+        database, functions, new SinkMetrics(registry), breaker, settings.orphanReversalAge());
   }
 
   private static CircuitBreakerConfig breakerConfig(SinkSettings settings, Clock clock) {

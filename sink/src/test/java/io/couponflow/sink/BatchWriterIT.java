@@ -8,6 +8,7 @@ import static io.couponflow.sink.SinkTests.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.couponflow.lua.CouponFunctions;
+import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.OutboxEntry;
 import io.couponflow.lua.ReverseOutcome;
 import io.couponflow.model.Coupon;
@@ -16,9 +17,11 @@ import io.couponflow.sql.DeadLetterMapper;
 import io.couponflow.sql.DeadLetterRow;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.TestDatabase;
+import io.lettuce.core.XAddArgs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.ibatis.session.SqlSession;
 import org.junit.jupiter.api.AfterAll;
@@ -164,46 +167,77 @@ class BatchWriterIT {
     assertThat(pending(functions, 12)).isZero();
   }
 
-  @Test
-  void write_reversalWhoseAcceptNeverArrives_isDeferredThenDeadLetteredAfterTheOrphanAge() {
-    Coupon c = coupon(13, 100);
+  /** A reversal of a fresh accept whose accept then left the outbox unstored (as if lost). */
+  private static List<OutboxEntry> orphanReversal(Coupon c) {
     functions.load(c, 0, 0, Duration.ZERO).join();
     OutboxEntry accept = accept(functions, c, "o", 1).get(0);
     RedemptionId id = RedemptionId.parse(accept.field("r").orElseThrow()).orElseThrow();
     functions.reverse(id, c.buckets(), "lost accept").join();
-    functions.outboxAck(13, List.of(accept.id())).join();
-    List<OutboxEntry> reversal = functions.outboxRead(13, Duration.ZERO, 100, null).join();
-    assertThat(reversal).hasSize(1);
-    assertThat(reversal.get(0).isReversal()).isTrue();
+    functions.outboxAck(c.couponId(), List.of(accept.id())).join();
+    List<OutboxEntry> reversal =
+        functions.outboxRead(c.couponId(), Duration.ZERO, 100, null).join();
+    assertThat(reversal).singleElement().satisfies(r -> assertThat(r.isReversal()).isTrue());
+    return reversal;
+  }
 
-    BatchWriter.Report young;
+  @Test
+  void write_freshOrphanReversal_withTheSinkClockHoursAhead_waitsInsteadOfDeadLettering() {
+    Coupon c = coupon(13, 100);
+    List<OutboxEntry> reversal = orphanReversal(c);
+    Clock hoursAhead = Clock.offset(Clock.systemUTC(), Duration.ofHours(5));
+
+    BatchWriter.Report report;
+    try (Sink sink =
+        sink(new SimpleMeterRegistry(), hoursAhead, "COUPON_SINK_ORPHAN_REVERSAL_AGE", "1h")) {
+      report = sink.writer().write(reversal);
+    }
+
+    assertThat(report).isEqualTo(new BatchWriter.Report(0, 0, 1));
+    assertThat(pending(functions, 13)).isEqualTo(1);
+    assertThat(deadLetters(13)).isEmpty();
+  }
+
+  @Test
+  void write_orphanReversalOlderThanTheOrphanAgeByTheRedisClock_isDeadLettered() {
+    Coupon c = coupon(16, 100);
+    OutboxEntry young = orphanReversal(c).get(0);
+    // The same reversal as Redis would have appended it two hours ago (ids only grow, so it goes
+    // into a fresh outbox under an id two hours back).
+    functions.outboxAck(16, List.of(young.id())).join();
+    String twoHoursAgo = (redis.redisTimeMillis() - Duration.ofHours(2).toMillis()) + "-0";
+    List<String> fields = new ArrayList<>();
+    young.fields().forEach((f, v) -> fields.addAll(List.of(f, v)));
+    RedisFixture.join(
+        redis
+            .redis()
+            .commands()
+            .xadd(
+                CouponKeys.outbox(redis.prefix(), 16),
+                new XAddArgs().id(twoHoursAgo),
+                fields.toArray()));
+    List<OutboxEntry> old = functions.outboxRead(16, Duration.ZERO, 100, null).join();
+    assertThat(old).extracting(OutboxEntry::id).containsExactly(twoHoursAgo);
+
+    BatchWriter.Report report;
     try (Sink sink =
         sink(
             new SimpleMeterRegistry(),
-            Clock.systemUTC(),
+            Clock.offset(Clock.systemUTC(), Duration.ofHours(-5)),
             "COUPON_SINK_ORPHAN_REVERSAL_AGE",
             "1h")) {
-      young = sink.writer().write(reversal);
+      report = sink.writer().write(old);
     }
-    assertThat(young).isEqualTo(new BatchWriter.Report(0, 0, 1));
-    assertThat(pending(functions, 13)).isEqualTo(1);
-    assertThat(deadLetters(13)).isEmpty();
 
-    Clock twoHoursLater = Clock.offset(Clock.systemUTC(), Duration.ofHours(2));
-    BatchWriter.Report old;
-    try (Sink sink =
-        sink(new SimpleMeterRegistry(), twoHoursLater, "COUPON_SINK_ORPHAN_REVERSAL_AGE", "1h")) {
-      old = sink.writer().write(reversal);
-    }
-    assertThat(old).isEqualTo(new BatchWriter.Report(0, 1, 0));
-    assertThat(pending(functions, 13)).isZero();
-    List<DeadLetterRow> dead = deadLetters(13);
-    assertThat(dead).hasSize(1);
-    assertThat(dead.get(0).outboxId()).isEqualTo(reversal.get(0).id());
+    assertThat(report).isEqualTo(new BatchWriter.Report(0, 1, 0));
+    assertThat(pending(functions, 16)).isZero();
+    List<DeadLetterRow> dead = deadLetters(16);
+    assertThat(dead)
+        .singleElement()
+        .satisfies(d -> assertThat(d.outboxId()).isEqualTo(twoHoursAgo));
     assertThat(dead.get(0).error())
-        .startsWith("reversal of " + id + " waited ")
+        .startsWith("reversal of " + young.field("r").orElseThrow() + " waited 72")
         .contains("for its accept, which is not in MySQL");
-    assertThat(rows(db, 13)).isZero();
+    assertThat(rows(db, 16)).isZero();
   }
 
   @Test

@@ -60,4 +60,67 @@ class SinkSettingsTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("COUPON_SINK_ORPHAN_REVERSAL_AGE: '-5s' is not a duration");
   }
+
+  @Test
+  void from_orphanAgeNoLongerThanTheSweeperTakesToStoreAnAccept_isRefused() {
+    assertThatThrownBy(
+            () -> SinkSettings.from(Env.of(Map.of("COUPON_SINK_ORPHAN_REVERSAL_AGE", "0s"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "COUPON_SINK_ORPHAN_REVERSAL_AGE: 0ms is out of range (expected: more than"
+                + " COUPON_SWEEP_MIN_AGE + COUPON_SWEEP_SCAN_INTERVAL + COUPON_SWEEP_INTERVAL ="
+                + " 37s, at most 30d)");
+    assertThatThrownBy(
+            () ->
+                SinkSettings.from(
+                    Env.of(
+                        Map.of(
+                            "COUPON_SWEEP_SCAN_INTERVAL", "1h",
+                            "COUPON_SINK_ORPHAN_REVERSAL_AGE", "1h"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("COUPON_SINK_ORPHAN_REVERSAL_AGE: 1h is out of range");
+    assertThat(
+            SinkSettings.from(Env.of(Map.of("COUPON_SINK_ORPHAN_REVERSAL_AGE", "38s")))
+                .orphanReversalAge())
+        .isEqualTo(Duration.ofSeconds(38));
+  }
+
+  @Test
+  void constructor_refusesWhatFromRefuses_namingTheVariable() {
+    SinkSettings d = SinkSettings.defaults();
+
+    assertThatThrownBy(
+            () ->
+                new SinkSettings(
+                    d.queueCapacity(),
+                    d.batchSize(),
+                    d.linger(),
+                    d.sweepInterval(),
+                    d.sweepMinAge(),
+                    d.sweepScanInterval(),
+                    d.breakerFailureRate(),
+                    d.breakerWindow(),
+                    d.breakerOpenFor(),
+                    Duration.ZERO))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("COUPON_SINK_ORPHAN_REVERSAL_AGE: 0ms is out of range");
+    assertThatThrownBy(
+            () ->
+                new SinkSettings(
+                    0,
+                    d.batchSize(),
+                    d.linger(),
+                    d.sweepInterval(),
+                    d.sweepMinAge(),
+                    d.sweepScanInterval(),
+                    d.breakerFailureRate(),
+                    d.breakerWindow(),
+                    d.breakerOpenFor(),
+                    d.orphanReversalAge()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_QUEUE_CAPACITY: 0 is out of range (expected: 2..16777216)");
+    assertThatThrownBy(() -> SinkSettings.from(Env.of(Map.of("COUPON_SINK_BATCH_SIZE", "0"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("COUPON_SINK_BATCH_SIZE: 0 is out of range (expected: 1..10000)");
+  }
 }

@@ -77,19 +77,105 @@ class MappersIT {
   }
 
   @Test
-  void coupon_statusAndStockChangesBumpTheVersionOnlyFromTheExpectedOne() {
+  void coupon_statusChangesBumpTheVersionOnlyFromTheExpectedOne_stockChangesAlways() {
     try (SqlSession s = db.database().sessions().openSession(true)) {
       CouponMapper coupons = s.getMapper(CouponMapper.class);
       coupons.insert(coupon(2));
 
       assertThat(coupons.updateStatus(2, CouponStatus.PAUSED, 1)).isEqualTo(1);
       assertThat(coupons.updateStatus(2, CouponStatus.ACTIVE, 1)).isZero();
-      assertThat(coupons.addStock(2, 500, 2)).isEqualTo(1);
+      assertThat(coupons.addStock(2, 500)).isEqualTo(1);
 
       Coupon now = coupons.findById(2).orElseThrow();
       assertThat(now.status()).isEqualTo(CouponStatus.PAUSED);
       assertThat(now.totalStock()).isEqualTo(10_500);
       assertThat(now.version()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void addStock_wouldPassTheLargestStockReadersHold_changesNothing() {
+    try (SqlSession s = db.database().sessions().openSession(true)) {
+      CouponMapper coupons = s.getMapper(CouponMapper.class);
+      Coupon near = coupon(20);
+      coupons.insert(
+          new Coupon(
+              20,
+              near.name(),
+              Coupon.MAX_NUMBER - 10,
+              near.perUserLimit(),
+              near.thresholdCents(),
+              near.discountCents(),
+              near.startsAt(),
+              near.endsAt(),
+              near.status(),
+              near.hot(),
+              near.buckets(),
+              1));
+      String before = db.queryRow("SELECT * FROM coupon WHERE coupon_id = 20");
+
+      assertThat(coupons.addStock(20, 11)).isZero();
+      assertThat(db.queryRow("SELECT * FROM coupon WHERE coupon_id = 20")).isEqualTo(before);
+      assertThat(coupons.addStock(20, 10)).isEqualTo(1);
+      assertThat(coupons.findById(20).orElseThrow().totalStock()).isEqualTo(Coupon.MAX_NUMBER);
+      assertThat(coupons.findById(20).orElseThrow().version()).isEqualTo(2);
+      assertThat(coupons.addStock(20, 1)).isZero();
+      assertThat(coupons.addStock(404, 1)).isZero();
+    }
+  }
+
+  @Test
+  void schema_refusesEveryNumberTheModelRefuses_andTakesItsLargest() {
+    String insert =
+        "INSERT INTO coupon (coupon_id, name, total_stock, per_user_limit, threshold_cents,"
+            + " discount_cents, starts_at, ends_at, status, buckets, version) VALUES (%d, 'c',"
+            + " %d, %d, %d, %d, '%s', '2030-01-01', 'ACTIVE', %d, %d)";
+    long max = Coupon.MAX_NUMBER;
+    int limit = Coupon.MAX_PER_USER_LIMIT;
+    int buckets = Coupon.MAX_BUCKETS;
+
+    db.execute(insert.formatted(21, max, limit, max, max, "1970-01-01 00:00:00", buckets, 1));
+    assertThat(db.queryLong("SELECT total_stock FROM coupon WHERE coupon_id = 21")).isEqualTo(max);
+    for (String refused :
+        List.of(
+            insert.formatted(22, max + 1, 1, 0, 1, "2020-01-01", 1, 1),
+            insert.formatted(23, 1, limit + 1, 0, 1, "2020-01-01", 1, 1),
+            insert.formatted(24, 1, 1, max + 1, 1, "2020-01-01", 1, 1),
+            insert.formatted(25, 1, 1, 0, max + 1, "2020-01-01", 1, 1),
+            insert.formatted(26, 1, 1, 0, 1, "1969-12-31 23:59:59", 1, 1),
+            insert.formatted(27, 1, 1, 0, 1, "2020-01-01", 3, 1),
+            insert.formatted(28, 1, 1, 0, 1, "2020-01-01", buckets * 2, 1),
+            insert.formatted(29, 1, 1, 0, 1, "2020-01-01", 1, 0))) {
+      assertThatThrownBy(() -> db.execute(refused)).as(refused).hasMessageContaining("ck_coupon_");
+    }
+  }
+
+  @Test
+  void findRowById_rowTheModelRefuses_readsAndSaysWhatIsWrong() {
+    db.execute(
+        "INSERT INTO coupon (coupon_id, name, total_stock, per_user_limit, threshold_cents,"
+            + " discount_cents, starts_at, ends_at, status, buckets, version) VALUES (30, ' ',"
+            + " 5, 1, 0, 1, '2020-01-01', '2030-01-01', 'ACTIVE', 1, 1)");
+
+    CouponRow row = couponRow(30);
+
+    assertThat(row.name()).isEqualTo(" ");
+    assertThatThrownBy(row::toCoupon)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("name: must be 1..200 characters and not blank");
+    try (SqlSession s = db.database().sessions().openSession(true)) {
+      CouponMapper coupons = s.getMapper(CouponMapper.class);
+      coupons.insert(coupon(31));
+      assertThat(coupons.findRowsByIds(List.of(31L, 30L, 404L)))
+          .extracting(CouponRow::couponId)
+          .containsExactly(30L, 31L);
+      assertThat(coupons.findRowById(31).orElseThrow().toCoupon()).isEqualTo(coupon(31));
+    }
+  }
+
+  private static CouponRow couponRow(long id) {
+    try (SqlSession s = db.database().sessions().openSession(true)) {
+      return s.getMapper(CouponMapper.class).findRowById(id).orElseThrow();
     }
   }
 
@@ -170,6 +256,6 @@ class MappersIT {
   @Test
   void requireCurrent_passesOnAMigratedDatabase() {
     Migrations.requireCurrent(db.database().dataSource());
-    assertThat(Migrations.currentVersion(db.database().dataSource())).isEqualTo("1");
+    assertThat(Migrations.currentVersion(db.database().dataSource())).isEqualTo("2");
   }
 }

@@ -62,6 +62,27 @@ public final class TestDatabase implements AutoCloseable {
     }
   }
 
+  /**
+   * The first row of a query, every column as text joined by {@code |} (NULL as {@code null}), so a
+   * test can show that a row did not change at all.
+   */
+  public String queryRow(String sql) {
+    try (Connection c = database.dataSource().getConnection();
+        Statement s = c.createStatement();
+        var rs = s.executeQuery(sql)) {
+      if (!rs.next()) {
+        throw new IllegalStateException(sql + ": no row");
+      }
+      StringBuilder row = new StringBuilder();
+      for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+        row.append(i > 1 ? "|" : "").append(rs.getString(i));
+      }
+      return row.toString();
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public void close() {
     database.close();

@@ -1,5 +1,6 @@
 package io.couponflow.gateway.coupon;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponKeys;
@@ -15,10 +16,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +45,16 @@ import org.slf4j.LoggerFactory;
  * back only by a reversal, a restock or a reload, and each of them publishes a coupon event that
  * drops the ledger on every gateway (the gateway publishes its own reversals). A lost event is
  * bounded by {@code ttl}. A coupon with more than {@value #MAX_ENTRIES} redemptions gets no ledger.
+ *
+ * <p>Clocks: Redis decides whether the coupon's window is open on its own clock, so the ledger
+ * never looks at this process's wall clock, which may run ahead of Redis's or behind it. Each
+ * snapshot asks the coupon's Redis node for its time ({@code cf_time}) and ends the ledger, on this
+ * process's monotonic clock, {@link #WINDOW_MARGIN} before the window closes by that time (counting
+ * from before the question was sent, so the estimate of Redis's time runs early, never late), or
+ * after {@code ttl}, whichever comes first; a snapshot taken before the window opened by Redis's
+ * clock, or within the margin of its end, makes no ledger. A span measured on one process's
+ * monotonic clock is exact whatever that process's wall clock says; comparing this process's wall
+ * clock with a time Redis defined would not be.
  *
  * <p>Concurrency: one snapshot per coupon at a time; a drop during a snapshot discards it.
  * Thread-safety: safe for use by many threads; never blocks.
@@ -68,6 +81,8 @@ final class SoldOutLedgers {
     }
   }
 
+  private final Ticker ticker;
+
   private final CouponFunctions functions;
   private final RedisGuard redis;
   private final long ttlNanos;
@@ -78,6 +93,19 @@ final class SoldOutLedgers {
 
   SoldOutLedgers(
       CouponFunctions functions, RedisGuard redis, Duration ttl, MeterRegistry registry) {
+    this(functions, redis, ttl, registry, Ticker.systemTicker());
+  }
+
+  /**
+   * @param ticker this process's monotonic clock (nanoseconds), which times every ledger
+   */
+  SoldOutLedgers(
+      CouponFunctions functions,
+      RedisGuard redis,
+      Duration ttl,
+      MeterRegistry registry,
+      Ticker ticker) {
+    this.ticker = ticker;
     this.functions = functions;
     this.redis = redis;
     this.ttlNanos = ttl.toNanos();
@@ -99,15 +127,12 @@ final class SoldOutLedgers {
     if (ledger == null) {
       return false;
     }
-    if (ledger.expired(System.nanoTime())) {
+    if (ledger.expired(ticker.read())) {
       ledgers.remove(request.couponId(), ledger);
       return false;
     }
     LiveCoupon c = ledger.coupon();
-    Instant now = Instant.now();
     if (c.status() != CouponStatus.ACTIVE
-        || now.isBefore(c.startsAt().plus(WINDOW_MARGIN))
-        || !now.plus(WINDOW_MARGIN).isBefore(c.endsAt())
         || request.orderAmountCents() < c.thresholdCents()
         || ledger.keys().contains(request.idempotencyKey())
         || ledger.users().contains(request.userId())
@@ -124,7 +149,7 @@ final class SoldOutLedgers {
       return;
     }
     Ledger current = ledgers.get(couponId);
-    if (current != null && !current.expired(System.nanoTime())) {
+    if (current != null && !current.expired(ticker.read())) {
       return;
     }
     if (building.putIfAbsent(couponId, Boolean.TRUE) != null) {
@@ -150,17 +175,23 @@ final class SoldOutLedgers {
   }
 
   private CompletableFuture<Optional<Ledger>> snapshot(long couponId, Ledger previous) {
+    long asked = ticker.read();
+    CompletableFuture<Instant> redisNow =
+        redis.call(RedisGuard.Call.SNAPSHOT, () -> functions.time(couponId));
     return redis
         .call(RedisGuard.Call.SNAPSHOT, () -> functions.coupon(couponId))
+        .thenCombine(redisNow, (before, now) -> new Seen(before, expiry(before, now, asked)))
         .thenCompose(
-            before -> {
-              if (before.isEmpty() || before.get().stock() > 0) {
+            seen -> {
+              if (seen.coupon().isEmpty()
+                  || seen.coupon().get().stock() > 0
+                  || seen.expiresAt().isEmpty()) {
                 return CompletableFuture.completedFuture(Optional.<Ledger>empty());
               }
-              LiveCoupon c = before.get();
+              LiveCoupon c = seen.coupon().get();
+              long expiresAt = seen.expiresAt().getAsLong();
               if (previous != null && unchanged(previous.coupon(), c)) {
-                return CompletableFuture.completedFuture(
-                    Optional.of(previous.renewed(System.nanoTime() + ttlNanos)));
+                return CompletableFuture.completedFuture(Optional.of(previous.renewed(expiresAt)));
               }
               if (c.accepted() + c.reversed() > MAX_ENTRIES) {
                 return CompletableFuture.completedFuture(Optional.<Ledger>empty());
@@ -179,9 +210,33 @@ final class SoldOutLedgers {
                                                   members.get(0),
                                                   members.get(1),
                                                   members.get(2),
-                                                  System.nanoTime() + ttlNanos))
+                                                  expiresAt))
                                           : Optional.<Ledger>empty()));
             });
+  }
+
+  /** The coupon as the first read of a snapshot saw it, and when a ledger of it must end. */
+  private record Seen(Optional<LiveCoupon> coupon, OptionalLong expiresAt) {}
+
+  /**
+   * When a ledger of {@code coupon} taken now must stop answering, on {@link #ticker}: after the
+   * TTL, and {@link #WINDOW_MARGIN} before the coupon's window closes by the Redis clock; empty
+   * when that moment is past already or the window has not opened yet by the Redis clock.
+   *
+   * @param redisNow the Redis time, asked at {@code askedNanos} or later
+   */
+  private OptionalLong expiry(Optional<LiveCoupon> coupon, Instant redisNow, long askedNanos) {
+    if (coupon.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    LiveCoupon c = coupon.get();
+    long now = redisNow.toEpochMilli();
+    long untilEnd = c.endsAt().toEpochMilli() - WINDOW_MARGIN.toMillis() - now;
+    if (now < c.startsAt().toEpochMilli() + WINDOW_MARGIN.toMillis() || untilEnd <= 0) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(
+        askedNanos + Math.min(ttlNanos, TimeUnit.MILLISECONDS.toNanos(untilEnd)));
   }
 
   /** Every idempotency key, user and order the coupon's buckets hold, in that order. */

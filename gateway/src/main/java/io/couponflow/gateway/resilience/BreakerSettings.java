@@ -19,22 +19,21 @@ public record BreakerSettings(
     int failureRatePercent, int window, int minimumCalls, Duration openFor) {
 
   public BreakerSettings {
+    Env.require("COUPON_BREAKER_FAILURE_RATE", failureRatePercent, 1, 100);
+    Env.require("COUPON_BREAKER_WINDOW", window, 1, 10_000);
     if (minimumCalls < 1 || minimumCalls > window) {
       throw new ConfigException(
           "COUPON_BREAKER_MIN_CALLS: " + minimumCalls + " (expected: 1..window " + window + ")");
     }
+    Env.require("COUPON_BREAKER_OPEN_FOR", openFor, Duration.ofMillis(100), Duration.ofMinutes(10));
   }
 
   public static BreakerSettings from(Env env) {
-    int window = env.integer("COUPON_BREAKER_WINDOW", 20, 1, 10_000);
+    int window = env.integer("COUPON_BREAKER_WINDOW", 20);
     return new BreakerSettings(
-        env.integer("COUPON_BREAKER_FAILURE_RATE", 50, 1, 100),
+        env.integer("COUPON_BREAKER_FAILURE_RATE", 50),
         window,
-        env.integer("COUPON_BREAKER_MIN_CALLS", Math.min(10, window), 1, 10_000),
-        env.duration(
-            "COUPON_BREAKER_OPEN_FOR",
-            Duration.ofSeconds(2),
-            Duration.ofMillis(100),
-            Duration.ofMinutes(10)));
+        env.integer("COUPON_BREAKER_MIN_CALLS", Math.min(10, window)),
+        env.duration("COUPON_BREAKER_OPEN_FOR", Duration.ofSeconds(2)));
   }
 }
