@@ -726,9 +726,18 @@ public final class CouponFunctions {
                 .toCompletableFuture());
   }
 
+  /** The coupons Redis holds (live or fenced), on every master, in id order. */
+  public List<Long> couponIds(Duration timeout) {
+    return idsOf(redis.scan(CouponKeys.metaPattern(prefix), "hash", timeout));
+  }
+
   /** The coupons that have an outbox with pending entries, on every master. */
   public List<Long> couponsWithPendingOutbox(Duration timeout) {
-    return redis.scan(CouponKeys.outboxPattern(prefix), "stream", timeout).stream()
+    return idsOf(redis.scan(CouponKeys.outboxPattern(prefix), "stream", timeout));
+  }
+
+  private static List<Long> idsOf(List<String> keys) {
+    return keys.stream()
         .map(CouponKeys::couponIdOf)
         .filter(id -> id > 0)
         .distinct()

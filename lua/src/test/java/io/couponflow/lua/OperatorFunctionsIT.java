@@ -467,6 +467,18 @@ class OperatorFunctionsIT {
     assertThat(join(functions.inspect(c.couponId())).orElseThrow().pending()).isZero();
   }
 
+  @Test
+  void couponIds_listsEveryCouponRedisHolds_inIdOrder() {
+    Coupon a = live(coupon(IDS.incrementAndGet()).stock(10));
+    Coupon b = live(coupon(IDS.incrementAndGet()).stock(10));
+    redeem(b, "1");
+
+    List<Long> ids = functions.couponIds(Duration.ofSeconds(10));
+
+    assertThat(ids).contains(a.couponId(), b.couponId()).isSorted().doesNotHaveDuplicates();
+    assertThat(ids).doesNotContain(999_999L);
+  }
+
   private static List<Object> fcallRo(String function, String[] keys, String... args) {
     return join(
         redis
