@@ -1,11 +1,10 @@
 package io.couponflow.ops;
 
-import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponInspection;
-import io.couponflow.lua.CouponKeys;
 import io.couponflow.model.Coupon;
 import io.couponflow.ops.reconcile.CouponCheck;
-import io.couponflow.ops.reconcile.Drift;
+import io.couponflow.ops.reconcile.CouponState;
+import io.couponflow.ops.reconcile.Finding;
 import io.couponflow.ops.reconcile.Reconciler;
 import io.couponflow.ops.reconcile.Repair;
 import io.couponflow.sql.CouponMapper;
@@ -129,13 +128,7 @@ final class ReconcileCommand implements Callable<Integer> {
   private void reconcileAll(
       Reconciler reconciler, Output output, Tally tally, List<Map<String, Object>> reports) {
     TreeSet<Long> onlyInRedis = new TreeSet<>();
-    String metaPattern = context.redis().prefix() + ":{*}:m";
-    for (String key : context.redis().scan(metaPattern, "hash", OpsContext.REDIS_WAIT)) {
-      long id = CouponKeys.couponIdOf(key);
-      if (id > 0) {
-        onlyInRedis.add(id);
-      }
-    }
+    onlyInRedis.addAll(context.functions().couponIds(OpsContext.REDIS_WAIT));
     long total;
     try (SqlSession session = context.database().sessions().openSession(true)) {
       total = session.getMapper(CouponMapper.class).count();
@@ -195,7 +188,10 @@ final class ReconcileCommand implements Callable<Integer> {
     if (apply) {
       Repair repair = reconciler.repair(id, deep);
       check = repair.before();
-      actions = repair.actions();
+      actions =
+          repair.done().stream()
+              .flatMap(d -> ReconcileText.lines(repair.before(), d).stream())
+              .toList();
       after = repair.before().consistent() ? null : repair.after();
     } else {
       check = reconciler.check(id, deep);
@@ -212,11 +208,13 @@ final class ReconcileCommand implements Callable<Integer> {
     report.put(
         "mysql",
         Output.fields("accepted", check.rows().accepted(), "reversed", check.rows().reversed()));
-    report.put("expected", check.expected() == null ? null : counterFields(check.expected()));
-    report.put("drifts", driftFields(check.drifts()));
+    report.put(
+        "expected",
+        check.expected() == null ? null : ReconcileText.counterFields(check.expected()));
+    report.put("drifts", driftFields(check));
     if (apply) {
       report.put("repairs", actions);
-      report.put("driftsAfter", after == null ? List.of() : driftFields(after.drifts()));
+      report.put("driftsAfter", after == null ? List.of() : driftFields(after));
     }
     return report;
   }
@@ -241,7 +239,7 @@ final class ReconcileCommand implements Callable<Integer> {
             live ->
                 output.say(
                     "  redis     "
-                        + counterText(CouponCheck.countersOf(live))
+                        + ReconcileText.counterText(CouponState.countersOf(live))
                         + "; outbox: "
                         + live.pending()
                         + " pending"),
@@ -256,10 +254,11 @@ final class ReconcileCommand implements Callable<Integer> {
             + ", "
             + Human.count(check.rows().reversed(), "reversed row", "reversed rows"));
     if (check.expected() != null) {
-      output.say("  expected  " + counterText(check.expected()) + " (MySQL rows + outbox)");
+      output.say(
+          "  expected  " + ReconcileText.counterText(check.expected()) + " (MySQL rows + outbox)");
     }
-    for (Drift drift : check.drifts()) {
-      output.say("  drift     " + drift);
+    for (Finding finding : check.findings()) {
+      output.say("  drift     " + ReconcileText.line(check.couponId(), finding));
     }
     for (String action : actions) {
       output.say("  repair    " + action);
@@ -268,22 +267,14 @@ final class ReconcileCommand implements Callable<Integer> {
       if (after.consistent()) {
         output.say("  now       consistent");
       }
-      for (Drift drift : after.drifts()) {
-        output.say("  still     " + drift);
+      for (Finding finding : after.findings()) {
+        output.say("  still     " + ReconcileText.line(after.couponId(), finding));
       }
     }
   }
 
-  private static String counterText(Counters c) {
-    return "stock " + c.stock() + ", accepted " + c.accepted() + ", reversed " + c.reversed();
-  }
-
-  private static Map<String, Object> counterFields(Counters c) {
-    return Output.fields("stock", c.stock(), "accepted", c.accepted(), "reversed", c.reversed());
-  }
-
   private static Map<String, Object> redisFields(CouponInspection live) {
-    Map<String, Object> fields = counterFields(CouponCheck.countersOf(live));
+    Map<String, Object> fields = ReconcileText.counterFields(CouponState.countersOf(live));
     fields.put("total", live.coupon().totalStock());
     fields.put("version", live.coupon().version());
     fields.put("outboxPending", live.pending());
@@ -293,12 +284,17 @@ final class ReconcileCommand implements Callable<Integer> {
     return fields;
   }
 
-  private static List<Map<String, Object>> driftFields(List<Drift> drifts) {
-    return drifts.stream()
+  private static List<Map<String, Object>> driftFields(CouponCheck check) {
+    return check.findings().stream()
         .map(
-            d ->
+            f ->
                 Output.fields(
-                    "kind", d.kind().name(), "cause", d.kind().label(), "detail", d.detail()))
+                    "kind",
+                    f.kind().name(),
+                    "cause",
+                    ReconcileText.label(f.kind()),
+                    "detail",
+                    ReconcileText.detail(check.couponId(), f)))
         .toList();
   }
 
