@@ -33,10 +33,12 @@ import picocli.CommandLine.Option;
           + " not drained yet, a row missing in MySQL, a redemption missing in Redis, a Redis"
           + " counter wrong, Redis lost the coupon (crash without AOF), a definition behind.",
       "",
-      "--apply repairs: loads a lost coupon from MySQL and restores its redemptions, replays the"
-          + " outbox into MySQL, writes rows missing in MySQL from Redis's records, and corrects"
-          + " counters only while live traffic has not moved them (live redemptions are never"
-          + " overwritten). Run one reconcile at a time.",
+      "--apply repairs: replays the outbox into MySQL, writes rows missing in MySQL from Redis's"
+          + " records, and repairs anything wrong with Redis's records or counters (and a coupon"
+          + " Redis lost) from MySQL: the coupon is fenced, so that it decides nothing meanwhile,"
+          + " its records merged, its counters derived from them, and it goes live again. An"
+          + " oversold coupon goes live with stock 0 and the repair says by how much. Run one"
+          + " reconcile at a time.",
       ""
     },
     footer = {
@@ -197,7 +199,7 @@ final class ReconcileCommand implements Callable<Integer> {
       check = reconciler.check(id, deep);
     }
     tally.count(check, after);
-    if (check.consistent() && !always) {
+    if (check.consistent() && check.findings().isEmpty() && !always) {
       return null;
     }
     printForPeople(output, check, actions, after);
@@ -211,10 +213,11 @@ final class ReconcileCommand implements Callable<Integer> {
     report.put(
         "expected",
         check.expected() == null ? null : ReconcileText.counterFields(check.expected()));
-    report.put("drifts", driftFields(check));
+    report.put("drifts", findingFields(check, true));
+    report.put("notes", findingFields(check, false));
     if (apply) {
       report.put("repairs", actions);
-      report.put("driftsAfter", after == null ? List.of() : driftFields(after));
+      report.put("driftsAfter", after == null ? List.of() : findingFields(after, true));
     }
     return report;
   }
@@ -258,7 +261,9 @@ final class ReconcileCommand implements Callable<Integer> {
           "  expected  " + ReconcileText.counterText(check.expected()) + " (MySQL rows + outbox)");
     }
     for (Finding finding : check.findings()) {
-      output.say("  drift     " + ReconcileText.line(check.couponId(), finding));
+      output.say(
+          (finding.drift() ? "  drift     " : "  note      ")
+              + ReconcileText.line(check.couponId(), finding));
     }
     for (String action : actions) {
       output.say("  repair    " + action);
@@ -268,7 +273,9 @@ final class ReconcileCommand implements Callable<Integer> {
         output.say("  now       consistent");
       }
       for (Finding finding : after.findings()) {
-        output.say("  still     " + ReconcileText.line(after.couponId(), finding));
+        if (finding.drift()) {
+          output.say("  still     " + ReconcileText.line(after.couponId(), finding));
+        }
       }
     }
   }
@@ -284,8 +291,9 @@ final class ReconcileCommand implements Callable<Integer> {
     return fields;
   }
 
-  private static List<Map<String, Object>> driftFields(CouponCheck check) {
+  private static List<Map<String, Object>> findingFields(CouponCheck check, boolean drifts) {
     return check.findings().stream()
+        .filter(f -> f.drift() == drifts)
         .map(
             f ->
                 Output.fields(

@@ -1,10 +1,14 @@
 package io.couponflow.ops;
 
+import io.couponflow.core.live.RepairReport;
 import io.couponflow.lua.Counters;
 import io.couponflow.lua.LoadOutcome;
+import io.couponflow.model.Coupon;
 import io.couponflow.ops.reconcile.CouponCheck;
+import io.couponflow.ops.reconcile.CouponState;
 import io.couponflow.ops.reconcile.Done;
 import io.couponflow.ops.reconcile.Finding;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -25,11 +29,15 @@ final class ReconcileText {
       case ROW_MISSING_IN_MYSQL -> "row missing in MySQL";
       case RECORD_MISSING_IN_REDIS -> "redemption missing in Redis";
       case COUNTER_WRONG -> "Redis counter wrong";
+      case OVERSOLD -> "oversold";
     };
   }
 
   /** One line for a finding: its cause, then the numbers and, where known, the redemption ids. */
   static String line(long couponId, Finding finding) {
+    if (finding instanceof Finding.Oversold f) {
+      return "oversold by " + f.by() + ": " + detail(couponId, f);
+    }
     return label(finding.kind()) + ": " + detail(couponId, finding);
   }
 
@@ -94,6 +102,17 @@ final class ReconcileText {
           + " in MySQL but has no record in Redis: "
           + ids(f.redemptionIds());
     }
+    if (finding instanceof Finding.ReversalsMissingInRedis f) {
+      return Human.count(f.redemptionIds().size(), "reversal is", "reversals are")
+          + " in MySQL but Redis still holds the redemption as accepted: "
+          + ids(f.redemptionIds());
+    }
+    if (finding instanceof Finding.Oversold f) {
+      return f.accepted()
+          + " redemptions are accepted for a total stock of "
+          + f.total()
+          + "; the coupon stays live with stock 0";
+    }
     if (finding instanceof Finding.CounterWrong f) {
       Counters seen = f.redis();
       String inside =
@@ -114,22 +133,11 @@ final class ReconcileText {
     throw new IllegalArgumentException("no text for " + finding);
   }
 
-  /** The lines for what one repair step did; none when it changed nothing worth saying. */
+  /** The lines for what one repair step did. */
   static List<String> lines(CouponCheck before, Done done) {
     long id = before.couponId();
-    if (done instanceof Done.Rebuilt d) {
-      return List.of(
-          "rebuilt coupon "
-              + id
-              + " in Redis from MySQL: "
-              + Human.count(d.report().restored().size(), "redemption record", "redemption records")
-              + " restored first, then the coupon made live with stock "
-              + d.report().counters().stock()
-              + " (total "
-              + d.total()
-              + " - "
-              + d.report().counters().accepted()
-              + " accepted rows)");
+    if (done instanceof Done.Repaired d) {
+      return repaired(before, d);
     }
     if (done instanceof Done.Created d) {
       return List.of(
@@ -138,8 +146,19 @@ final class ReconcileText {
     if (done instanceof Done.AlreadyLive) {
       return List.of("coupon " + id + " was made live meanwhile (by a gateway)");
     }
-    if (done instanceof Done.NotMadeLive d) {
-      return List.of("could not load coupon " + id + " into Redis: " + d.outcome());
+    if (done instanceof Done.StillSettling d) {
+      return List.of(
+          "not repaired: Redis restarted or failed over moments ago and must settle for another "
+              + Human.age(d.remaining().toMillis())
+              + " (COUPON_REPAIR_SETTLE; waited "
+              + Human.age(d.waited().toMillis())
+              + "); run reconcile again");
+    }
+    if (done instanceof Done.Undefined) {
+      return List.of("could not load coupon " + id + " into Redis: MySQL no longer defines it");
+    }
+    if (done instanceof Done.Failed d) {
+      return List.of("could not load coupon " + id + " into Redis: " + d.error());
     }
     if (done instanceof Done.DefinitionLoaded d) {
       return List.of(
@@ -161,12 +180,6 @@ final class ReconcileText {
               + (d.deadLettered() > 0 ? ", " + d.deadLettered() + " dead letters" : "")
               + (d.deferred() > 0 ? ", " + d.deferred() + " reversals wait for their accept" : ""));
     }
-    if (done instanceof Done.RecordsRestored d) {
-      return List.of(
-          "restored "
-              + Human.count(d.restored(), "redemption record", "redemption records")
-              + " from MySQL into Redis");
-    }
     if (done instanceof Done.RowsWritten d) {
       return List.of(
           "wrote "
@@ -183,37 +196,129 @@ final class ReconcileText {
               + Human.count(d.rows(), "row", "rows")
               + " REVERSED in MySQL as Redis records them");
     }
-    if (done instanceof Done.CountersCorrected d) {
-      return List.of(
-          "corrected stock/accepted/reversed from "
-              + counters(d.from())
-              + " to "
-              + counters(d.to())
-              + (d.moved() > 0
-                  ? " (live traffic moved them first, "
-                      + Human.count(d.moved(), "time", "times")
-                      + ")"
-                  : ""));
-    }
-    if (done instanceof Done.CountersLeftAlone) {
-      return List.of("counters left alone: the rows above could not be written");
-    }
-    if (done instanceof Done.CountersNegative d) {
-      return List.of(
-          "counters not corrected: "
-              + counters(d.target())
-              + " has a negative value (more accepted than total stock?)");
-    }
-    if (done instanceof Done.CountersRefused d) {
-      return List.of("counters not corrected: Redis answered " + d.status());
-    }
-    if (done instanceof Done.CountersKeptMoving d) {
-      return List.of(
-          "counters not corrected: live traffic moved them "
-              + d.attempts()
-              + " times in a row; run reconcile again");
-    }
     throw new IllegalArgumentException("no text for " + done);
+  }
+
+  private static List<String> repaired(CouponCheck before, Done.Repaired d) {
+    long id = before.couponId();
+    RepairReport report = d.report();
+    Counters now = report.counters();
+    List<String> lines = new ArrayList<>();
+    if (!d.waited().isZero()) {
+      lines.add(
+          "waited "
+              + Human.age(d.waited().toMillis())
+              + " for Redis to settle after a restart or failover (COUPON_REPAIR_SETTLE)");
+    }
+    String oversold =
+        report.oversoldBy() > 0
+            ? "oversold by "
+                + report.oversoldBy()
+                + ": "
+                + now.accepted()
+                + " redemptions are accepted for a total stock of "
+                + total(before)
+                + "; live with stock 0, so nothing more is sold"
+            : null;
+    if (before.live().isEmpty()) {
+      lines.add(
+          "rebuilt coupon "
+              + id
+              + " in Redis from MySQL: "
+              + Human.count(report.restored().size(), "redemption record", "redemption records")
+              + " restored first, then the coupon made live with stock "
+              + now.stock()
+              + " (total "
+              + total(before)
+              + " - "
+              + now.accepted()
+              + " accepted rows"
+              + (report.oversoldBy() > 0 ? ", so none is left" : "")
+              + ")");
+      if (oversold != null) {
+        lines.add(oversold);
+      }
+      return lines;
+    }
+    lines.add(
+        d.fenced()
+            ? "fenced coupon " + id + " and repaired it from MySQL"
+            : "repaired coupon " + id + " from MySQL");
+    if (!report.restored().isEmpty()) {
+      lines.add(
+          "restored "
+              + Human.count(report.restored().size(), "redemption record", "redemption records")
+              + " from MySQL into Redis");
+    }
+    if (!report.reversalsRestored().isEmpty()) {
+      lines.add(
+          "marked "
+              + Human.count(report.reversalsRestored().size(), "redemption", "redemptions")
+              + " REVERSED in Redis as MySQL records them: "
+              + ids(report.reversalsRestored().stream().map(Object::toString).toList()));
+    }
+    if (report.keysRestored() > 0 || report.userCountsFixed() > 0) {
+      lines.add(
+          "put back "
+              + Human.count(report.keysRestored(), "idempotency key", "idempotency keys")
+              + " and set "
+              + Human.count(report.userCountsFixed(), "user's count", "users' counts"));
+    }
+    List<RepairReport.Contradiction> contradictions = report.contradictions();
+    for (RepairReport.Contradiction c :
+        contradictions.subList(0, Math.min(SHOWN_IDS, contradictions.size()))) {
+      lines.add(contradiction(c));
+    }
+    if (contradictions.size() > SHOWN_IDS) {
+      lines.add("and " + (contradictions.size() - SHOWN_IDS) + " more contradictions");
+    }
+    Counters seen = CouponState.countersOf(before.live().get());
+    if (!seen.equals(now)) {
+      lines.add(
+          "corrected stock/accepted/reversed from " + counters(seen) + " to " + counters(now));
+    }
+    if (oversold != null) {
+      lines.add(oversold);
+    }
+    if (lines.size() == 1 + (d.waited().isZero() ? 0 : 1)) {
+      lines.add("Redis had lost nothing; the coupon is live again");
+    }
+    return lines;
+  }
+
+  private static String contradiction(RepairReport.Contradiction c) {
+    return switch (c.kind()) {
+      case REDEMPTION ->
+          "MySQL and Redis disagree on redemption "
+              + c.subject()
+              + " (MySQL: "
+              + c.mysql()
+              + "; Redis: "
+              + c.redis()
+              + "): MySQL's facts kept";
+      case KEY ->
+          "idempotency key "
+              + c.subject()
+              + " leads to "
+              + c.mysql()
+              + " in MySQL but to "
+              + c.redis()
+              + " in Redis: MySQL's kept";
+      case ORDER ->
+          "order " + c.subject() + " holds more than one accepted redemption: " + c.mysql();
+      case OUTBOX ->
+          "outbox entry of "
+              + c.subject()
+              + " has "
+              + c.redis()
+              + " but MySQL holds it under "
+              + c.mysql()
+              + " (the sink dead-letters it)";
+    };
+  }
+
+  private static long total(CouponCheck check) {
+    return check.definition().map(Coupon::totalStock).orElse(0L);
   }
 
   /** "stock 996, accepted 4, reversed 1". */

@@ -178,7 +178,7 @@ class ReconcileIT {
   }
 
   @Test
-  void reconcileApply_duringLiveRedemptions_neverOverwritesThemAndEndsConsistent()
+  void reconcileApply_duringLiveRedemptions_fencesBrieflyLosesNoneAndEndsConsistent()
       throws Exception {
     long total = 50_000;
     givenStoredRedemptions(41, total, 20);
@@ -195,6 +195,7 @@ class ReconcileIT {
     }
     AtomicInteger appliesDone = new AtomicInteger();
     AtomicInteger refused = new AtomicInteger();
+    AtomicInteger fenced = new AtomicInteger();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     ExecutorService traffic = Executors.newFixedThreadPool(4);
     List<Future<?>> threads = new ArrayList<>();
@@ -205,12 +206,16 @@ class ReconcileIT {
               () -> {
                 for (int i = 0; appliesDone.get() < 3 && System.nanoTime() < deadline; i++) {
                   String order = "T" + thread + "-" + i;
-                  RedeemOutcome outcome =
-                      functions
-                          .redeem(
-                              new RedeemRequest(41, "k-" + order, "user-" + order, order, 5000),
-                              buckets)
-                          .join();
+                  RedeemRequest request =
+                      new RedeemRequest(41, "k-" + order, "user-" + order, order, 5000);
+                  RedeemOutcome outcome = functions.redeem(request, buckets).join();
+                  // While --apply repairs the coupon it is fenced: it decides nothing, and the
+                  // client retries (a gateway answers 503 with Retry-After).
+                  while (outcome instanceof RedeemOutcome.Fenced && System.nanoTime() < deadline) {
+                    fenced.incrementAndGet();
+                    sleepUpTo(2);
+                    outcome = functions.redeem(request, buckets).join();
+                  }
                   if (outcome instanceof RedeemOutcome.Accepted a) {
                     accepted.add(a.redemption().redemptionId().toString());
                   } else {
@@ -238,6 +243,7 @@ class ReconcileIT {
     }
     assertThat(duringTraffic.get(0).out())
         .contains("drift     Redis counter wrong")
+        .contains("repair    fenced coupon 41 and repaired it from MySQL")
         .contains("repair    corrected stock/accepted/reversed from ")
         .contains("  now       consistent");
     Result drain = cli.run("reconcile", "--coupon", "41", "--apply", "--grace", "0s");
@@ -248,6 +254,88 @@ class ReconcileIT {
     assertThat(accepted).hasSizeGreaterThan(20 + 4);
     assertThat(redemptionIds(41)).isEqualTo(accepted);
     assertInvariants(41, total, 1);
+  }
+
+  @Test
+  void reconcileApply_oversoldCoupon_repairsToStockZeroSaysByHowMuchAndThenIsConsistent() {
+    givenStoredRedemptions(51, 10, 10);
+    for (int i = 11; i <= 13; i++) {
+      plantAcceptedRow(51, i);
+    }
+
+    Result dry = cli.run("reconcile", "--coupon", "51", "--grace", "0s");
+
+    assertThat(dry.exit()).as(dry.toString()).isEqualTo(3);
+    assertThat(dry.out())
+        .isEqualTo(
+            """
+            coupon 51 "coupon 51": DRIFT
+              redis     stock 0, accepted 10, reversed 0; outbox: 0 pending
+              mysql     total 10, 13 accepted rows, 0 reversed rows
+              expected  stock 0, accepted 13, reversed 0 (MySQL rows + outbox)
+              drift     redemption missing in Redis: 3 redemptions are in MySQL but has no record\
+             in Redis: 51.SO-11.1, 51.SO-12.1, 51.SO-13.1
+              drift     Redis counter wrong: Redis has stock/accepted/reversed 0/10/0, MySQL and\
+             the outbox say 0/13/0
+              note      oversold by 3: 13 redemptions are accepted for a total stock of 10; the\
+             coupon stays live with stock 0
+            checked 1 coupon: 0 consistent, 1 drifting
+            """);
+
+    Result apply = cli.run("reconcile", "--coupon", "51", "--apply", "--grace", "0s");
+
+    assertThat(apply.exit()).as(apply.toString()).isZero();
+    assertThat(apply.out())
+        .contains(
+            """
+              repair    fenced coupon 51 and repaired it from MySQL
+              repair    restored 3 redemption records from MySQL into Redis
+              repair    put back 3 idempotency keys and set 3 users' counts
+              repair    corrected stock/accepted/reversed from 0/10/0 to 0/13/0
+              repair    oversold by 3: 13 redemptions are accepted for a total stock of 10; live\
+             with stock 0, so nothing more is sold
+              now       consistent
+            """)
+        .endsWith("checked 1 coupon: 0 consistent, 1 repaired, 0 still drifting\n");
+    Result again = cli.run("reconcile", "--coupon", "51", "--grace", "0s");
+    assertThat(again.exit()).as(again.toString()).isZero();
+    assertThat(again.out())
+        .startsWith("coupon 51 \"coupon 51\": CONSISTENT\n")
+        .contains("  note      oversold by 3: ")
+        .doesNotContain("  drift ")
+        .endsWith("checked 1 coupon: 1 consistent, 0 drifting\n");
+    assertThat(cli.run("reconcile", "--coupon", "51", "--apply").exit()).isZero();
+    LiveCoupon live = live(51);
+    assertThat(live.stock()).isZero();
+    assertThat(live.accepted()).isEqualTo(13);
+    assertThat(cli.redeemAny(51, "u-99", "SO-99"))
+        .isEqualTo(new RedeemOutcome.Rejected(Rejection.SOLD_OUT));
+    assertThat(cli.redeemAny(51, "u-12", "SO-12")).isInstanceOf(RedeemOutcome.Replayed.class);
+    assertThat(cli.redeemAny(51, "u-12", "SO-98"))
+        .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
+  }
+
+  /** An ACCEPTED row of order SO-n that Redis never heard of, as a Redis that lost it leaves. */
+  private void plantAcceptedRow(long coupon, int n) {
+    db.execute(
+        "INSERT INTO redemption (redemption_id, coupon_id, idempotency_key, user_id, order_id,"
+            + " order_amount_cents, discount_cents, status, accepted_at, outbox_id) VALUES ('"
+            + coupon
+            + ".SO-"
+            + n
+            + ".1', "
+            + coupon
+            + ", 'key-"
+            + coupon
+            + "-SO-"
+            + n
+            + "', 'u-"
+            + n
+            + "', 'SO-"
+            + n
+            + "', 5000, 500, 'ACCEPTED', UTC_TIMESTAMP(3), '1-"
+            + n
+            + "')");
   }
 
   private void givenStoredRedemptions(long coupon, long stock, int count) {

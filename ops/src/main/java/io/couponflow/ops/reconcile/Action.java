@@ -8,21 +8,19 @@ import java.util.List;
 /** One repair {@code reconcile --apply} makes, as {@link Diagnose} plans it; run in list order. */
 public sealed interface Action {
 
-  /** Makes a coupon Redis does not hold live from MySQL ({@code CouponRepair}). */
-  record MakeLive(Coupon coupon) implements Action {}
+  /**
+   * Makes the coupon live from MySQL with {@code CouponRepair}: it reads Redis and MySQL whole,
+   * keeps every redemption either side records (MySQL's facts win, a reversal beats an accept),
+   * derives the user counts, keys and counters, writes the difference, and unfences. A coupon Redis
+   * holds is fenced first ({@code fence}), so that it decides nothing while it is repaired.
+   */
+  record MakeLive(Coupon coupon, boolean fence) implements Action {}
 
   /** Loads MySQL's newer definition into Redis. */
   record LoadDefinition(Coupon coupon) implements Action {}
 
   /** Stores the outbox's entries in MySQL through the sink's writer. */
   record ReplayOutbox(long couponId, long pending) implements Action {}
-
-  /** Puts back records Redis lost, from their rows. */
-  record RestoreRecords(List<RedemptionRow> rows, int buckets) implements Action {
-    public RestoreRecords {
-      rows = List.copyOf(rows);
-    }
-  }
 
   /** Writes rows MySQL lacks, rebuilt from Redis's records. */
   record WriteRows(List<RedemptionRow> rows) implements Action {
@@ -37,7 +35,4 @@ public sealed interface Action {
       reversals = List.copyOf(reversals);
     }
   }
-
-  /** Reads the counters again once the rows are right, and corrects them. */
-  record CorrectCounters() implements Action {}
 }

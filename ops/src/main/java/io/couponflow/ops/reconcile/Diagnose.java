@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -25,8 +26,14 @@ import java.util.Set;
  *
  * <p>The invariant: Redis's accepted counter equals MySQL's ACCEPTED rows plus the accepts pending
  * in the outbox minus the reversals pending there; its reversed counter equals the REVERSED rows
- * plus the pending reversals; its stock equals total minus accepted. When the counters disagree,
- * the records on both sides name the cause: rows MySQL lacks, records Redis lost.
+ * plus the pending reversals; its stock equals total minus accepted, and never less than 0 (a
+ * coupon oversold by an older version goes live with stock 0, and a note says by how much). When
+ * the counters disagree, the records on both sides name the cause: rows MySQL lacks, records Redis
+ * lost.
+ *
+ * <p>The repairs: rows MySQL lacks are written from Redis's records; anything wrong with Redis's
+ * records or counters is repaired by fencing the coupon and making it live from MySQL ({@link
+ * Action.MakeLive}), which is exact whatever the cause; a lost coupon is made live the same way.
  */
 public final class Diagnose {
   private static final Comparator<RedemptionRow> BY_ROW_ID =
@@ -66,17 +73,20 @@ public final class Diagnose {
     Coupon definition = state.definition().get();
     if (state.live().isEmpty()) {
       RedemptionCounts rows = state.rows();
-      Finding lost =
+      List<Finding> findings = new ArrayList<>();
+      findings.add(
           rows.accepted() + rows.reversed() > 0
               ? new Finding.RedisLost(rows.accepted(), rows.reversed())
-              : new Finding.NotInRedis();
-      return new Diagnosis(List.of(lost), null, List.of(new Action.MakeLive(definition)));
+              : new Finding.NotInRedis());
+      oversold(rows.accepted(), definition.totalStock()).ifPresent(findings::add);
+      return new Diagnosis(findings, null, List.of(new Action.MakeLive(definition, false)));
     }
     CouponInspection inspection = state.live().get();
     LiveCoupon live = inspection.coupon();
     List<Finding> findings = new ArrayList<>();
     List<Action> actions = new ArrayList<>();
-    if (live.version() < definition.version()) {
+    boolean behind = live.version() < definition.version();
+    if (behind) {
       findings.add(
           new Finding.DefinitionBehind(
               live.version(),
@@ -85,7 +95,6 @@ public final class Diagnose {
               definition.version(),
               definition.totalStock(),
               definition.status()));
-      actions.add(new Action.LoadDefinition(definition));
     }
     if (inspection.pending() > 0 && inspection.oldestPendingAge().compareTo(grace) >= 0) {
       findings.add(
@@ -99,6 +108,7 @@ public final class Diagnose {
     Counters seen = CouponState.countersOf(inspection);
     Counters expected = expected(inspection, state.rows());
     Counters truth = expected;
+    boolean recordsLost = false;
     if (state.records().isPresent()) {
       Walk walk = walk(state.records().get());
       if (!walk.missingInMySql().isEmpty()) {
@@ -117,8 +127,13 @@ public final class Diagnose {
         findings.add(
             new Finding.RecordsMissingInRedis(
                 walk.missingInRedis().stream().map(RedemptionRow::redemptionId).toList()));
-        actions.add(new Action.RestoreRecords(walk.missingInRedis(), live.buckets()));
       }
+      if (!walk.reversalsMissingInRedis().isEmpty()) {
+        findings.add(
+            new Finding.ReversalsMissingInRedis(
+                walk.reversalsMissingInRedis().stream().map(RedemptionRow::redemptionId).toList()));
+      }
+      recordsLost = !walk.missingInRedis().isEmpty() || !walk.reversalsMissingInRedis().isEmpty();
       if (!walk.missingInMySql().isEmpty()) {
         actions.add(new Action.WriteRows(walk.missingInMySql()));
       }
@@ -127,21 +142,39 @@ public final class Diagnose {
       }
       truth = walk.adjust(expected, live.totalStock());
     }
-    if (!seen.equals(truth)) {
+    boolean countersWrong = !seen.equals(truth);
+    if (countersWrong) {
       findings.add(
           new Finding.CounterWrong(seen, truth, !truth.equals(expected), live.totalStock()));
     }
-    actions.add(new Action.CorrectCounters());
-    return new Diagnosis(findings, expected, findings.isEmpty() ? List.of() : actions);
+    oversold(truth.accepted(), live.totalStock()).ifPresent(findings::add);
+    if (recordsLost || countersWrong) {
+      actions.add(new Action.MakeLive(definition, true));
+    } else if (behind) {
+      actions.add(0, new Action.LoadDefinition(definition));
+    }
+    Diagnosis diagnosis = new Diagnosis(findings, expected, List.of());
+    return diagnosis.consistent() ? diagnosis : new Diagnosis(findings, expected, actions);
   }
 
   /** The counters MySQL's rows and the pending outbox entries imply. */
   static Counters expected(CouponInspection inspection, RedemptionCounts rows) {
     long accepted = rows.accepted() + inspection.pendingAccepts() - inspection.pendingReversals();
-    return new Counters(
-        inspection.coupon().totalStock() - accepted,
+    return counters(
+        inspection.coupon().totalStock(),
         accepted,
         rows.reversed() + inspection.pendingReversals());
+  }
+
+  /** Stock is what is left of the total, never less than 0. */
+  private static Counters counters(long total, long accepted, long reversed) {
+    return new Counters(Math.max(0, total - accepted), accepted, reversed);
+  }
+
+  private static Optional<Finding> oversold(long accepted, long total) {
+    return accepted > total
+        ? Optional.of(new Finding.Oversold(accepted - total, accepted, total))
+        : Optional.empty();
   }
 
   /**
@@ -150,11 +183,13 @@ public final class Diagnose {
    * @param missingInMySql rows MySQL lacks, rebuilt from Redis's records
    * @param reversalsMissingInMySql reversals Redis records on rows MySQL holds as ACCEPTED
    * @param missingInRedis rows whose record Redis lost
+   * @param reversalsMissingInRedis REVERSED rows whose record Redis holds as accepted
    */
   private record Walk(
       List<RedemptionRow> missingInMySql,
       List<Redemption> reversalsMissingInMySql,
-      List<RedemptionRow> missingInRedis) {
+      List<RedemptionRow> missingInRedis,
+      List<RedemptionRow> reversalsMissingInRedis) {
 
     /** The counters Redis should hold once the missing rows are in MySQL. */
     Counters adjust(Counters expected, long total) {
@@ -169,7 +204,7 @@ public final class Diagnose {
       }
       accepted -= reversalsMissingInMySql.size();
       reversed += reversalsMissingInMySql.size();
-      return new Counters(total - accepted, accepted, reversed);
+      return counters(total, accepted, reversed);
     }
   }
 
@@ -205,15 +240,23 @@ public final class Diagnose {
         reversalsMissing.add(record);
       }
     }
-    Set<RedemptionId> inRedis = records.redis().redemptions().keySet();
-    List<RedemptionRow> missingInRedis =
-        records.rowsBefore().stream()
-            .filter(r -> RedemptionId.parse(r.redemptionId()).filter(inRedis::contains).isEmpty())
-            .sorted(BY_ROW_ID)
-            .toList();
+    Map<RedemptionId, Redemption> inRedis = records.redis().redemptions();
+    List<RedemptionRow> missingInRedis = new ArrayList<>();
+    List<RedemptionRow> reversalsMissingInRedis = new ArrayList<>();
+    for (RedemptionRow row : records.rowsBefore()) {
+      Redemption record = RedemptionId.parse(row.redemptionId()).map(inRedis::get).orElse(null);
+      if (record == null) {
+        missingInRedis.add(row);
+      } else if (row.status() == RedemptionStatus.REVERSED
+          && record.status() == RedemptionStatus.ACCEPTED) {
+        reversalsMissingInRedis.add(row);
+      }
+    }
     missingInMySql.sort(BY_ROW_ID);
     reversalsMissing.sort(Comparator.comparing(r -> r.redemptionId().toString()));
-    return new Walk(missingInMySql, reversalsMissing, missingInRedis);
+    missingInRedis.sort(BY_ROW_ID);
+    reversalsMissingInRedis.sort(BY_ROW_ID);
+    return new Walk(missingInMySql, reversalsMissing, missingInRedis, reversalsMissingInRedis);
   }
 
   /** The row of a record MySQL lacks: REVERSED only when no pending reversal will mark it so. */

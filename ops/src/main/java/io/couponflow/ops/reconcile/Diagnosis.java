@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * What {@link Diagnose} made of one read.
  *
- * @param findings what disagrees, with causes; empty when consistent
+ * @param findings what disagrees, with causes, and notes (an oversold coupon)
  * @param expected the counters MySQL and the outbox imply (rows plus pending entries); null when
  *     Redis or MySQL does not hold the coupon
  * @param actions what {@code --apply} does about it, in order
@@ -18,8 +18,9 @@ public record Diagnosis(List<Finding> findings, Counters expected, List<Action> 
     actions = List.copyOf(actions);
   }
 
+  /** Whether nothing drifts (notes aside). */
   public boolean consistent() {
-    return findings.isEmpty();
+    return findings.stream().noneMatch(Finding::drift);
   }
 
   public boolean has(Finding.Kind kind) {
@@ -28,9 +29,10 @@ public record Diagnosis(List<Finding> findings, Counters expected, List<Action> 
 
   /** Whether another read shows the same drift ({@link Finding#settled}). */
   public boolean agreesWith(Diagnosis other) {
-    return findings.stream()
-        .map(Finding::settled)
-        .toList()
-        .equals(other.findings.stream().map(Finding::settled).toList());
+    return settled().equals(other.settled());
+  }
+
+  private List<Object> settled() {
+    return findings.stream().filter(Finding::drift).map(Finding::settled).toList();
   }
 }

@@ -2,34 +2,41 @@ package io.couponflow.ops.reconcile;
 
 import io.couponflow.core.live.CouponRepair;
 import io.couponflow.core.live.RepairReport;
-import io.couponflow.lua.Counters;
 import io.couponflow.lua.LoadOutcome;
-import io.couponflow.lua.ReconcileOutcome;
+import java.time.Duration;
 import java.util.List;
 
 /** What one repair step of {@code reconcile --apply} did. A value: the CLI renders it. */
 public sealed interface Done {
 
-  /** A coupon Redis lost was rebuilt from MySQL and made live. */
-  record Rebuilt(RepairReport report, long total) implements Done {}
+  /**
+   * The coupon was repaired from MySQL and is live again.
+   *
+   * @param fenced reconcile fenced it first (it was live)
+   * @param waited how long the repair waited for Redis's incarnation to settle
+   */
+  record Repaired(boolean fenced, RepairReport report, Duration waited) implements Done {}
 
   /** A coupon Redis did not hold, and MySQL had no rows of, was created live. */
   record Created(long stock) implements Done {}
 
-  /** A gateway made the coupon live meanwhile. */
+  /** Another process (a gateway) made the coupon live meanwhile. */
   record AlreadyLive() implements Done {}
 
-  /** The coupon could not be made live: what {@link CouponRepair} answered. */
-  record NotMadeLive(CouponRepair.Outcome outcome) implements Done {}
+  /** Redis's incarnation is still too young to repair from MySQL; the coupon stays fenced. */
+  record StillSettling(Duration waited, Duration remaining) implements Done {}
+
+  /** MySQL no longer defines the coupon ({@link CouponRepair.Outcome.Unknown}). */
+  record Undefined() implements Done {}
+
+  /** The repair failed; {@code error} is the failure's message. */
+  record Failed(String error) implements Done {}
 
   /** MySQL's definition was loaded into Redis, or refused. */
   record DefinitionLoaded(long version, LoadOutcome outcome) implements Done {}
 
   /** Outbox entries were stored in MySQL through the sink's writer. */
   record OutboxReplayed(int stored, int deadLettered, int deferred) implements Done {}
-
-  /** Records Redis had lost were put back from their rows. */
-  record RecordsRestored(int restored) implements Done {}
 
   /** Rows MySQL lacked were written from Redis's records. */
   record RowsWritten(List<String> redemptionIds) implements Done {
@@ -43,23 +50,4 @@ public sealed interface Done {
 
   /** Rows were marked REVERSED as Redis records them. */
   record ReversalsMarked(int rows) implements Done {}
-
-  /**
-   * The counters were corrected.
-   *
-   * @param moved how many times live traffic moved them first
-   */
-  record CountersCorrected(Counters from, Counters to, int moved) implements Done {}
-
-  /** The counters were left alone: a row above could not be written. */
-  record CountersLeftAlone() implements Done {}
-
-  /** The correction would make a counter negative. */
-  record CountersNegative(Counters target) implements Done {}
-
-  /** Redis refused the correction. */
-  record CountersRefused(ReconcileOutcome.Status status) implements Done {}
-
-  /** Live traffic moved the counters every time. */
-  record CountersKeptMoving(int attempts) implements Done {}
 }

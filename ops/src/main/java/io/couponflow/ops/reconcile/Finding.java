@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One way a coupon's Redis state and its MySQL rows disagree, with what is known of its cause. A
- * value: the CLI renders it.
+ * One way a coupon's Redis state and its MySQL rows disagree, with what is known of its cause, or a
+ * note about a coupon (it was oversold) that a repair cannot change. A value: the CLI renders it.
  */
 public sealed interface Finding {
 
@@ -32,18 +32,31 @@ public sealed interface Finding {
      */
     ROW_MISSING_IN_MYSQL,
     /**
-     * MySQL holds redemptions Redis has no record of: Redis lost part of its data (restored from an
-     * older snapshot, or reloaded without its records). Repair: restore them.
+     * MySQL holds redemptions (or reversals) Redis has no record of: Redis lost part of its data
+     * (restored from an older snapshot, or reloaded without its records). Repair: fence the coupon
+     * and repair it from MySQL.
      */
     RECORD_MISSING_IN_REDIS,
     /**
      * A live counter (stock, accepted, reversed) differs from what MySQL and the outbox say once
-     * the causes above are accounted for. Repair: correct it.
+     * the causes above are accounted for. Repair: fence the coupon and repair it from MySQL, which
+     * derives the counters from the records.
      */
-    COUNTER_WRONG
+    COUNTER_WRONG,
+    /**
+     * More redemptions are accepted than the coupon's total stock (an older version, or a fault
+     * this service does not survive, oversold it). A note, not a drift: the repair cannot take
+     * redemptions back; the coupon stays live with stock 0.
+     */
+    OVERSOLD
   }
 
   Kind kind();
+
+  /** Whether it makes the coupon drift; a note does not. */
+  default boolean drift() {
+    return true;
+  }
 
   /**
    * What two reads in a row must both show for this finding to count. By default the whole finding;
@@ -147,10 +160,22 @@ public sealed interface Finding {
     }
   }
 
+  /** Rows MySQL holds as REVERSED whose record Redis still holds as accepted, in id order. */
+  record ReversalsMissingInRedis(List<String> redemptionIds) implements Finding {
+    public ReversalsMissingInRedis {
+      redemptionIds = List.copyOf(redemptionIds);
+    }
+
+    @Override
+    public Kind kind() {
+      return Kind.RECORD_MISSING_IN_REDIS;
+    }
+  }
+
   /**
    * Redis's counters are not the ones MySQL and the outbox imply.
    *
-   * @param truth what they should be
+   * @param truth what they should be (stock never below 0: see {@link Oversold})
    * @param countingMissingRows truth counts rows MySQL lacks (they are in Redis's records)
    * @param total the total stock Redis holds
    */
@@ -168,6 +193,28 @@ public sealed interface Finding {
           truth.stock() - redis.stock(),
           truth.accepted() - redis.accepted(),
           truth.reversed() - redis.reversed());
+    }
+  }
+
+  /**
+   * The coupon holds more accepted redemptions than its total stock.
+   *
+   * @param by accepted minus total
+   */
+  record Oversold(long by, long accepted, long total) implements Finding {
+    @Override
+    public Kind kind() {
+      return Kind.OVERSOLD;
+    }
+
+    @Override
+    public boolean drift() {
+      return false;
+    }
+
+    @Override
+    public Object settled() {
+      return kind();
     }
   }
 }

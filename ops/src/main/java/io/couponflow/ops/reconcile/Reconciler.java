@@ -16,8 +16,8 @@ import java.util.Objects;
  * its acknowledgement, which looks like drift, so a drift counts only when two reads in a row show
  * the same one ({@link Diagnosis#agreesWith}).
  *
- * <p>Thread-safety: safe for use by many threads, but run one reconcile per coupon at a time: two
- * repairs of the same drift would both apply their correction.
+ * <p>Thread-safety: safe for use by many threads. Repairs are idempotent, but run one reconcile at
+ * a time all the same: two would replay the same outbox entries and write the same rows.
  */
 public final class Reconciler {
   /** How long reconcile waits for one Redis answer. */
@@ -84,18 +84,8 @@ public final class Reconciler {
       return new Repair(before, List.of(), before);
     }
     List<Done> done = new ArrayList<>();
-    boolean rowsWritten = true;
     for (Action action : before.diagnosis().actions()) {
-      if (action instanceof Action.CorrectCounters) {
-        done.addAll(
-            rowsWritten
-                ? repairs.correctCounters(check(couponId, false))
-                : List.of(new Done.CountersLeftAlone()));
-      } else {
-        List<Done> steps = repairs.run(action);
-        rowsWritten &= steps.stream().noneMatch(d -> d instanceof Done.RowRefused);
-        done.addAll(steps);
-      }
+      done.addAll(repairs.run(action));
     }
     if (!done.isEmpty()) {
       repairs.announce(couponId);

@@ -1,11 +1,9 @@
 package io.couponflow.ops.reconcile;
 
 import io.couponflow.core.live.CouponRepair;
-import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.OutboxEntry;
-import io.couponflow.lua.ReconcileOutcome;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.Redemption;
 import io.couponflow.sink.BatchWriter;
@@ -16,26 +14,25 @@ import io.couponflow.sql.RedemptionRow;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import org.apache.ibatis.session.SqlSession;
 
 /**
  * Runs the actions {@link Diagnose} planned and says what each did ({@link Done}).
  *
- * <p>A coupon Redis lost is made live by {@link CouponRepair}; a definition behind is loaded; the
- * outbox is replayed through the sink's {@link BatchWriter}; records Redis lost are restored
- * ({@code cf_restore}) and rows MySQL lacks are written from Redis's records; and the counters are
- * corrected last with {@code cf_reconcile_apply}. That call writes only if the counters are still
- * what was just read; live traffic moves counters and the truth alike, so the correction (truth
- * minus counters) stays valid, and on MOVED it is applied again to the counters Redis answered
- * with, a bounded number of times. Live redemptions are never overwritten.
+ * <p>The outbox is replayed through the sink's {@link BatchWriter}; rows MySQL lacks are written
+ * from Redis's records; a definition behind is loaded ({@code cf_load}). Anything wrong with the
+ * records or counters in Redis is repaired by {@link CouponRepair}: the coupon is fenced ({@code
+ * cf_fence}) so that it decides nothing meanwhile, then made live from MySQL, which is exact (the
+ * counters are derived from the records both sides hold, never patched) and never negative: an
+ * oversold coupon goes live with stock 0, and its report says by how much. When Redis restarted or
+ * failed over moments ago, the repair waits for its incarnation to settle (COUPON_REPAIR_SETTLE), a
+ * bounded time.
  *
- * <p>Thread-safety: safe for use by many threads, but repair one coupon at a time.
+ * <p>Thread-safety: safe for use by many threads; repairs of one coupon at once are idempotent.
  */
 final class Repairs {
   private static final int PAGE = 500;
-  private static final int APPLY_ATTEMPTS = 100;
-  private static final Counters NONE = new Counters(0, 0, 0);
+  private static final Duration SETTLE_MARGIN = Duration.ofSeconds(5);
 
   private final Database database;
   private final CouponFunctions functions;
@@ -49,10 +46,10 @@ final class Repairs {
     this.redisWait = redisWait;
   }
 
-  /** Runs one action but {@link Action.CorrectCounters}. */
+  /** Runs one action. */
   List<Done> run(Action action) {
     if (action instanceof Action.MakeLive a) {
-      return List.of(makeLive(a.coupon()));
+      return List.of(makeLive(a.coupon(), a.fence()));
     }
     if (action instanceof Action.LoadDefinition a) {
       return List.of(load(a.coupon()));
@@ -60,16 +57,13 @@ final class Repairs {
     if (action instanceof Action.ReplayOutbox a) {
       return replayOutbox(a.couponId(), a.pending());
     }
-    if (action instanceof Action.RestoreRecords a) {
-      return List.of(restore(a.rows(), a.buckets()));
-    }
     if (action instanceof Action.WriteRows a) {
       return writeRows(a.rows());
     }
     if (action instanceof Action.MarkReversed a) {
       return List.of(markReversed(a.reversals()));
     }
-    throw new IllegalArgumentException("not run here: " + action);
+    throw new IllegalArgumentException("unknown action: " + action);
   }
 
   /** Tells the gateways that the coupon changed. */
@@ -77,18 +71,46 @@ final class Repairs {
     Await.of(functions.publishChanged(couponId), redisWait);
   }
 
-  private Done makeLive(Coupon coupon) {
-    CouponRepair.Outcome made = new CouponRepair(functions, database.sessions()).makeLive(coupon);
-    if (made instanceof CouponRepair.Outcome.Repaired r) {
-      return new Done.Rebuilt(r.report(), coupon.totalStock());
+  private Done makeLive(Coupon coupon, boolean fence) {
+    boolean fenced = fence && Await.of(functions.fence(coupon.couponId()), redisWait);
+    CouponRepair repair = new CouponRepair(functions, database.sessions());
+    Duration bound = functions.repairSettle().plus(SETTLE_MARGIN);
+    Duration waited = Duration.ZERO;
+    while (true) {
+      CouponRepair.Outcome made;
+      try {
+        made = repair.makeLive(coupon);
+      } catch (IllegalStateException e) {
+        return new Done.Failed(rootMessage(e));
+      }
+      if (made instanceof CouponRepair.Outcome.Settling settling) {
+        if (waited.plus(settling.remaining()).compareTo(bound) > 0) {
+          return new Done.StillSettling(waited, settling.remaining());
+        }
+        sleep(settling.remaining());
+        waited = waited.plus(settling.remaining());
+        continue;
+      }
+      if (made instanceof CouponRepair.Outcome.Repaired r) {
+        return new Done.Repaired(fenced, r.report(), waited);
+      }
+      if (made instanceof CouponRepair.Outcome.Created c) {
+        return new Done.Created(c.stock());
+      }
+      if (made instanceof CouponRepair.Outcome.Live) {
+        return new Done.AlreadyLive();
+      }
+      return new Done.Undefined();
     }
-    if (made instanceof CouponRepair.Outcome.Created c) {
-      return new Done.Created(c.stock());
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(Math.max(1, d.toMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
     }
-    if (made instanceof CouponRepair.Outcome.Live) {
-      return new Done.AlreadyLive();
-    }
-    return new Done.NotMadeLive(made);
   }
 
   private Done load(Coupon coupon) {
@@ -127,22 +149,6 @@ final class Repairs {
         : List.of();
   }
 
-  private Done restore(List<RedemptionRow> rows, int buckets) {
-    int restored = 0;
-    for (int from = 0; from < rows.size(); from += PAGE) {
-      List<CompletableFuture<Boolean>> calls = new ArrayList<>();
-      for (RedemptionRow row : rows.subList(from, Math.min(rows.size(), from + PAGE))) {
-        calls.add(functions.restore(row.toRedemption(), row.idempotencyKey(), buckets));
-      }
-      for (CompletableFuture<Boolean> call : calls) {
-        if (Await.of(call, redisWait)) {
-          restored++;
-        }
-      }
-    }
-    return new Done.RecordsRestored(restored);
-  }
-
   private List<Done> writeRows(List<RedemptionRow> rows) {
     List<Done> done = new ArrayList<>();
     List<String> written = new ArrayList<>();
@@ -168,48 +174,6 @@ final class Repairs {
       }
     }
     return new Done.ReversalsMarked(reversals.size());
-  }
-
-  /** Corrects the counters by what {@code fresh} found them off by. */
-  List<Done> correctCounters(CouponCheck fresh) {
-    Counters expected = fresh.expected();
-    if (expected == null || fresh.live().isEmpty()) {
-      return List.of();
-    }
-    Counters current = CouponState.countersOf(fresh.live().get());
-    Counters delta = minus(expected, current);
-    if (delta.equals(NONE)) {
-      return List.of();
-    }
-    long couponId = fresh.couponId();
-    for (int attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
-      Counters target = plus(current, delta);
-      if (target.stock() < 0 || target.accepted() < 0 || target.reversed() < 0) {
-        return List.of(new Done.CountersNegative(target));
-      }
-      ReconcileOutcome outcome =
-          Await.of(functions.reconcileApply(couponId, current, target), redisWait);
-      switch (outcome.status()) {
-        case APPLIED -> {
-          return List.of(new Done.CountersCorrected(current, target, attempt));
-        }
-        case MOVED -> current = outcome.live();
-        default -> {
-          return List.of(new Done.CountersRefused(outcome.status()));
-        }
-      }
-    }
-    return List.of(new Done.CountersKeptMoving(APPLY_ATTEMPTS));
-  }
-
-  private static Counters minus(Counters a, Counters b) {
-    return new Counters(
-        a.stock() - b.stock(), a.accepted() - b.accepted(), a.reversed() - b.reversed());
-  }
-
-  private static Counters plus(Counters a, Counters b) {
-    return new Counters(
-        a.stock() + b.stock(), a.accepted() + b.accepted(), a.reversed() + b.reversed());
   }
 
   /** The first line of the innermost cause's message. */

@@ -68,7 +68,7 @@ class DiagnoseTest {
     Diagnosis d = Diagnose.of(state, GRACE);
 
     assertThat(d.findings()).containsExactly(new Finding.NotInRedis());
-    assertThat(d.actions()).containsExactly(new Action.MakeLive(coupon(10, 1)));
+    assertThat(d.actions()).containsExactly(new Action.MakeLive(coupon(10, 1), false));
   }
 
   @Test
@@ -84,7 +84,24 @@ class DiagnoseTest {
     Diagnosis d = Diagnose.of(state, GRACE);
 
     assertThat(d.findings()).containsExactly(new Finding.RedisLost(2, 1));
-    assertThat(d.actions()).containsExactly(new Action.MakeLive(coupon(10, 1)));
+    assertThat(d.actions()).containsExactly(new Action.MakeLive(coupon(10, 1), false));
+  }
+
+  @Test
+  void redisLost_moreAcceptedRowsThanStock_notesTheOversell() {
+    CouponState state =
+        new CouponState(
+            ID,
+            Optional.of(coupon(10, 1)),
+            new RedemptionCounts(ID, 13, 0),
+            Optional.empty(),
+            Optional.empty());
+
+    Diagnosis d = Diagnose.of(state, GRACE);
+
+    assertThat(d.findings())
+        .containsExactly(new Finding.RedisLost(13, 0), new Finding.Oversold(3, 13, 10));
+    assertThat(d.actions()).containsExactly(new Action.MakeLive(coupon(10, 1), false));
   }
 
   @Test
@@ -96,7 +113,18 @@ class DiagnoseTest {
     assertThat(d.findings())
         .containsExactly(
             new Finding.DefinitionBehind(1, 10, CouponStatus.ACTIVE, 2, 20, CouponStatus.ACTIVE));
-    assertThat(d.actions()).contains(new Action.LoadDefinition(coupon(20, 2)));
+    assertThat(d.actions())
+        .containsExactly(new Action.LoadDefinition(coupon(20, 2)), new Action.ReplayOutbox(ID, 0));
+  }
+
+  @Test
+  void definitionBehind_withCountersWrong_isLoadedByTheRepairAlone() {
+    Given given = new Given(10).stored("SO-1").stock(3).definedAs(coupon(20, 2));
+
+    Diagnosis d = given.diagnose();
+
+    assertThat(d.actions())
+        .containsExactly(new Action.ReplayOutbox(ID, 0), new Action.MakeLive(coupon(20, 2), true));
   }
 
   @Test
@@ -120,6 +148,7 @@ class DiagnoseTest {
     Diagnosis d = given.diagnose();
 
     assertThat(d.findings()).containsExactly(new Finding.RowsMissingInMySql(List.of("7.SO-2.1")));
+    assertThat(d.actions()).noneMatch(a -> a instanceof Action.MakeLive);
     RedemptionRow row = given.row("SO-2");
     assertThat(d.actions())
         .contains(
@@ -161,20 +190,34 @@ class DiagnoseTest {
   }
 
   @Test
-  void recordMissingInRedis_aRowWithoutARecord_isRestored() {
+  void recordMissingInRedis_aRowWithoutARecord_fencesAndRepairsFromMySql() {
     Given given = new Given(10).stored("SO-1").stored("SO-2").recordLost("SO-2");
 
     Diagnosis d = given.diagnose();
 
     assertThat(d.findings())
-        .contains(new Finding.RecordsMissingInRedis(List.of("7.SO-2.1")))
-        .contains(
+        .containsExactly(
+            new Finding.RecordsMissingInRedis(List.of("7.SO-2.1")),
             new Finding.CounterWrong(new Counters(9, 1, 0), new Counters(8, 2, 0), false, 10));
-    assertThat(d.actions()).contains(new Action.RestoreRecords(List.of(given.row("SO-2")), 1));
+    assertThat(d.actions())
+        .containsExactly(new Action.ReplayOutbox(ID, 0), new Action.MakeLive(coupon(10, 1), true));
   }
 
   @Test
-  void counterWrong_stockKnockedOff_isCorrected() {
+  void recordMissingInRedis_aReversalRedisLost_fencesAndRepairsFromMySql() {
+    Given given = new Given(10).stored("SO-1").stored("SO-2").reversedInMySqlOnly("SO-2");
+
+    Diagnosis d = given.diagnose();
+
+    assertThat(d.findings())
+        .containsExactly(
+            new Finding.ReversalsMissingInRedis(List.of("7.SO-2.1")),
+            new Finding.CounterWrong(new Counters(8, 2, 0), new Counters(9, 1, 1), false, 10));
+    assertThat(d.actions()).contains(new Action.MakeLive(coupon(10, 1), true));
+  }
+
+  @Test
+  void counterWrong_stockKnockedOff_fencesAndRepairsFromMySql() {
     Given given = new Given(10).stored("SO-1").stock(999);
 
     Diagnosis d = given.diagnose();
@@ -182,7 +225,35 @@ class DiagnoseTest {
     assertThat(d.findings())
         .containsExactly(
             new Finding.CounterWrong(new Counters(999, 1, 0), new Counters(9, 1, 0), false, 10));
-    assertThat(d.actions()).contains(new Action.CorrectCounters());
+    assertThat(d.actions())
+        .containsExactly(new Action.ReplayOutbox(ID, 0), new Action.MakeLive(coupon(10, 1), true));
+  }
+
+  @Test
+  void oversold_rowsBeyondTheTotalThatRedisLost_repairsToStockZeroAndSaysByHowMuch() {
+    Given given = new Given(2).stored("SO-1").stored("SO-2").rowOnly("SO-3").rowOnly("SO-4");
+
+    Diagnosis d = given.diagnose();
+
+    assertThat(d.findings())
+        .containsExactly(
+            new Finding.RecordsMissingInRedis(List.of("7.SO-3.1", "7.SO-4.1")),
+            new Finding.CounterWrong(new Counters(0, 2, 0), new Counters(0, 4, 0), false, 2),
+            new Finding.Oversold(2, 4, 2));
+    assertThat(d.expected()).isEqualTo(new Counters(0, 4, 0));
+    assertThat(d.consistent()).isFalse();
+    assertThat(d.actions()).contains(new Action.MakeLive(coupon(2, 1), true));
+  }
+
+  @Test
+  void oversold_onceRepaired_isANoteAndTheCouponIsConsistent() {
+    Given given = new Given(2).stored("SO-1").stored("SO-2").stored("SO-3").stock(0);
+
+    Diagnosis d = given.diagnose();
+
+    assertThat(d.findings()).containsExactly(new Finding.Oversold(1, 3, 2));
+    assertThat(d.consistent()).isTrue();
+    assertThat(d.actions()).isEmpty();
   }
 
   @Test
@@ -259,19 +330,31 @@ class DiagnoseTest {
       return this;
     }
 
-    Given reversedInRedisOnly(String order) {
-      Redemption r = redis.get(order);
-      redis.put(
-          order,
-          new Redemption(
-              r.redemptionId(),
-              r.userId(),
-              r.orderAmountCents(),
-              r.discountCents(),
-              RedemptionStatus.REVERSED,
-              r.acceptedAt(),
-              r.acceptedAt().plusSeconds(1)));
+    /** Stored in MySQL; Redis has no record of it (nor counts it). */
+    Given rowOnly(String order) {
+      rows.put(order, rowOf(accepted(order)));
       return this;
+    }
+
+    Given reversedInMySqlOnly(String order) {
+      rows.put(order, rowOf(reversed(redis.get(order))));
+      return this;
+    }
+
+    Given reversedInRedisOnly(String order) {
+      redis.put(order, reversed(redis.get(order)));
+      return this;
+    }
+
+    private static Redemption reversed(Redemption r) {
+      return new Redemption(
+          r.redemptionId(),
+          r.userId(),
+          r.orderAmountCents(),
+          r.discountCents(),
+          RedemptionStatus.REVERSED,
+          r.acceptedAt(),
+          r.acceptedAt().plusSeconds(1));
     }
 
     Given stock(long value) {
