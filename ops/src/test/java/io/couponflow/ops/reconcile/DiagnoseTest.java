@@ -399,6 +399,7 @@ class DiagnoseTest {
       CouponInspection inspection =
           new CouponInspection(
               live,
+              false,
               outbox.size(),
               pendingAccepts,
               pendingReversals,
