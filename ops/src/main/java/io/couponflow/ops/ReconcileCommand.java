@@ -31,11 +31,12 @@ import picocli.CommandLine.Option;
       "The invariant: remaining stock = total - (accepted rows + pending outbox accepts - pending"
           + " outbox reversals). Every drift is printed with its cause when it can be told: outbox"
           + " not drained yet, a row missing in MySQL, a redemption missing in Redis, a Redis"
-          + " counter wrong, Redis lost the coupon (crash without AOF), a definition behind.",
+          + " counter wrong, Redis lost the coupon (crash without AOF), a definition behind, a"
+          + " coupon fenced (Redis restarted or failed over since it was last verified).",
       "",
       "--apply repairs: replays the outbox into MySQL, writes rows missing in MySQL from Redis's"
           + " records, and repairs anything wrong with Redis's records or counters (and a coupon"
-          + " Redis lost) from MySQL: the coupon is fenced, so that it decides nothing meanwhile,"
+          + " Redis lost or holds fenced) from MySQL: the coupon is fenced, so that it decides nothing meanwhile,"
           + " its records merged, its counters derived from them, and it goes live again. An"
           + " oversold coupon goes live with stock 0 and the repair says by how much. Run one"
           + " reconcile at a time.",
@@ -288,6 +289,7 @@ final class ReconcileCommand implements Callable<Integer> {
     fields.put("outboxPendingAccepts", live.pendingAccepts());
     fields.put("outboxPendingReversals", live.pendingReversals());
     fields.put("outboxOldestAgeMs", live.oldestPendingAge().toMillis());
+    fields.put("fenced", live.fenced());
     return fields;
   }
 

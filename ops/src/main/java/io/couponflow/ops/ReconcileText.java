@@ -24,6 +24,7 @@ final class ReconcileText {
       case REDIS_LOST -> "Redis lost the coupon (crash without AOF?)";
       case NOT_IN_REDIS -> "not live in Redis";
       case NOT_IN_MYSQL -> "in Redis but not defined in MySQL";
+      case FENCED -> "fenced";
       case DEFINITION_BEHIND -> "definition in Redis is behind MySQL";
       case OUTBOX_NOT_DRAINED -> "outbox not drained yet";
       case ROW_MISSING_IN_MYSQL -> "row missing in MySQL";
@@ -54,6 +55,10 @@ final class ReconcileText {
     }
     if (finding instanceof Finding.NotInRedis) {
       return "Redis holds nothing of it and MySQL has no rows (never loaded)";
+    }
+    if (finding instanceof Finding.Fenced) {
+      return "Redis restarted or failed over since the coupon was last verified against MySQL;"
+          + " it decides nothing until repaired from MySQL";
     }
     if (finding instanceof Finding.RedisLost f) {
       return "Redis holds nothing of it, MySQL holds "
@@ -243,7 +248,7 @@ final class ReconcileText {
     lines.add(
         d.fenced()
             ? "fenced coupon " + id + " and repaired it from MySQL"
-            : "repaired coupon " + id + " from MySQL");
+            : "repaired coupon " + id + " from MySQL (it was fenced)");
     if (!report.restored().isEmpty()) {
       lines.add(
           "restored "

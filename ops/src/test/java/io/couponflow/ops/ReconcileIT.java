@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
+import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
@@ -313,6 +314,64 @@ class ReconcileIT {
     assertThat(cli.redeemAny(51, "u-12", "SO-12")).isInstanceOf(RedeemOutcome.Replayed.class);
     assertThat(cli.redeemAny(51, "u-12", "SO-98"))
         .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
+  }
+
+  @Test
+  void reconcile_fencedCoupon_dryRunReportsItAndApplyRepairsWhatRedisLost() {
+    givenStoredRedemptions(61, 10, 3);
+    // As a Redis restarted from an older AOF leaves it: the last accept forgotten, and fenced.
+    CouponKeys k = functions.keys(61, 1);
+    RedisFixture.join(functions.redis().commands().hdel(k.orders("SO-3"), "SO-3"));
+    RedisFixture.join(functions.redis().commands().hdel(k.users("u-3"), "u-3"));
+    RedisFixture.join(
+        functions.redis().commands().hdel(k.idempotency("key-61-SO-3"), "key-61-SO-3"));
+    setRedisField(61, "stock", "8");
+    setRedisField(61, "accepted", "2");
+    assertThat(functions.fence(61).join()).isTrue();
+    assertThat(cli.redeemAny(61, "u-9", "SO-9")).isEqualTo(new RedeemOutcome.Fenced());
+
+    Result dry = cli.run("reconcile", "--grace", "0s");
+
+    assertThat(dry.exit()).as(dry.toString()).isEqualTo(3);
+    assertThat(dry.out())
+        .isEqualTo(
+            """
+            coupon 61 "coupon 61": DRIFT
+              redis     stock 8, accepted 2, reversed 0; outbox: 0 pending
+              mysql     total 10, 3 accepted rows, 0 reversed rows
+              expected  stock 7, accepted 3, reversed 0 (MySQL rows + outbox)
+              drift     fenced: Redis restarted or failed over since the coupon was last verified\
+             against MySQL; it decides nothing until repaired from MySQL
+              drift     redemption missing in Redis: 1 redemption is in MySQL but has no record in\
+             Redis: 61.SO-3.1
+              drift     Redis counter wrong: Redis has stock/accepted/reversed 8/2/0, MySQL and the\
+             outbox say 7/3/0
+            checked 1 coupon: 0 consistent, 1 drifting
+            """);
+    assertThat(cli.run("reconcile", "--json").out()).contains("\"kind\":\"FENCED\"");
+    assertThat(cli.redeemAny(61, "u-9", "SO-9")).isEqualTo(new RedeemOutcome.Fenced());
+
+    Result apply = cli.run("reconcile", "--apply", "--grace", "0s");
+
+    assertThat(apply.exit()).as(apply.toString()).isZero();
+    assertThat(apply.out())
+        .contains(
+            """
+              repair    repaired coupon 61 from MySQL (it was fenced)
+              repair    restored 1 redemption record from MySQL into Redis
+              repair    put back 1 idempotency key and set 1 user's count
+              repair    corrected stock/accepted/reversed from 8/2/0 to 7/3/0
+              now       consistent
+            """)
+        .endsWith("checked 1 coupon: 0 consistent, 1 repaired, 0 still drifting\n");
+    Result after = cli.run("reconcile", "--grace", "0s");
+    assertThat(after.out()).isEqualTo("checked 1 coupon: 1 consistent, 0 drifting\n");
+    assertThat(after.exit()).isZero();
+    assertInvariants(61, 10, 1);
+    assertThat(cli.redeemAny(61, "u-3", "SO-3")).isInstanceOf(RedeemOutcome.Replayed.class);
+    assertThat(cli.redeemAny(61, "u-3", "SO-8"))
+        .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
+    assertThat(cli.redeemAny(61, "u-9", "SO-9")).isInstanceOf(RedeemOutcome.Accepted.class);
   }
 
   /** An ACCEPTED row of order SO-n that Redis never heard of, as a Redis that lost it leaves. */

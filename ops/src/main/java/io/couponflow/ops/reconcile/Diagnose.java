@@ -33,7 +33,8 @@ import java.util.Set;
  *
  * <p>The repairs: rows MySQL lacks are written from Redis's records; anything wrong with Redis's
  * records or counters is repaired by fencing the coupon and making it live from MySQL ({@link
- * Action.MakeLive}), which is exact whatever the cause; a lost coupon is made live the same way.
+ * Action.MakeLive}), which is exact whatever the cause; a coupon Redis lost, or one it holds fenced
+ * (it restarted or failed over since the coupon was last verified), is made live the same way.
  */
 public final class Diagnose {
   private static final Comparator<RedemptionRow> BY_ROW_ID =
@@ -43,7 +44,7 @@ public final class Diagnose {
 
   /**
    * Whether a read must walk the coupon's records, having read its counters: when they disagree
-   * with MySQL, or always with {@code deep}.
+   * with MySQL, when the coupon is fenced (to say what Redis lost), or always with {@code deep}.
    */
   public static boolean needsRecords(CouponState state, boolean deep) {
     if (state.definition().isEmpty() || state.live().isEmpty()) {
@@ -51,7 +52,10 @@ public final class Diagnose {
     }
     Counters seen = CouponState.countersOf(state.live().get());
     Counters expected = expected(state.live().get(), state.rows());
-    return deep || seen.accepted() != expected.accepted() || seen.reversed() != expected.reversed();
+    return deep
+        || state.live().get().fenced()
+        || seen.accepted() != expected.accepted()
+        || seen.reversed() != expected.reversed();
   }
 
   /**
@@ -85,6 +89,9 @@ public final class Diagnose {
     LiveCoupon live = inspection.coupon();
     List<Finding> findings = new ArrayList<>();
     List<Action> actions = new ArrayList<>();
+    if (inspection.fenced()) {
+      findings.add(new Finding.Fenced());
+    }
     boolean behind = live.version() < definition.version();
     if (behind) {
       findings.add(
@@ -148,7 +155,9 @@ public final class Diagnose {
           new Finding.CounterWrong(seen, truth, !truth.equals(expected), live.totalStock()));
     }
     oversold(truth.accepted(), live.totalStock()).ifPresent(findings::add);
-    if (recordsLost || countersWrong) {
+    if (inspection.fenced()) {
+      actions.add(new Action.MakeLive(definition, false));
+    } else if (recordsLost || countersWrong) {
       actions.add(new Action.MakeLive(definition, true));
     } else if (behind) {
       actions.add(0, new Action.LoadDefinition(definition));

@@ -22,6 +22,12 @@ public sealed interface Finding {
     NOT_IN_REDIS,
     /** Redis holds a coupon MySQL does not define. Not repaired: a person must decide. */
     NOT_IN_MYSQL,
+    /**
+     * The coupon's epoch is not the Redis node's incarnation: Redis restarted or failed over since
+     * the coupon was last verified against MySQL, and may have lost writes it acknowledged. It
+     * decides nothing until repaired. Repair: make it live from MySQL.
+     */
+    FENCED,
     /** Redis holds an older definition than MySQL. Repair: load the newer one (cf_load). */
     DEFINITION_BEHIND,
     /** Outbox entries older than the grace are not in MySQL yet. Repair: replay them. */
@@ -84,6 +90,14 @@ public sealed interface Finding {
     @Override
     public Kind kind() {
       return Kind.NOT_IN_REDIS;
+    }
+  }
+
+  /** Redis holds the coupon fenced: it decides nothing until repaired from MySQL. */
+  record Fenced() implements Finding {
+    @Override
+    public Kind kind() {
+      return Kind.FENCED;
     }
   }
 

@@ -257,6 +257,33 @@ class DiagnoseTest {
   }
 
   @Test
+  void fenced_nothingLost_isRepairedFromMySqlWithoutFencingAgain() {
+    Given given = new Given(10).stored("SO-1").fenced();
+
+    assertThat(Diagnose.needsRecords(given.countersOnly(), false)).isTrue();
+    Diagnosis d = given.diagnose();
+
+    assertThat(d.findings()).containsExactly(new Finding.Fenced());
+    assertThat(d.consistent()).isFalse();
+    assertThat(d.actions())
+        .containsExactly(new Action.ReplayOutbox(ID, 0), new Action.MakeLive(coupon(10, 1), false));
+  }
+
+  @Test
+  void fenced_afterLosingAWrite_namesWhatRedisLost() {
+    Given given = new Given(10).stored("SO-1").stored("SO-2").recordLost("SO-2").fenced();
+
+    Diagnosis d = given.diagnose();
+
+    assertThat(d.findings())
+        .containsExactly(
+            new Finding.Fenced(),
+            new Finding.RecordsMissingInRedis(List.of("7.SO-2.1")),
+            new Finding.CounterWrong(new Counters(9, 1, 0), new Counters(8, 2, 0), false, 10));
+    assertThat(d.actions()).contains(new Action.MakeLive(coupon(10, 1), false));
+  }
+
+  @Test
   void agreesWith_trafficMovedCountersAndTruthAlike_agrees_anotherDifferenceDoesNot() {
     Diagnosis first = new Given(10).stored("SO-1").stock(999).diagnose();
     Diagnosis moved = new Given(10).stored("SO-1").stored("SO-2").stock(998).diagnose();
@@ -293,6 +320,7 @@ class DiagnoseTest {
     private final Map<String, RedemptionRow> rows = new HashMap<>();
     private final List<OutboxEntry> outbox = new ArrayList<>();
     private Long stock;
+    private boolean fenced;
 
     Given(long total) {
       this.total = total;
@@ -357,6 +385,12 @@ class DiagnoseTest {
           r.acceptedAt().plusSeconds(1));
     }
 
+    /** Redis restarted or failed over since the coupon was last verified. */
+    Given fenced() {
+      fenced = true;
+      return this;
+    }
+
     Given stock(long value) {
       stock = value;
       return this;
@@ -399,7 +433,7 @@ class DiagnoseTest {
       CouponInspection inspection =
           new CouponInspection(
               live,
-              false,
+              fenced,
               outbox.size(),
               pendingAccepts,
               pendingReversals,
