@@ -186,6 +186,7 @@ final class ReconcileCommand implements Callable<Integer> {
   private Map<String, Object> reconcileOne(
       Reconciler reconciler, long id, Output output, Tally tally, boolean always) {
     CouponCheck check;
+    boolean refused = false;
     List<String> actions = List.of();
     CouponCheck after = null;
     if (apply) {
@@ -195,18 +196,19 @@ final class ReconcileCommand implements Callable<Integer> {
           repair.done().stream()
               .flatMap(d -> ReconcileText.lines(repair.before(), d).stream())
               .toList();
-      after = repair.before().consistent() ? null : repair.after();
+      after = repair.before().consistent() || repair.refused() ? null : repair.after();
+      refused = repair.refused();
     } else {
       check = reconciler.check(id, deep);
     }
-    tally.count(check, after);
+    tally.count(check, after, refused);
     if (check.consistent() && check.findings().isEmpty() && !always) {
       return null;
     }
-    printForPeople(output, check, actions, after);
+    printForPeople(output, check, actions, after, refused);
     Map<String, Object> report = new java.util.LinkedHashMap<>();
     report.put("couponId", id);
-    report.put("result", result(check, after));
+    report.put("result", result(check, after, refused));
     report.put("redis", check.live().map(ReconcileCommand::redisFields).orElse(null));
     report.put(
         "mysql",
@@ -223,9 +225,12 @@ final class ReconcileCommand implements Callable<Integer> {
     return report;
   }
 
-  private static String result(CouponCheck check, CouponCheck after) {
+  private static String result(CouponCheck check, CouponCheck after, boolean refused) {
     if (check.consistent()) {
       return "CONSISTENT";
+    }
+    if (refused) {
+      return "REFUSED";
     }
     if (after == null) {
       return "DRIFT";
@@ -234,9 +239,9 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   private void printForPeople(
-      Output output, CouponCheck check, List<String> actions, CouponCheck after) {
+      Output output, CouponCheck check, List<String> actions, CouponCheck after, boolean refused) {
     String name = check.definition().map(c -> " \"" + c.name() + "\"").orElse("");
-    output.say("coupon " + check.couponId() + name + ": " + result(check, after));
+    output.say("coupon " + check.couponId() + name + ": " + result(check, after, refused));
     check
         .live()
         .ifPresentOrElse(
@@ -317,14 +322,17 @@ final class ReconcileCommand implements Callable<Integer> {
     long failed;
     final List<String> failedIds = new ArrayList<>();
 
-    void count(CouponCheck check, CouponCheck after) {
+    void count(CouponCheck check, CouponCheck after, boolean refused) {
       checked++;
       if (check.consistent()) {
         consistent++;
         return;
       }
       drifting++;
-      if (after != null) {
+      if (refused) {
+        failed++;
+        failedIds.add(Long.toString(check.couponId()));
+      } else if (after != null) {
         if (after.consistent()) {
           repaired++;
         } else {

@@ -31,6 +31,7 @@ final class ReconcileText {
       case RECORD_MISSING_IN_REDIS -> "redemption missing in Redis";
       case COUNTER_WRONG -> "Redis counter wrong";
       case OVERSOLD -> "oversold";
+      case UNSETTLED -> "reads did not settle";
     };
   }
 
@@ -118,6 +119,11 @@ final class ReconcileText {
           + f.total()
           + "; the coupon stays live with stock 0";
     }
+    if (finding instanceof Finding.Unsettled f) {
+      return f.reads()
+          + " reads in a row disagreed (live traffic, or the sink moving rows); the drifts above"
+          + " are the last read's, and --apply acts only on a read that settled";
+    }
     if (finding instanceof Finding.CounterWrong f) {
       Counters seen = f.redis();
       String inside =
@@ -164,6 +170,10 @@ final class ReconcileText {
     }
     if (done instanceof Done.Failed d) {
       return List.of("could not load coupon " + id + " into Redis: " + d.error());
+    }
+    if (done instanceof Done.Refused) {
+      return List.of(
+          "refused: the reads did not settle, so nothing was changed; run reconcile again");
     }
     if (done instanceof Done.DefinitionLoaded d) {
       return List.of(

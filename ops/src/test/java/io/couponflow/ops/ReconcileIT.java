@@ -11,11 +11,17 @@ import io.couponflow.lua.RedeemRequest;
 import io.couponflow.lua.Rejection;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.ops.OpsCli.Result;
+import io.couponflow.ops.reconcile.CouponReader;
+import io.couponflow.ops.reconcile.Done;
+import io.couponflow.ops.reconcile.Finding;
+import io.couponflow.ops.reconcile.Reconciler;
+import io.couponflow.ops.reconcile.Repair;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -372,6 +378,42 @@ class ReconcileIT {
     assertThat(cli.redeemAny(61, "u-3", "SO-8"))
         .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
     assertThat(cli.redeemAny(61, "u-9", "SO-9")).isInstanceOf(RedeemOutcome.Accepted.class);
+  }
+
+  @Test
+  void reconcileApply_readsThatNeverSettle_refusesAndChangesNothing() {
+    givenStoredRedemptions(71, 10, 2);
+    setRedisField(71, "stock", "500");
+    CouponReader real = CouponReader.of(db.database(), functions, Duration.ofSeconds(10));
+    AtomicInteger reads = new AtomicInteger();
+    // Something moves the counter before every read, as a busy coupon's traffic would if it
+    // changed the drift itself: no two reads in a row agree.
+    CouponReader moving =
+        (id, deep) -> {
+          reads.incrementAndGet();
+          RedisFixture.join(
+              functions.redis().commands().hincrby(functions.keys(71, 1).meta(), "stock", 1));
+          return real.read(id, deep);
+        };
+    Reconciler reconciler =
+        new Reconciler(db.database(), functions, cli.writer(), Duration.ofSeconds(10), moving);
+
+    Repair repair = reconciler.repair(71, false);
+
+    assertThat(repair.refused()).isTrue();
+    assertThat(repair.done()).containsExactly(new Done.Refused(10));
+    assertThat(repair.before().findings()).last().isEqualTo(new Finding.Unsettled(10));
+    assertThat(repair.before().findings().get(0)).isInstanceOf(Finding.CounterWrong.class);
+    assertThat(reads).hasValue(10);
+    CouponInspection live = functions.inspect(71).join().orElseThrow();
+    assertThat(live.fenced()).as("refused: not even fenced").isFalse();
+    assertThat(live.coupon().stock()).isEqualTo(510);
+    assertThat(db.queryLong("SELECT COUNT(*) FROM redemption WHERE coupon_id = 71")).isEqualTo(2);
+
+    Result settled = cli.run("reconcile", "--coupon", "71", "--apply");
+    assertThat(settled.exit()).as(settled.toString()).isZero();
+    assertThat(settled.out())
+        .contains("repair    corrected stock/accepted/reversed from 510/2/0 to 8/2/0");
   }
 
   /** An ACCEPTED row of order SO-n that Redis never heard of, as a Redis that lost it leaves. */

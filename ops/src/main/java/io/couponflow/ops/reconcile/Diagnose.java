@@ -166,6 +166,16 @@ public final class Diagnose {
     return diagnosis.consistent() ? diagnosis : new Diagnosis(findings, expected, actions);
   }
 
+  /**
+   * The diagnosis of the last of {@code reads} reads that never agreed ({@link
+   * Diagnosis#agreesWith}): its findings, said to be unsettled, and nothing to do.
+   */
+  public static Diagnosis unsettled(Diagnosis last, int reads) {
+    List<Finding> findings = new ArrayList<>(last.findings());
+    findings.add(new Finding.Unsettled(reads));
+    return new Diagnosis(findings, last.expected(), List.of());
+  }
+
   /** The counters MySQL's rows and the pending outbox entries imply. */
   static Counters expected(CouponInspection inspection, RedemptionCounts rows) {
     long accepted = rows.accepted() + inspection.pendingAccepts() - inspection.pendingReversals();

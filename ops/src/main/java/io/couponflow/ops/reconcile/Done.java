@@ -50,4 +50,7 @@ public sealed interface Done {
 
   /** Rows were marked REVERSED as Redis records them. */
   record ReversalsMarked(int rows) implements Done {}
+
+  /** Nothing was done: the reads did not settle ({@link Finding.Unsettled}). */
+  record Refused(int reads) implements Done {}
 }

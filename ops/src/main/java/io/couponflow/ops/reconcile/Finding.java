@@ -54,7 +54,13 @@ public sealed interface Finding {
      * this service does not survive, oversold it). A note, not a drift: the repair cannot take
      * redemptions back; the coupon stays live with stock 0.
      */
-    OVERSOLD
+    OVERSOLD,
+    /**
+     * Reads in a row kept disagreeing (live traffic, or a sink moving rows, changed what they
+     * showed), so no drift could be told. Not repaired: {@code --apply} refuses to act on a moving
+     * target.
+     */
+    UNSETTLED
   }
 
   Kind kind();
@@ -229,6 +235,14 @@ public sealed interface Finding {
     @Override
     public Object settled() {
       return kind();
+    }
+  }
+
+  /** {@code reads} reads in a row, none agreeing with the one before. */
+  record Unsettled(int reads) implements Finding {
+    @Override
+    public Kind kind() {
+      return Kind.UNSETTLED;
     }
   }
 }

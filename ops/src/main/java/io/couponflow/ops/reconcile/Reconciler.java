@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Compares one coupon in Redis with its rows in MySQL, and repairs what differs: it reads ({@link
@@ -14,7 +15,9 @@ import java.util.Objects;
  *
  * <p>Settling: a stored entry may stay in the outbox for the moment between the sink's commit and
  * its acknowledgement, which looks like drift, so a drift counts only when two reads in a row show
- * the same one ({@link Diagnosis#agreesWith}).
+ * the same one ({@link Diagnosis#agreesWith}). When {@value #READS} reads in a row never agree
+ * (live traffic or a moving sink keeps changing them), the check says so ({@link
+ * Finding.Unsettled}) and {@code --apply} refuses to act on that coupon.
  *
  * <p>Thread-safety: safe for use by many threads. Repairs are idempotent, but run one reconcile at
  * a time all the same: two would replay the same outbox entries and write the same rows.
@@ -64,7 +67,10 @@ public final class Reconciler {
   public CouponCheck check(long couponId, boolean deep) {
     CouponState state = reader.read(couponId, deep);
     Diagnosis diagnosis = Diagnose.of(state, grace);
-    for (int read = 2; read <= READS && !diagnosis.consistent(); read++) {
+    for (int read = 2; !diagnosis.consistent(); read++) {
+      if (read > READS) {
+        return new CouponCheck(couponId, state, Diagnose.unsettled(diagnosis, READS));
+      }
       CouponState next = reader.read(couponId, deep);
       Diagnosis again = Diagnose.of(next, grace);
       boolean agree = again.agreesWith(diagnosis);
@@ -80,6 +86,12 @@ public final class Reconciler {
   /** Checks, repairs what drifted, and checks again. */
   public Repair repair(long couponId, boolean deep) {
     CouponCheck before = check(couponId, deep);
+    Optional<Finding> unsettled =
+        before.findings().stream().filter(f -> f instanceof Finding.Unsettled).findFirst();
+    if (unsettled.isPresent()) {
+      return new Repair(
+          before, List.of(new Done.Refused(((Finding.Unsettled) unsettled.get()).reads())), before);
+    }
     if (before.consistent() || before.diagnosis().actions().isEmpty()) {
       return new Repair(before, List.of(), before);
     }

@@ -13,4 +13,9 @@ public record Repair(CouponCheck before, List<Done> done, CouponCheck after) {
   public Repair {
     done = List.copyOf(done);
   }
+
+  /** Whether {@code --apply} refused to act: the reads did not settle. */
+  public boolean refused() {
+    return done.stream().anyMatch(d -> d instanceof Done.Refused);
+  }
 }

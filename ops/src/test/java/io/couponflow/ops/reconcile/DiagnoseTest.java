@@ -284,6 +284,21 @@ class DiagnoseTest {
   }
 
   @Test
+  void unsettled_readsThatNeverAgreed_keepTheLastFindingsAndPlanNothing() {
+    Diagnosis last = new Given(10).stored("SO-1").stock(990).diagnose();
+
+    Diagnosis d = Diagnose.unsettled(last, 10);
+
+    assertThat(d.findings())
+        .containsExactly(
+            new Finding.CounterWrong(new Counters(990, 1, 0), new Counters(9, 1, 0), false, 10),
+            new Finding.Unsettled(10));
+    assertThat(d.consistent()).isFalse();
+    assertThat(d.actions()).isEmpty();
+    assertThat(last.actions()).isNotEmpty();
+  }
+
+  @Test
   void agreesWith_trafficMovedCountersAndTruthAlike_agrees_anotherDifferenceDoesNot() {
     Diagnosis first = new Given(10).stored("SO-1").stock(999).diagnose();
     Diagnosis moved = new Given(10).stored("SO-1").stored("SO-2").stock(998).diagnose();
