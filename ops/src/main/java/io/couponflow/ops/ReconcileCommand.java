@@ -4,6 +4,7 @@ import io.couponflow.lua.CouponInspection;
 import io.couponflow.model.Coupon;
 import io.couponflow.ops.reconcile.CouponCheck;
 import io.couponflow.ops.reconcile.CouponState;
+import io.couponflow.ops.reconcile.Done;
 import io.couponflow.ops.reconcile.Finding;
 import io.couponflow.ops.reconcile.Reconciler;
 import io.couponflow.ops.reconcile.Repair;
@@ -189,8 +190,10 @@ final class ReconcileCommand implements Callable<Integer> {
     boolean refused = false;
     List<String> actions = List.of();
     CouponCheck after = null;
+    Map<String, Object> repairReport = null;
     if (apply) {
       Repair repair = reconciler.repair(id, deep);
+      repairReport = repairReportFields(repair);
       check = repair.before();
       actions =
           repair.done().stream()
@@ -220,6 +223,7 @@ final class ReconcileCommand implements Callable<Integer> {
     report.put("notes", findingFields(check, false));
     if (apply) {
       report.put("repairs", actions);
+      report.put("repairReport", repairReport);
       report.put("driftsAfter", after == null ? List.of() : findingFields(after, true));
     }
     return report;
@@ -302,15 +306,93 @@ final class ReconcileCommand implements Callable<Integer> {
     return check.findings().stream()
         .filter(f -> f.drift() == drifts)
         .map(
-            f ->
-                Output.fields(
-                    "kind",
-                    f.kind().name(),
-                    "cause",
-                    ReconcileText.label(f.kind()),
-                    "detail",
-                    ReconcileText.detail(check.couponId(), f)))
+            f -> {
+              Map<String, Object> fields =
+                  Output.fields(
+                      "kind",
+                      f.kind().name(),
+                      "cause",
+                      ReconcileText.label(f.kind()),
+                      "detail",
+                      ReconcileText.detail(check.couponId(), f));
+              fields.putAll(typedFields(f));
+              return fields;
+            })
         .toList();
+  }
+
+  /** The numbers and ids of a finding, for machines. */
+  private static Map<String, Object> typedFields(Finding f) {
+    if (f instanceof Finding.NotInMySql n) {
+      return Output.fields("stock", n.stock(), "accepted", n.accepted());
+    }
+    if (f instanceof Finding.RedisLost l) {
+      return Output.fields("acceptedRows", l.acceptedRows(), "reversedRows", l.reversedRows());
+    }
+    if (f instanceof Finding.DefinitionBehind d) {
+      return Output.fields(
+          "redisVersion", d.redisVersion(),
+          "redisTotal", d.redisTotal(),
+          "redisStatus", d.redisStatus().name(),
+          "mysqlVersion", d.mysqlVersion(),
+          "mysqlTotal", d.mysqlTotal(),
+          "mysqlStatus", d.mysqlStatus().name());
+    }
+    if (f instanceof Finding.OutboxNotDrained o) {
+      return Output.fields(
+          "pending", o.pending(),
+          "pendingAccepts", o.accepts(),
+          "pendingReversals", o.reversals(),
+          "oldestAgeMs", o.oldest().toMillis());
+    }
+    if (f instanceof Finding.RowsMissingInMySql r) {
+      return Output.fields("redemptionIds", r.redemptionIds());
+    }
+    if (f instanceof Finding.ReversalsMissingInMySql r) {
+      return Output.fields("reversalIds", r.redemptionIds());
+    }
+    if (f instanceof Finding.RecordsMissingInRedis r) {
+      return Output.fields("redemptionIds", r.redemptionIds());
+    }
+    if (f instanceof Finding.ReversalsMissingInRedis r) {
+      return Output.fields("reversalIds", r.redemptionIds());
+    }
+    if (f instanceof Finding.CounterWrong c) {
+      return Output.fields(
+          "redisCounters",
+          ReconcileText.counterFields(c.redis()),
+          "truth",
+          ReconcileText.counterFields(c.truth()));
+    }
+    if (f instanceof Finding.Oversold o) {
+      return Output.fields("by", o.by(), "accepted", o.accepted(), "total", o.total());
+    }
+    if (f instanceof Finding.Unsettled u) {
+      return Output.fields("reads", u.reads());
+    }
+    return Output.fields();
+  }
+
+  /** What the repair from MySQL found and did, for machines; null when none ran. */
+  private static Map<String, Object> repairReportFields(Repair repair) {
+    return repair.done().stream()
+        .filter(d -> d instanceof Done.Repaired)
+        .map(d -> ((Done.Repaired) d).report())
+        .findFirst()
+        .map(
+            r ->
+                Output.fields(
+                    "restored", r.restored().stream().map(Object::toString).toList(),
+                    "reversalsRestored",
+                        r.reversalsRestored().stream().map(Object::toString).toList(),
+                    "keysRestored", r.keysRestored(),
+                    "userCountsFixed", r.userCountsFixed(),
+                    "pendingInOutbox", r.pendingInOutbox(),
+                    "onlyInRedis", r.onlyInRedis().stream().map(Object::toString).toList(),
+                    "contradictions", r.contradictions().size(),
+                    "counters", ReconcileText.counterFields(r.counters()),
+                    "oversoldBy", r.oversoldBy()))
+        .orElse(null);
   }
 
   /** Counts of one run. */

@@ -166,9 +166,16 @@ class ReconcileIT {
                 + "\"drifts\":[{\"kind\":\"REDIS_LOST\"")
         .contains("{\"couponId\":32,\"result\":\"DRIFT\",\"redis\":null,");
 
-    Result apply = cli.run("reconcile", "--apply");
+    Result apply = cli.run("reconcile", "--apply", "--json");
 
     assertThat(apply.exit()).as(apply.toString()).isZero();
+    assertThat(apply.out())
+        .contains(
+            "\"repairReport\":{\"restored\":[\"31.SO-1.1\",\"31.SO-2.1\",\"31.SO-3.1\","
+                + "\"31.SO-4.1\"],\"reversalsRestored\":[],\"keysRestored\":4,"
+                + "\"userCountsFixed\":3,\"pendingInOutbox\":0,\"onlyInRedis\":[],"
+                + "\"contradictions\":0,\"counters\":{\"stock\":7,\"accepted\":3,"
+                + "\"reversed\":1},\"oversoldBy\":0}");
     assertThat(cli.run("reconcile", "--grace", "0s").exit()).isZero();
     assertInvariants(31, 10, 1);
     assertInvariants(32, 5, 1);
@@ -289,6 +296,15 @@ class ReconcileIT {
             checked 1 coupon: 0 consistent, 1 drifting
             """);
 
+    assertThat(cli.run("reconcile", "--coupon", "51", "--grace", "0s", "--json").out())
+        .contains(
+            "\"kind\":\"COUNTER_WRONG\",\"cause\":\"Redis counter wrong\",\"detail\":\"Redis"
+                + " has stock/accepted/reversed 0/10/0, MySQL and the outbox say 0/13/0\","
+                + "\"redisCounters\":{\"stock\":0,\"accepted\":10,\"reversed\":0},"
+                + "\"truth\":{\"stock\":0,\"accepted\":13,\"reversed\":0}}")
+        .contains("\"kind\":\"RECORD_MISSING_IN_REDIS\",\"cause\":\"redemption missing in Redis\"")
+        .contains("\"redemptionIds\":[\"51.SO-11.1\",\"51.SO-12.1\",\"51.SO-13.1\"]");
+
     Result apply = cli.run("reconcile", "--coupon", "51", "--apply", "--grace", "0s");
 
     assertThat(apply.exit()).as(apply.toString()).isZero();
@@ -311,6 +327,11 @@ class ReconcileIT {
         .contains("  note      oversold by 3: ")
         .doesNotContain("  drift ")
         .endsWith("checked 1 coupon: 1 consistent, 0 drifting\n");
+    assertThat(cli.run("reconcile", "--coupon", "51", "--json").out())
+        .contains(
+            "\"drifts\":[],\"notes\":[{\"kind\":\"OVERSOLD\",\"cause\":\"oversold\","
+                + "\"detail\":\"13 redemptions are accepted for a total stock of 10; the coupon"
+                + " stays live with stock 0\",\"by\":3,\"accepted\":13,\"total\":10}]");
     assertThat(cli.run("reconcile", "--coupon", "51", "--apply").exit()).isZero();
     LiveCoupon live = live(51);
     assertThat(live.stock()).isZero();
