@@ -111,7 +111,9 @@ public final class Diagnose {
               inspection.pendingReversals(),
               inspection.oldestPendingAge()));
     }
-    actions.add(new Action.ReplayOutbox(state.couponId(), inspection.pending()));
+    if (inspection.pending() > 0) {
+      actions.add(new Action.ReplayOutbox(state.couponId(), inspection.pending()));
+    }
     Counters seen = CouponState.countersOf(inspection);
     Counters expected = expected(inspection, state.rows());
     Counters truth = expected;
