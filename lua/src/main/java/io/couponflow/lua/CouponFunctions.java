@@ -364,104 +364,12 @@ public final class CouponFunctions {
               return Optional.of(
                   new CouponInspection(
                       liveCoupon(couponId, f),
+                      "1".equals(f.get("fenced")),
                       Long.parseLong(f.get("pending")),
                       Long.parseLong(f.get("pendingAccepts")),
                       Long.parseLong(f.get("pendingReversals")),
                       oldest.isEmpty() ? Optional.empty() : Optional.of(oldest),
                       Instant.ofEpochMilli(Long.parseLong(f.get("now")))));
-            });
-  }
-
-  /** Compares the live counters with expected ones; writes nothing. */
-  public CompletableFuture<ReconcileOutcome> reconcile(long couponId, Counters expected) {
-    return call(
-            "cf_reconcile",
-            true,
-            new String[] {CouponKeys.meta(prefix, couponId)},
-            Long.toString(expected.stock()),
-            Long.toString(expected.accepted()),
-            Long.toString(expected.reversed()))
-        .thenApply(CouponFunctions::toReconcileOutcome);
-  }
-
-  /**
-   * Sets the live counters to {@code repaired}, only if they still are {@code seen}; otherwise
-   * answers {@link ReconcileOutcome.Status#MOVED} and writes nothing.
-   */
-  public CompletableFuture<ReconcileOutcome> reconcileApply(
-      long couponId, Counters seen, Counters repaired) {
-    return call(
-            "cf_reconcile_apply",
-            false,
-            new String[] {CouponKeys.meta(prefix, couponId)},
-            Long.toString(seen.stock()),
-            Long.toString(seen.accepted()),
-            Long.toString(seen.reversed()),
-            Long.toString(repaired.stock()),
-            Long.toString(repaired.accepted()),
-            Long.toString(repaired.reversed()))
-        .thenApply(CouponFunctions::toReconcileOutcome);
-  }
-
-  private static ReconcileOutcome toReconcileOutcome(List<Object> reply) {
-    ReconcileOutcome.Status status = ReconcileOutcome.Status.valueOf(text(reply, 0));
-    if (status == ReconcileOutcome.Status.COUPON_NOT_FOUND) {
-      return new ReconcileOutcome(status, null);
-    }
-    return new ReconcileOutcome(
-        status, new Counters(number(reply, 1), number(reply, 2), number(reply, 3)));
-  }
-
-  /**
-   * Puts back one redemption that Redis lost, from its MySQL row; never replaces a newer record and
-   * leaves the coupon's counters alone.
-   *
-   * @return true when restored, false when Redis already had it
-   */
-  public CompletableFuture<Boolean> restore(
-      Redemption redemption, String idempotencyKey, int buckets) {
-    return restore(redemption, idempotencyKey, buckets, null);
-  }
-
-  /**
-   * Like {@link #restore(Redemption, String, int)}, but also before the coupon's meta exists: the
-   * idempotency key then expires by {@code endsAt} (the coupon's end) plus the retention.
-   */
-  public CompletableFuture<Boolean> restore(
-      Redemption redemption, String idempotencyKey, int buckets, Instant endsAt) {
-    CouponKeys k = keys(redemption.couponId(), buckets);
-    RedemptionId id = redemption.redemptionId();
-    return call(
-            "cf_restore",
-            false,
-            new String[] {
-              k.meta(),
-              k.users(redemption.userId()),
-              k.orders(id.orderId()),
-              k.idempotency(idempotencyKey),
-              k.history()
-            },
-            id.orderId(),
-            Integer.toString(id.generation()),
-            redemption.userId(),
-            Long.toString(redemption.orderAmountCents()),
-            Long.toString(redemption.discountCents()),
-            Long.toString(redemption.acceptedAt().toEpochMilli()),
-            redemption.status() == RedemptionStatus.ACCEPTED ? "A" : "R",
-            redemption.reversedAt() == null
-                ? ""
-                : Long.toString(redemption.reversedAt().toEpochMilli()),
-            idempotencyKey,
-            Long.toString(retentionMillis),
-            endsAt == null ? "" : Long.toString(endsAt.toEpochMilli()))
-        .thenApply(
-            reply -> {
-              String code = text(reply, 0);
-              if ("COUPON_NOT_FOUND".equals(code)) {
-                throw new IllegalStateException(
-                    "coupon " + redemption.couponId() + " must be loaded before its redemptions");
-              }
-              return "RESTORED".equals(code);
             });
   }
 
@@ -743,9 +651,18 @@ public final class CouponFunctions {
                 .toCompletableFuture());
   }
 
+  /** The coupons Redis holds (live or fenced), on every master, in id order. */
+  public List<Long> couponIds(Duration timeout) {
+    return idsOf(redis.scan(CouponKeys.metaPattern(prefix), "hash", timeout));
+  }
+
   /** The coupons that have an outbox with pending entries, on every master. */
   public List<Long> couponsWithPendingOutbox(Duration timeout) {
-    return redis.scan(CouponKeys.outboxPattern(prefix), "stream", timeout).stream()
+    return idsOf(redis.scan(CouponKeys.outboxPattern(prefix), "stream", timeout));
+  }
+
+  private static List<Long> idsOf(List<String> keys) {
+    return keys.stream()
         .map(CouponKeys::couponIdOf)
         .filter(id -> id > 0)
         .distinct()

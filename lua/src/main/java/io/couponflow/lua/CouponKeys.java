@@ -81,6 +81,11 @@ public record CouponKeys(String prefix, long couponId, int buckets) {
     return prefix + ":{" + couponId + "}:x";
   }
 
+  /** The pattern matching every coupon's meta key, for SCAN. */
+  public static String metaPattern(String prefix) {
+    return prefix + ":{*}:m";
+  }
+
   /** The pattern matching every coupon's outbox key, for SCAN. */
   public static String outboxPattern(String prefix) {
     return prefix + ":{*}:x";

@@ -45,7 +45,7 @@ Times come from the Redis clock (TIME), never from the caller. Arguments are che
 the API checks them (ids, keys, amounts), so a call typed into redis-cli cannot corrupt a record.
 ]]
 
-local LIBRARY_VERSION = 6
+local LIBRARY_VERSION = 7
 
 -- Every refusal of the library is an error reply that starts with "couponflow:", as the README
 -- promises: raised as an error reply, not as a plain string, to which Redis would prepend
@@ -647,13 +647,16 @@ end
 cf_inspect (read-only): definition, counters and the outbox in one consistent read.
 KEYS: m, x
 Reply: field/value pairs of m, then pending, pendingAccepts, pendingReversals, oldestPendingId
-       (empty when none) and now (Redis clock, ms). Counting walks the outbox: O(pending).
+       (empty when none), now (Redis clock, ms) and fenced (1 when the coupon's epoch is not this
+       node's incarnation: it decides nothing until repaired, see "Fencing"; else 0).
+       Counting walks the outbox: O(pending).
 ]]
 local function inspect(keys, args)
   local reply = redis.call('HGETALL', keys[1])
   if #reply == 0 then
     return reply
   end
+  local fenced = redis.call('HGET', keys[1], 'epoch') ~= current_epoch()
   local accepts, reversals, oldest, pending = 0, 0, '', 0
   local cursor = '-'
   while true do
@@ -676,115 +679,11 @@ local function inspect(keys, args)
     cursor = '(' .. batch[#batch][1]
   end
   for _, v in ipairs({ 'pending', int(pending), 'pendingAccepts', int(accepts),
-    'pendingReversals', int(reversals), 'oldestPendingId', oldest, 'now', int(now_ms()) }) do
+    'pendingReversals', int(reversals), 'oldestPendingId', oldest, 'now', int(now_ms()),
+    'fenced', fenced and '1' or '0' }) do
     reply[#reply + 1] = v
   end
   return reply
-end
-
---[[
-cf_reconcile (read-only): compare live counters with what the caller expects.
-KEYS: m
-ARGV: expectedStock, expectedAccepted, expectedReversed
-Reply: MATCH stock accepted reversed | DRIFT stock accepted reversed | COUPON_NOT_FOUND
-]]
-local function reconcile(keys, args)
-  local m = redis.call('HMGET', keys[1], 'stock', 'accepted', 'reversed')
-  if not m[1] then
-    return { 'COUPON_NOT_FOUND' }
-  end
-  local same = m[1] == args[1] and m[2] == args[2] and m[3] == args[3]
-  return { same and 'MATCH' or 'DRIFT', m[1], m[2], m[3] }
-end
-
---[[
-cf_reconcile_apply: set the live counters, only if they still are what the caller read.
-A redemption or reversal that ran since the caller's read makes this a no-op (MOVED), so a repair
-never overwrites live traffic.
-KEYS: m
-ARGV: seenStock, seenAccepted, seenReversed, newStock, newAccepted, newReversed
-Reply: APPLIED stock accepted reversed | MOVED stock accepted reversed | COUPON_NOT_FOUND
-]]
-local function reconcile_apply(keys, args)
-  check_keys(keys, KEYS_META)
-  arg_number(args, 1, 'seenStock')
-  arg_number(args, 2, 'seenAccepted')
-  arg_number(args, 3, 'seenReversed')
-  local stock = arg_count(args, 4, 'newStock', MAX_MS)
-  local accepted = arg_count(args, 5, 'newAccepted', MAX_MS)
-  local reversed = arg_count(args, 6, 'newReversed', MAX_MS)
-  local m = redis.call('HMGET', keys[1], 'stock', 'accepted', 'reversed', 'total')
-  if not m[1] then
-    return { 'COUPON_NOT_FOUND' }
-  end
-  if m[1] ~= args[1] or m[2] ~= args[2] or m[3] ~= args[3] then
-    return { 'MOVED', m[1], m[2], m[3] }
-  end
-  redis.call('HSET', keys[1], 'stock', int(stock), 'accepted', int(accepted), 'reversed', int(reversed))
-  return { 'APPLIED', int(stock), int(accepted), int(reversed) }
-end
-
---[[
-cf_restore: put back one redemption lost with Redis (rebuilt from MySQL). Leaves stock and the
-coupon's counters alone (cf_load and cf_reconcile_apply set those) and never replaces a newer
-record. It may run before the coupon's meta exists, when endsAtMs is given: a coupon rebuilt from
-MySQL gets its records first and its meta (cf_load) last, so it is never live without them.
-KEYS: m, u:<bucket(user)>, o:<bucket(order)>, i:<bucket(key)>, h
-ARGV: orderId, generation, userId, amount, discount, acceptedAtMs, status (A|R), reversedAtMs,
-      idempotencyKey, retentionMs, [endsAtMs] (used when the meta does not exist yet)
-Reply: RESTORED | PRESENT | COUPON_NOT_FOUND (no meta and no endsAtMs)
-]]
-local function restore(keys, args)
-  check_keys(keys, KEYS_RESTORE)
-  local order = arg_id(args, 1, 'orderId')
-  local gen = arg_count(args, 2, 'generation', MAX_GENERATION)
-  if gen < 1 then
-    error('couponflow: argument 2 (generation) must be at least 1')
-  end
-  local r = {
-    gen = gen, user = arg_id(args, 3, 'userId'), amount = int(arg_count(args, 4, 'amount', MAX_AMOUNT)),
-    discount = int(arg_count(args, 5, 'discount', MAX_AMOUNT)),
-    accepted_at = int(arg_count(args, 6, 'acceptedAt', MAX_MS)),
-    status = arg_text(args, 7, 'status'), reversed_at = ''
-  }
-  local key = arg_key(args, 9, 'idempotencyKey')
-  local retention = arg_count(args, 10, 'retentionMs', MAX_MS)
-  if r.status == 'R' then
-    r.reversed_at = int(arg_count(args, 8, 'reversedAt', MAX_MS))
-  elseif r.status ~= 'A' then
-    error('couponflow: argument 7 (status) must be A or R')
-  elseif args[8] ~= nil and args[8] ~= '' then
-    error('couponflow: argument 8 (reversedAt) must be empty for an accepted redemption')
-  end
-  local ends_arg
-  if args[11] ~= nil and args[11] ~= '' then
-    ends_arg = int(arg_count(args, 11, 'endsAtMs', MAX_MS))
-  end
-  local ends = redis.call('HGET', keys[1], 'ends') or ends_arg
-  if not ends then
-    return { 'COUPON_NOT_FOUND' }
-  end
-  local existing = find_record(keys[3], keys[5], order, gen)
-  if existing then
-    return { 'PRESENT' }
-  end
-  local current = redis.call('HGET', keys[3], order)
-  if current and parse_record(current).gen > gen then
-    redis.call('HSET', keys[5], order .. '.' .. int(gen), format_record(r))
-  else
-    if current then
-      local c = parse_record(current)
-      redis.call('HSET', keys[5], order .. '.' .. int(c.gen), current)
-    end
-    redis.call('HSET', keys[3], order, format_record(r))
-    if r.status == 'A' then
-      redis.call('HINCRBY', keys[2], r.user, 1)
-    end
-  end
-  if redis.call('HSETNX', keys[4], key, order .. '.' .. int(gen)) == 1 then
-    expire_at_least(keys[4], math.max(tonumber(ends), now_ms()) + retention)
-  end
-  return { 'RESTORED' }
 end
 
 --[[
@@ -1109,8 +1008,6 @@ redis.register_function('cf_reverse', reverse)
 redis.register_function('cf_load', load)
 redis.register_function('cf_pause', function(keys, args) return set_status(keys, args, 'PAUSED') end)
 redis.register_function('cf_resume', function(keys, args) return set_status(keys, args, 'ACTIVE') end)
-redis.register_function('cf_reconcile_apply', reconcile_apply)
-redis.register_function('cf_restore', restore)
 redis.register_function('cf_outbox_ack', outbox_ack)
 redis.register_function('cf_repair_begin', repair_begin)
 redis.register_function('cf_repair_write', repair_write)
@@ -1120,7 +1017,6 @@ redis.register_function{ function_name = 'cf_read', callback = read_hashes, flag
 redis.register_function{ function_name = 'cf_get', callback = get, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_coupon', callback = coupon, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_inspect', callback = inspect, flags = { 'no-writes' } }
-redis.register_function{ function_name = 'cf_reconcile', callback = reconcile, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_outbox_read', callback = outbox_read, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_time', callback = time, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_version', callback = version, flags = { 'no-writes' } }

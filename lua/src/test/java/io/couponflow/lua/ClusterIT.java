@@ -65,13 +65,11 @@ class ClusterIT {
       assertThat(join(functions.reverse(rid, 4, "x"))).isInstanceOf(ReverseOutcome.Reversed.class);
       assertThat(join(functions.setStatus(id, io.couponflow.model.CouponStatus.PAUSED, 0)))
           .isPresent();
-      assertThat(join(functions.reconcile(id, new Counters(3, 0, 1))).status())
-          .isEqualTo(ReconcileOutcome.Status.MATCH);
-      assertThat(
-              join(functions.reconcileApply(id, new Counters(3, 0, 1), new Counters(3, 0, 1)))
-                  .status())
-          .isEqualTo(ReconcileOutcome.Status.APPLIED);
-      assertThat(join(functions.inspect(id)).orElseThrow().pending()).isEqualTo(2);
+      CouponInspection inspection = join(functions.inspect(id)).orElseThrow();
+      assertThat(inspection.pending()).isEqualTo(2);
+      assertThat(inspection.fenced()).isFalse();
+      assertThat(inspection.coupon().accepted()).isZero();
+      assertThat(inspection.coupon().reversed()).isEqualTo(1);
       assertThat(join(functions.outboxRead(id, Duration.ZERO, 10, null))).hasSize(2);
     }
     assertThat(functions.couponsWithPendingOutbox(Duration.ofSeconds(10)))

@@ -120,16 +120,6 @@ class LibraryArgumentsFuzzIT {
     check(m.pick() % 2 == 0 ? PAUSE.get() : RESUME.get(), m);
   }
 
-  @Property(tries = 400)
-  void reconcileApply_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
-    check(RECONCILE_APPLY.get(), m);
-  }
-
-  @Property(tries = 600)
-  void restore_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
-    check(m.pick() % 2 == 0 ? RESTORE_LIVE.get() : RESTORE_ABSENT.get(), m);
-  }
-
   @Property(tries = 300)
   void outboxAck_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
     check(OUTBOX_ACK.get(), m);
@@ -792,88 +782,6 @@ class LibraryArgumentsFuzzIT {
 
   private static final Supplier<Target> PAUSE = () -> status("cf_pause");
   private static final Supplier<Target> RESUME = () -> status("cf_resume");
-
-  private static final Supplier<Target> RECONCILE_APPLY =
-      () -> {
-        load(6);
-        LiveCoupon live = functions.coupon(6).join().orElseThrow();
-        return new Target(
-            "cf_reconcile_apply",
-            ScriptOutputType.MULTI,
-            List.of(CouponKeys.meta(redis.prefix(), 6)),
-            List.of(
-                Long.toString(live.stock()),
-                Long.toString(live.accepted()),
-                Long.toString(live.reversed()),
-                "1000000",
-                "0",
-                "0"),
-            List.of(
-                new Arg("seenStock", signed(MAX_MS)),
-                new Arg("seenAccepted", signed(MAX_MS)),
-                new Arg("seenReversed", signed(MAX_MS)),
-                new Arg("newStock", count(MAX_MS)),
-                new Arg("newAccepted", count(MAX_MS)),
-                new Arg("newReversed", count(MAX_MS))),
-            NO_CROSS,
-            List.of(6L));
-      };
-
-  private static final List<Arg> RESTORE_ARGS =
-      List.of(
-          new Arg("orderId", ID),
-          new Arg("generation", positive(MAX_GENERATION)),
-          new Arg("userId", ID),
-          new Arg("amount", count(MAX_AMOUNT)),
-          new Arg("discount", count(MAX_AMOUNT)),
-          new Arg("acceptedAt", count(MAX_MS)),
-          new Arg("status", oneOf("A", "R")),
-          new Arg("reversedAt", ANYTHING),
-          new Arg("idempotencyKey", KEY),
-          new Arg("retentionMs", count(MAX_MS)),
-          new Arg("endsAtMs", optional(count(MAX_MS))));
-
-  /** reversedAt: a time for a reversed record, nothing for an accepted one. */
-  private static final Function<List<String>, Optional<String>> RESTORE_CROSS =
-      a -> {
-        String reversedAt = a.size() > 7 ? a.get(7) : null;
-        boolean ok =
-            "R".equals(a.get(6))
-                ? isWhole(reversedAt, MAX_MS)
-                : reversedAt == null || reversedAt.isEmpty();
-        return ok ? Optional.empty() : Optional.of("(reversedAt)");
-      };
-
-  private static Target restore(long id, boolean absent) {
-    if (absent) {
-      RedisFixture.join(redis.redis().commands().del(keysOf(id).toArray(String[]::new)));
-    } else {
-      load(id);
-    }
-    String[] k = keys(id, "u-x", "SO-x", "k-x");
-    return new Target(
-        "cf_restore",
-        ScriptOutputType.MULTI,
-        List.of(k[0], k[1], k[2], k[3], k[4]),
-        List.of(
-            "SO-x",
-            "1",
-            "u-x",
-            "2000",
-            "100",
-            "1700000000000",
-            "R",
-            "1700000001000",
-            "k-x",
-            "86400000",
-            Long.toString(Instant.now().plusSeconds(86_400).toEpochMilli())),
-        RESTORE_ARGS,
-        RESTORE_CROSS,
-        List.of(id));
-  }
-
-  private static final Supplier<Target> RESTORE_LIVE = () -> restore(7, false);
-  private static final Supplier<Target> RESTORE_ABSENT = () -> restore(8, true);
 
   private static final Supplier<Target> OUTBOX_ACK =
       () -> {

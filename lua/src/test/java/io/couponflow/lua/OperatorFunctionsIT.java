@@ -6,9 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.couponflow.model.Coupon;
-import io.couponflow.model.Redemption;
-import io.couponflow.model.RedemptionId;
-import io.couponflow.model.RedemptionStatus;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.RedisSnapshot;
 import io.lettuce.core.ScriptOutputType;
@@ -16,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,8 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The operator and sink functions against a real Redis: cf_coupon, cf_inspect, cf_reconcile,
- * cf_reconcile_apply, cf_restore, cf_outbox_read, cf_outbox_ack and cf_time.
+ * The operator and sink functions against a real Redis: cf_coupon, cf_inspect, cf_outbox_read,
+ * cf_outbox_ack and cf_time.
  */
 class OperatorFunctionsIT {
   private static final AtomicLong IDS = new AtomicLong();
@@ -142,9 +138,24 @@ class OperatorFunctionsIT {
     CouponInspection inspection = join(functions.inspect(c.couponId())).orElseThrow();
 
     assertThat(inspection.pending()).isZero();
+    assertThat(inspection.fenced()).isFalse();
     assertThat(inspection.oldestPendingId()).isEmpty();
     assertThat(inspection.oldestPendingAge()).isEqualTo(Duration.ZERO);
     assertThat(join(functions.inspect(999_999))).isEqualTo(Optional.empty());
+  }
+
+  @Test
+  void inspect_fencedCoupon_saysSoAndShowsItsCounters() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    redeem(c, "1");
+
+    assertThat(join(functions.fence(c.couponId()))).isTrue();
+    CouponInspection inspection = join(functions.inspect(c.couponId())).orElseThrow();
+
+    assertThat(inspection.fenced()).isTrue();
+    assertThat(inspection.coupon().stock()).isEqualTo(9);
+    assertThat(inspection.pendingAccepts()).isEqualTo(1);
+    assertThat(join(functions.fence(999_999))).isFalse();
   }
 
   @Test
@@ -153,8 +164,6 @@ class OperatorFunctionsIT {
     String meta = CouponKeys.meta(redis.prefix(), c.couponId());
     String outbox = CouponKeys.outbox(redis.prefix(), c.couponId());
 
-    assertThat(fcallRo("cf_reconcile", new String[] {meta}, "10", "0", "0"))
-        .isEqualTo(List.of("MATCH", "10", "0", "0"));
     assertThat(fcallRo("cf_coupon", new String[] {meta})).contains("total", "10");
     assertThat(fcallRo("cf_inspect", new String[] {meta, outbox})).contains("pending", "0");
     assertThat(fcallRo("cf_outbox_read", new String[] {outbox}, "0", "10")).isEqualTo(List.of());
@@ -173,8 +182,7 @@ class OperatorFunctionsIT {
             "cf_load",
             "cf_pause",
             "cf_resume",
-            "cf_reconcile_apply",
-            "cf_restore",
+            "cf_fence",
             "cf_outbox_ack")) {
       assertThatThrownBy(() -> fcallRo(writer, new String[] {meta}))
           .as(writer)
@@ -194,201 +202,6 @@ class OperatorFunctionsIT {
         .isGreaterThanOrEqualTo(OutboxEntry.millisOf(accepted.outboxId()))
         .isGreaterThanOrEqualTo(before)
         .isLessThanOrEqualTo(redis.redisTimeMillis());
-  }
-
-  @Test
-  void reconcile_comparesWithoutWriting() {
-    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
-    redeem(c, "1");
-    RedisSnapshot before = redis.snapshot();
-
-    assertThat(join(functions.reconcile(c.couponId(), new Counters(9, 1, 0))))
-        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.MATCH, new Counters(9, 1, 0)));
-    assertThat(join(functions.reconcile(c.couponId(), new Counters(8, 2, 0))))
-        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.DRIFT, new Counters(9, 1, 0)));
-    assertThat(join(functions.reconcile(999_999, new Counters(0, 0, 0))))
-        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.COUPON_NOT_FOUND, null));
-    assertThat(redis.snapshot()).isEqualTo(before);
-  }
-
-  @Test
-  void reconcileApply_countersAsSeen_writesTheRepairOnly() {
-    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
-    redeem(c, "1");
-    CouponKeys k = functions.keys(c.couponId(), c.buckets());
-    RedisSnapshot before = redis.snapshot();
-
-    ReconcileOutcome outcome =
-        join(functions.reconcileApply(c.couponId(), new Counters(9, 1, 0), new Counters(8, 2, 0)));
-
-    assertThat(outcome)
-        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.APPLIED, new Counters(8, 2, 0)));
-    assertThat(before.changesTo(redis.snapshot()))
-        .isEqualTo(Map.of(k.meta(), Map.of("stock", "9 -> 8", "accepted", "1 -> 2")));
-  }
-
-  @Test
-  void reconcileApply_afterTrafficMovedTheCounters_isMovedAndWritesNothing() {
-    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
-    ReconcileOutcome seen = join(functions.reconcile(c.couponId(), new Counters(10, 0, 0)));
-    redeem(c, "1");
-    RedisSnapshot before = redis.snapshot();
-
-    ReconcileOutcome outcome =
-        join(functions.reconcileApply(c.couponId(), seen.live(), new Counters(7, 3, 0)));
-
-    assertThat(outcome)
-        .isEqualTo(new ReconcileOutcome(ReconcileOutcome.Status.MOVED, new Counters(9, 1, 0)));
-    assertThat(redis.snapshot()).isEqualTo(before);
-    assertThat(join(functions.reconcileApply(999_999, seen.live(), seen.live())).status())
-        .isEqualTo(ReconcileOutcome.Status.COUPON_NOT_FOUND);
-  }
-
-  @Test
-  void reconcileApply_negativeCounters_isALibraryErrorAndWritesNothing() {
-    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
-    RedisSnapshot before = redis.snapshot();
-
-    assertThatThrownBy(
-            () ->
-                join(
-                    functions.reconcileApply(
-                        c.couponId(), new Counters(10, 0, 0), new Counters(-1, 11, 0))))
-        .hasCauseInstanceOf(RedisReplies.LibraryErrorException.class)
-        .hasMessageContaining("couponflow: argument 4 (newStock) must be a whole number 0..");
-    assertThat(redis.snapshot()).isEqualTo(before);
-  }
-
-  @Test
-  void restore_lostRedemption_isPutBackAndBehavesAsIfNeverLost() {
-    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10).limit(1).buckets(1));
-    Instant acceptedAt = Instant.ofEpochMilli(redis.redisTimeMillis() - 60_000);
-    Redemption lost =
-        new Redemption(
-            new RedemptionId(c.couponId(), "SO-1", 1),
-            "u-1",
-            35_000,
-            5_000,
-            RedemptionStatus.ACCEPTED,
-            acceptedAt,
-            null);
-    CouponKeys k = functions.keys(c.couponId(), 1);
-    RedisSnapshot before = redis.snapshot();
-
-    assertThat(join(functions.restore(lost, "key-1", 1))).isTrue();
-
-    long keyExpiry = c.endsAt().toEpochMilli() + RedisFixture.RETENTION.toMillis();
-    assertThat(before.changesTo(redis.snapshot()))
-        .isEqualTo(
-            Map.of(
-                k.users("u-1"), Map.of("u-1", "(none) -> 1"),
-                k.orders("SO-1"),
-                    Map.of(
-                        "SO-1", "(none) -> 1|u-1|35000|5000|" + acceptedAt.toEpochMilli() + "|A|"),
-                k.idempotency("key-1"),
-                    Map.of("key-1", "(none) -> SO-1.1", "@expireAt", "(none) -> " + keyExpiry)));
-    RedisSnapshot restored = redis.snapshot();
-    assertThat(join(functions.restore(lost, "key-1", 1))).isFalse();
-    assertThat(redis.snapshot()).isEqualTo(restored);
-    assertThat(
-            join(
-                functions.redeem(
-                    new RedeemRequest(c.couponId(), "key-1", "u-1", "SO-1", 35_000), 1)))
-        .isEqualTo(new RedeemOutcome.Replayed(lost));
-    assertThat(
-            join(
-                functions.redeem(
-                    new RedeemRequest(c.couponId(), "key-2", "u-1", "SO-2", 35_000), 1)))
-        .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
-    assertThat(join(functions.get(lost.redemptionId(), 1)))
-        .isEqualTo(new RedemptionLookup.Found(lost));
-  }
-
-  @Test
-  void restore_olderGenerationAfterNewer_goesToHistory() {
-    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10).limit(5).buckets(1));
-    long t = redis.redisTimeMillis() - 60_000;
-    Redemption gen1 =
-        new Redemption(
-            new RedemptionId(c.couponId(), "SO-1", 1),
-            "u-1",
-            35_000,
-            5_000,
-            RedemptionStatus.REVERSED,
-            Instant.ofEpochMilli(t),
-            Instant.ofEpochMilli(t + 1_000));
-    Redemption gen2 =
-        new Redemption(
-            new RedemptionId(c.couponId(), "SO-1", 2),
-            "u-2",
-            40_000,
-            5_000,
-            RedemptionStatus.ACCEPTED,
-            Instant.ofEpochMilli(t + 2_000),
-            null);
-
-    assertThat(join(functions.restore(gen2, "key-2", 1))).isTrue();
-    assertThat(join(functions.restore(gen1, "key-1", 1))).isTrue();
-
-    assertThat(join(functions.get(gen1.redemptionId(), 1)))
-        .isEqualTo(new RedemptionLookup.Found(gen1));
-    assertThat(join(functions.get(gen2.redemptionId(), 1)))
-        .isEqualTo(new RedemptionLookup.Found(gen2));
-    CouponKeys k = functions.keys(c.couponId(), 1);
-    assertThat(join(redis.redis().commands().hgetall(k.users("u-1"))))
-        .isEqualTo(Map.of("u-2", "1"));
-    assertThat(join(redis.redis().commands().hgetall(k.history())))
-        .isEqualTo(Map.of("SO-1.1", "1|u-1|35000|5000|" + t + "|R|" + (t + 1_000)));
-  }
-
-  @Test
-  void restore_malformedRecordFromRedisCli_isRefusedAndWritesNothing() {
-    Coupon c = live(coupon(IDS.incrementAndGet()).buckets(1));
-    CouponKeys k = functions.keys(c.couponId(), 1);
-    String[] keys = {
-      k.meta(), k.users("u-1"), k.orders("SO-1"), k.idempotency("key-1"), k.history()
-    };
-    RedisSnapshot before = redis.snapshot();
-
-    assertThat(restoreError(keys, "SO-1", "1", "u-1", "1", "1", "1", "R", "", "key-1", "1"))
-        .contains("couponflow: argument 8 (reversedAt)");
-    assertThat(restoreError(keys, "SO-1", "1", "u-1", "1", "1", "1", "A", "5", "key-1", "1"))
-        .contains("couponflow: argument 8 (reversedAt) must be empty");
-    assertThat(restoreError(keys, "SO-1", "0", "u-1", "1", "1", "1", "A", "", "key-1", "1"))
-        .contains("couponflow: argument 2 (generation) must be at least 1");
-    assertThat(restoreError(keys, "SO-1", "1", "u|1", "1", "1", "1", "A", "", "key-1", "1"))
-        .contains("couponflow: argument 3 (userId)");
-    assertThat(restoreError(keys, "SO-1", "1", "u-1", "1", "1", "1", "X", "", "key-1", "1"))
-        .contains("couponflow: argument 7 (status) must be A or R");
-    assertThat(redis.snapshot()).isEqualTo(before);
-  }
-
-  private static String restoreError(String[] keys, String... args) {
-    CompletableFuture<List<Object>> call =
-        redis
-            .redis()
-            .commands()
-            .<List<Object>>fcall("cf_restore", ScriptOutputType.MULTI, keys, args)
-            .toCompletableFuture();
-    assertThat(call).failsWithin(Duration.ofSeconds(5));
-    return call.handle((v, e) -> e.getMessage()).join();
-  }
-
-  @Test
-  void restore_beforeTheCouponIsLoaded_fails() {
-    Redemption r =
-        new Redemption(
-            new RedemptionId(999_996, "SO-1", 1),
-            "u-1",
-            1,
-            1,
-            RedemptionStatus.ACCEPTED,
-            Instant.now(),
-            null);
-
-    assertThatThrownBy(() -> join(functions.restore(r, "key-1", 1)))
-        .hasCauseInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("coupon 999996 must be loaded before its redemptions");
   }
 
   @Test
@@ -480,6 +293,18 @@ class OperatorFunctionsIT {
         .contains(other.couponId())
         .doesNotContain(c.couponId());
     assertThat(join(functions.inspect(c.couponId())).orElseThrow().pending()).isZero();
+  }
+
+  @Test
+  void couponIds_listsEveryCouponRedisHolds_inIdOrder() {
+    Coupon a = live(coupon(IDS.incrementAndGet()).stock(10));
+    Coupon b = live(coupon(IDS.incrementAndGet()).stock(10));
+    redeem(b, "1");
+
+    List<Long> ids = functions.couponIds(Duration.ofSeconds(10));
+
+    assertThat(ids).contains(a.couponId(), b.couponId()).isSorted().doesNotHaveDuplicates();
+    assertThat(ids).doesNotContain(999_999L);
   }
 
   private static List<Object> fcallRo(String function, String[] keys, String... args) {

@@ -141,7 +141,8 @@ class RestartIT {
               functions.load(c, 0, 0, Duration.ZERO),
               functions.coupon(1),
               functions.inspect(1),
-              functions.reconcile(1, new Counters(5, 0, 0)),
+              functions.records(1, c.buckets()),
+              functions.fence(1),
               functions.outboxRead(1, Duration.ZERO, 10, null),
               functions.outboxAck(1, List.of("1-1")));
       for (CompletableFuture<?> call : calls) {
@@ -156,6 +157,7 @@ class RestartIT {
       awaitReconnected(redis);
       assertThat(join(functions.redeem(request(c, "1"), c.buckets())))
           .isEqualTo(new RedeemOutcome.Fenced());
+      assertThat(join(functions.inspect(1)).orElseThrow().fenced()).isTrue();
     }
   }
 }

@@ -7,7 +7,7 @@ import io.couponflow.lua.LoadOutcome;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.ops.reconcile.CouponCheck;
-import io.couponflow.ops.reconcile.Drift;
+import io.couponflow.ops.reconcile.Finding;
 import io.couponflow.ops.reconcile.Reconciler;
 import io.couponflow.sql.CouponMapper;
 import io.couponflow.sql.CouponRow;
@@ -218,15 +218,18 @@ final class CouponCommand implements Runnable {
         fields.put("agree", check.consistent());
         fields.put(
             "drifts",
-            check.drifts().stream()
-                .map(d -> Output.fields("kind", d.kind().name(), "detail", d.detail()))
+            check.findings().stream()
+                .map(
+                    f ->
+                        Output.fields(
+                            "kind", f.kind().name(), "detail", ReconcileText.detail(id, f)))
                 .toList());
         output.record(fields);
       } else {
         fields.put("agree", check.consistent() ? "yes" : "no");
         output.record(fields);
-        for (Drift drift : check.drifts()) {
-          output.say("  drift: " + drift);
+        for (Finding finding : check.findings()) {
+          output.say("  drift: " + ReconcileText.line(id, finding));
         }
       }
       return 0;

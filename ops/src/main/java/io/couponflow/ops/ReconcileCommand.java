@@ -1,11 +1,11 @@
 package io.couponflow.ops;
 
-import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponInspection;
-import io.couponflow.lua.CouponKeys;
 import io.couponflow.model.Coupon;
 import io.couponflow.ops.reconcile.CouponCheck;
-import io.couponflow.ops.reconcile.Drift;
+import io.couponflow.ops.reconcile.CouponState;
+import io.couponflow.ops.reconcile.Done;
+import io.couponflow.ops.reconcile.Finding;
 import io.couponflow.ops.reconcile.Reconciler;
 import io.couponflow.ops.reconcile.Repair;
 import io.couponflow.sql.CouponMapper;
@@ -32,12 +32,15 @@ import picocli.CommandLine.Option;
       "The invariant: remaining stock = total - (accepted rows + pending outbox accepts - pending"
           + " outbox reversals). Every drift is printed with its cause when it can be told: outbox"
           + " not drained yet, a row missing in MySQL, a redemption missing in Redis, a Redis"
-          + " counter wrong, Redis lost the coupon (crash without AOF), a definition behind.",
+          + " counter wrong, Redis lost the coupon (crash without AOF), a definition behind, a"
+          + " coupon fenced (Redis restarted or failed over since it was last verified).",
       "",
-      "--apply repairs: loads a lost coupon from MySQL and restores its redemptions, replays the"
-          + " outbox into MySQL, writes rows missing in MySQL from Redis's records, and corrects"
-          + " counters only while live traffic has not moved them (live redemptions are never"
-          + " overwritten). Run one reconcile at a time.",
+      "--apply repairs: replays the outbox into MySQL, writes rows missing in MySQL from Redis's"
+          + " records, and repairs anything wrong with Redis's records or counters (and a coupon"
+          + " Redis lost or holds fenced) from MySQL: the coupon is fenced, so that it decides nothing meanwhile,"
+          + " its records merged, its counters derived from them, and it goes live again. An"
+          + " oversold coupon goes live with stock 0 and the repair says by how much. Run one"
+          + " reconcile at a time.",
       ""
     },
     footer = {
@@ -129,13 +132,7 @@ final class ReconcileCommand implements Callable<Integer> {
   private void reconcileAll(
       Reconciler reconciler, Output output, Tally tally, List<Map<String, Object>> reports) {
     TreeSet<Long> onlyInRedis = new TreeSet<>();
-    String metaPattern = context.redis().prefix() + ":{*}:m";
-    for (String key : context.redis().scan(metaPattern, "hash", OpsContext.REDIS_WAIT)) {
-      long id = CouponKeys.couponIdOf(key);
-      if (id > 0) {
-        onlyInRedis.add(id);
-      }
-    }
+    onlyInRedis.addAll(context.functions().couponIds(OpsContext.REDIS_WAIT));
     long total;
     try (SqlSession session = context.database().sessions().openSession(true)) {
       total = session.getMapper(CouponMapper.class).count();
@@ -190,40 +187,54 @@ final class ReconcileCommand implements Callable<Integer> {
   private Map<String, Object> reconcileOne(
       Reconciler reconciler, long id, Output output, Tally tally, boolean always) {
     CouponCheck check;
+    boolean refused = false;
     List<String> actions = List.of();
     CouponCheck after = null;
+    Map<String, Object> repairReport = null;
     if (apply) {
       Repair repair = reconciler.repair(id, deep);
+      repairReport = repairReportFields(repair);
       check = repair.before();
-      actions = repair.actions();
-      after = repair.before().consistent() ? null : repair.after();
+      actions =
+          repair.done().stream()
+              .flatMap(d -> ReconcileText.lines(repair.before(), d).stream())
+              .toList();
+      after = repair.before().consistent() || repair.refused() ? null : repair.after();
+      refused = repair.refused();
     } else {
       check = reconciler.check(id, deep);
     }
-    tally.count(check, after);
-    if (check.consistent() && !always) {
+    tally.count(check, after, refused);
+    if (check.consistent() && check.findings().isEmpty() && !always) {
       return null;
     }
-    printForPeople(output, check, actions, after);
+    printForPeople(output, check, actions, after, refused);
     Map<String, Object> report = new java.util.LinkedHashMap<>();
     report.put("couponId", id);
-    report.put("result", result(check, after));
+    report.put("result", result(check, after, refused));
     report.put("redis", check.live().map(ReconcileCommand::redisFields).orElse(null));
     report.put(
         "mysql",
         Output.fields("accepted", check.rows().accepted(), "reversed", check.rows().reversed()));
-    report.put("expected", check.expected() == null ? null : counterFields(check.expected()));
-    report.put("drifts", driftFields(check.drifts()));
+    report.put(
+        "expected",
+        check.expected() == null ? null : ReconcileText.counterFields(check.expected()));
+    report.put("drifts", findingFields(check, true));
+    report.put("notes", findingFields(check, false));
     if (apply) {
       report.put("repairs", actions);
-      report.put("driftsAfter", after == null ? List.of() : driftFields(after.drifts()));
+      report.put("repairReport", repairReport);
+      report.put("driftsAfter", after == null ? List.of() : findingFields(after, true));
     }
     return report;
   }
 
-  private static String result(CouponCheck check, CouponCheck after) {
+  private static String result(CouponCheck check, CouponCheck after, boolean refused) {
     if (check.consistent()) {
       return "CONSISTENT";
+    }
+    if (refused) {
+      return "REFUSED";
     }
     if (after == null) {
       return "DRIFT";
@@ -232,16 +243,16 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   private void printForPeople(
-      Output output, CouponCheck check, List<String> actions, CouponCheck after) {
+      Output output, CouponCheck check, List<String> actions, CouponCheck after, boolean refused) {
     String name = check.definition().map(c -> " \"" + c.name() + "\"").orElse("");
-    output.say("coupon " + check.couponId() + name + ": " + result(check, after));
+    output.say("coupon " + check.couponId() + name + ": " + result(check, after, refused));
     check
         .live()
         .ifPresentOrElse(
             live ->
                 output.say(
                     "  redis     "
-                        + counterText(CouponCheck.countersOf(live))
+                        + ReconcileText.counterText(CouponState.countersOf(live))
                         + "; outbox: "
                         + live.pending()
                         + " pending"),
@@ -256,10 +267,13 @@ final class ReconcileCommand implements Callable<Integer> {
             + ", "
             + Human.count(check.rows().reversed(), "reversed row", "reversed rows"));
     if (check.expected() != null) {
-      output.say("  expected  " + counterText(check.expected()) + " (MySQL rows + outbox)");
+      output.say(
+          "  expected  " + ReconcileText.counterText(check.expected()) + " (MySQL rows + outbox)");
     }
-    for (Drift drift : check.drifts()) {
-      output.say("  drift     " + drift);
+    for (Finding finding : check.findings()) {
+      output.say(
+          (finding.drift() ? "  drift     " : "  note      ")
+              + ReconcileText.line(check.couponId(), finding));
     }
     for (String action : actions) {
       output.say("  repair    " + action);
@@ -268,38 +282,117 @@ final class ReconcileCommand implements Callable<Integer> {
       if (after.consistent()) {
         output.say("  now       consistent");
       }
-      for (Drift drift : after.drifts()) {
-        output.say("  still     " + drift);
+      for (Finding finding : after.findings()) {
+        if (finding.drift()) {
+          output.say("  still     " + ReconcileText.line(after.couponId(), finding));
+        }
       }
     }
   }
 
-  private static String counterText(Counters c) {
-    return "stock " + c.stock() + ", accepted " + c.accepted() + ", reversed " + c.reversed();
-  }
-
-  private static Map<String, Object> counterFields(Counters c) {
-    return Output.fields("stock", c.stock(), "accepted", c.accepted(), "reversed", c.reversed());
-  }
-
   private static Map<String, Object> redisFields(CouponInspection live) {
-    Map<String, Object> fields = counterFields(CouponCheck.countersOf(live));
+    Map<String, Object> fields = ReconcileText.counterFields(CouponState.countersOf(live));
     fields.put("total", live.coupon().totalStock());
     fields.put("version", live.coupon().version());
     fields.put("outboxPending", live.pending());
     fields.put("outboxPendingAccepts", live.pendingAccepts());
     fields.put("outboxPendingReversals", live.pendingReversals());
     fields.put("outboxOldestAgeMs", live.oldestPendingAge().toMillis());
+    fields.put("fenced", live.fenced());
     return fields;
   }
 
-  private static List<Map<String, Object>> driftFields(List<Drift> drifts) {
-    return drifts.stream()
+  private static List<Map<String, Object>> findingFields(CouponCheck check, boolean drifts) {
+    return check.findings().stream()
+        .filter(f -> f.drift() == drifts)
         .map(
-            d ->
-                Output.fields(
-                    "kind", d.kind().name(), "cause", d.kind().label(), "detail", d.detail()))
+            f -> {
+              Map<String, Object> fields =
+                  Output.fields(
+                      "kind",
+                      f.kind().name(),
+                      "cause",
+                      ReconcileText.label(f.kind()),
+                      "detail",
+                      ReconcileText.detail(check.couponId(), f));
+              fields.putAll(typedFields(f));
+              return fields;
+            })
         .toList();
+  }
+
+  /** The numbers and ids of a finding, for machines. */
+  private static Map<String, Object> typedFields(Finding f) {
+    if (f instanceof Finding.NotInMySql n) {
+      return Output.fields("stock", n.stock(), "accepted", n.accepted());
+    }
+    if (f instanceof Finding.RedisLost l) {
+      return Output.fields("acceptedRows", l.acceptedRows(), "reversedRows", l.reversedRows());
+    }
+    if (f instanceof Finding.DefinitionBehind d) {
+      return Output.fields(
+          "redisVersion", d.redisVersion(),
+          "redisTotal", d.redisTotal(),
+          "redisStatus", d.redisStatus().name(),
+          "mysqlVersion", d.mysqlVersion(),
+          "mysqlTotal", d.mysqlTotal(),
+          "mysqlStatus", d.mysqlStatus().name());
+    }
+    if (f instanceof Finding.OutboxNotDrained o) {
+      return Output.fields(
+          "pending", o.pending(),
+          "pendingAccepts", o.accepts(),
+          "pendingReversals", o.reversals(),
+          "oldestAgeMs", o.oldest().toMillis());
+    }
+    if (f instanceof Finding.RowsMissingInMySql r) {
+      return Output.fields("redemptionIds", r.redemptionIds());
+    }
+    if (f instanceof Finding.ReversalsMissingInMySql r) {
+      return Output.fields("reversalIds", r.redemptionIds());
+    }
+    if (f instanceof Finding.RecordsMissingInRedis r) {
+      return Output.fields("redemptionIds", r.redemptionIds());
+    }
+    if (f instanceof Finding.ReversalsMissingInRedis r) {
+      return Output.fields("reversalIds", r.redemptionIds());
+    }
+    if (f instanceof Finding.CounterWrong c) {
+      return Output.fields(
+          "redisCounters",
+          ReconcileText.counterFields(c.redis()),
+          "truth",
+          ReconcileText.counterFields(c.truth()));
+    }
+    if (f instanceof Finding.Oversold o) {
+      return Output.fields("by", o.by(), "accepted", o.accepted(), "total", o.total());
+    }
+    if (f instanceof Finding.Unsettled u) {
+      return Output.fields("reads", u.reads());
+    }
+    return Output.fields();
+  }
+
+  /** What the repair from MySQL found and did, for machines; null when none ran. */
+  private static Map<String, Object> repairReportFields(Repair repair) {
+    return repair.done().stream()
+        .filter(d -> d instanceof Done.Repaired)
+        .map(d -> ((Done.Repaired) d).report())
+        .findFirst()
+        .map(
+            r ->
+                Output.fields(
+                    "restored", r.restored().stream().map(Object::toString).toList(),
+                    "reversalsRestored",
+                        r.reversalsRestored().stream().map(Object::toString).toList(),
+                    "keysRestored", r.keysRestored(),
+                    "userCountsFixed", r.userCountsFixed(),
+                    "pendingInOutbox", r.pendingInOutbox(),
+                    "onlyInRedis", r.onlyInRedis().stream().map(Object::toString).toList(),
+                    "contradictions", r.contradictions().size(),
+                    "counters", ReconcileText.counterFields(r.counters()),
+                    "oversoldBy", r.oversoldBy()))
+        .orElse(null);
   }
 
   /** Counts of one run. */
@@ -311,14 +404,17 @@ final class ReconcileCommand implements Callable<Integer> {
     long failed;
     final List<String> failedIds = new ArrayList<>();
 
-    void count(CouponCheck check, CouponCheck after) {
+    void count(CouponCheck check, CouponCheck after, boolean refused) {
       checked++;
       if (check.consistent()) {
         consistent++;
         return;
       }
       drifting++;
-      if (after != null) {
+      if (refused) {
+        failed++;
+        failedIds.add(Long.toString(check.couponId()));
+      } else if (after != null) {
         if (after.consistent()) {
           repaired++;
         } else {

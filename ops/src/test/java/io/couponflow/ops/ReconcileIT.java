@@ -4,17 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
+import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.lua.Rejection;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.ops.OpsCli.Result;
+import io.couponflow.ops.reconcile.CouponReader;
+import io.couponflow.ops.reconcile.Done;
+import io.couponflow.ops.reconcile.Finding;
+import io.couponflow.ops.reconcile.Reconciler;
+import io.couponflow.ops.reconcile.Repair;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -159,9 +166,16 @@ class ReconcileIT {
                 + "\"drifts\":[{\"kind\":\"REDIS_LOST\"")
         .contains("{\"couponId\":32,\"result\":\"DRIFT\",\"redis\":null,");
 
-    Result apply = cli.run("reconcile", "--apply");
+    Result apply = cli.run("reconcile", "--apply", "--json");
 
     assertThat(apply.exit()).as(apply.toString()).isZero();
+    assertThat(apply.out())
+        .contains(
+            "\"repairReport\":{\"restored\":[\"31.SO-1.1\",\"31.SO-2.1\",\"31.SO-3.1\","
+                + "\"31.SO-4.1\"],\"reversalsRestored\":[],\"keysRestored\":4,"
+                + "\"userCountsFixed\":3,\"pendingInOutbox\":0,\"onlyInRedis\":[],"
+                + "\"contradictions\":0,\"counters\":{\"stock\":7,\"accepted\":3,"
+                + "\"reversed\":1},\"oversoldBy\":0}");
     assertThat(cli.run("reconcile", "--grace", "0s").exit()).isZero();
     assertInvariants(31, 10, 1);
     assertInvariants(32, 5, 1);
@@ -178,7 +192,7 @@ class ReconcileIT {
   }
 
   @Test
-  void reconcileApply_duringLiveRedemptions_neverOverwritesThemAndEndsConsistent()
+  void reconcileApply_duringLiveRedemptions_fencesBrieflyLosesNoneAndEndsConsistent()
       throws Exception {
     long total = 50_000;
     givenStoredRedemptions(41, total, 20);
@@ -195,6 +209,7 @@ class ReconcileIT {
     }
     AtomicInteger appliesDone = new AtomicInteger();
     AtomicInteger refused = new AtomicInteger();
+    AtomicInteger fenced = new AtomicInteger();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     ExecutorService traffic = Executors.newFixedThreadPool(4);
     List<Future<?>> threads = new ArrayList<>();
@@ -205,12 +220,16 @@ class ReconcileIT {
               () -> {
                 for (int i = 0; appliesDone.get() < 3 && System.nanoTime() < deadline; i++) {
                   String order = "T" + thread + "-" + i;
-                  RedeemOutcome outcome =
-                      functions
-                          .redeem(
-                              new RedeemRequest(41, "k-" + order, "user-" + order, order, 5000),
-                              buckets)
-                          .join();
+                  RedeemRequest request =
+                      new RedeemRequest(41, "k-" + order, "user-" + order, order, 5000);
+                  RedeemOutcome outcome = functions.redeem(request, buckets).join();
+                  // While --apply repairs the coupon it is fenced: it decides nothing, and the
+                  // client retries (a gateway answers 503 with Retry-After).
+                  while (outcome instanceof RedeemOutcome.Fenced && System.nanoTime() < deadline) {
+                    fenced.incrementAndGet();
+                    sleepUpTo(2);
+                    outcome = functions.redeem(request, buckets).join();
+                  }
                   if (outcome instanceof RedeemOutcome.Accepted a) {
                     accepted.add(a.redemption().redemptionId().toString());
                   } else {
@@ -238,6 +257,7 @@ class ReconcileIT {
     }
     assertThat(duringTraffic.get(0).out())
         .contains("drift     Redis counter wrong")
+        .contains("repair    fenced coupon 41 and repaired it from MySQL")
         .contains("repair    corrected stock/accepted/reversed from ")
         .contains("  now       consistent");
     Result drain = cli.run("reconcile", "--coupon", "41", "--apply", "--grace", "0s");
@@ -248,6 +268,196 @@ class ReconcileIT {
     assertThat(accepted).hasSizeGreaterThan(20 + 4);
     assertThat(redemptionIds(41)).isEqualTo(accepted);
     assertInvariants(41, total, 1);
+  }
+
+  @Test
+  void reconcileApply_oversoldCoupon_repairsToStockZeroSaysByHowMuchAndThenIsConsistent() {
+    givenStoredRedemptions(51, 10, 10);
+    for (int i = 11; i <= 13; i++) {
+      plantAcceptedRow(51, i);
+    }
+
+    Result dry = cli.run("reconcile", "--coupon", "51", "--grace", "0s");
+
+    assertThat(dry.exit()).as(dry.toString()).isEqualTo(3);
+    assertThat(dry.out())
+        .isEqualTo(
+            """
+            coupon 51 "coupon 51": DRIFT
+              redis     stock 0, accepted 10, reversed 0; outbox: 0 pending
+              mysql     total 10, 13 accepted rows, 0 reversed rows
+              expected  stock 0, accepted 13, reversed 0 (MySQL rows + outbox)
+              drift     redemption missing in Redis: 3 redemptions are in MySQL but has no record\
+             in Redis: 51.SO-11.1, 51.SO-12.1, 51.SO-13.1
+              drift     Redis counter wrong: Redis has stock/accepted/reversed 0/10/0, MySQL and\
+             the outbox say 0/13/0
+              note      oversold by 3: 13 redemptions are accepted for a total stock of 10; the\
+             coupon stays live with stock 0
+            checked 1 coupon: 0 consistent, 1 drifting
+            """);
+
+    assertThat(cli.run("reconcile", "--coupon", "51", "--grace", "0s", "--json").out())
+        .contains(
+            "\"kind\":\"COUNTER_WRONG\",\"cause\":\"Redis counter wrong\",\"detail\":\"Redis"
+                + " has stock/accepted/reversed 0/10/0, MySQL and the outbox say 0/13/0\","
+                + "\"redisCounters\":{\"stock\":0,\"accepted\":10,\"reversed\":0},"
+                + "\"truth\":{\"stock\":0,\"accepted\":13,\"reversed\":0}}")
+        .contains("\"kind\":\"RECORD_MISSING_IN_REDIS\",\"cause\":\"redemption missing in Redis\"")
+        .contains("\"redemptionIds\":[\"51.SO-11.1\",\"51.SO-12.1\",\"51.SO-13.1\"]");
+
+    Result apply = cli.run("reconcile", "--coupon", "51", "--apply", "--grace", "0s");
+
+    assertThat(apply.exit()).as(apply.toString()).isZero();
+    assertThat(apply.out())
+        .contains(
+            """
+              repair    fenced coupon 51 and repaired it from MySQL
+              repair    restored 3 redemption records from MySQL into Redis
+              repair    put back 3 idempotency keys and set 3 users' counts
+              repair    corrected stock/accepted/reversed from 0/10/0 to 0/13/0
+              repair    oversold by 3: 13 redemptions are accepted for a total stock of 10; live\
+             with stock 0, so nothing more is sold
+              now       consistent
+            """)
+        .endsWith("checked 1 coupon: 0 consistent, 1 repaired, 0 still drifting\n");
+    Result again = cli.run("reconcile", "--coupon", "51", "--grace", "0s");
+    assertThat(again.exit()).as(again.toString()).isZero();
+    assertThat(again.out())
+        .startsWith("coupon 51 \"coupon 51\": CONSISTENT\n")
+        .contains("  note      oversold by 3: ")
+        .doesNotContain("  drift ")
+        .endsWith("checked 1 coupon: 1 consistent, 0 drifting\n");
+    assertThat(cli.run("reconcile", "--coupon", "51", "--json").out())
+        .contains(
+            "\"drifts\":[],\"notes\":[{\"kind\":\"OVERSOLD\",\"cause\":\"oversold\","
+                + "\"detail\":\"13 redemptions are accepted for a total stock of 10; the coupon"
+                + " stays live with stock 0\",\"by\":3,\"accepted\":13,\"total\":10}]");
+    assertThat(cli.run("reconcile", "--coupon", "51", "--apply").exit()).isZero();
+    LiveCoupon live = live(51);
+    assertThat(live.stock()).isZero();
+    assertThat(live.accepted()).isEqualTo(13);
+    assertThat(cli.redeemAny(51, "u-99", "SO-99"))
+        .isEqualTo(new RedeemOutcome.Rejected(Rejection.SOLD_OUT));
+    assertThat(cli.redeemAny(51, "u-12", "SO-12")).isInstanceOf(RedeemOutcome.Replayed.class);
+    assertThat(cli.redeemAny(51, "u-12", "SO-98"))
+        .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
+  }
+
+  @Test
+  void reconcile_fencedCoupon_dryRunReportsItAndApplyRepairsWhatRedisLost() {
+    givenStoredRedemptions(61, 10, 3);
+    // As a Redis restarted from an older AOF leaves it: the last accept forgotten, and fenced.
+    CouponKeys k = functions.keys(61, 1);
+    RedisFixture.join(functions.redis().commands().hdel(k.orders("SO-3"), "SO-3"));
+    RedisFixture.join(functions.redis().commands().hdel(k.users("u-3"), "u-3"));
+    RedisFixture.join(
+        functions.redis().commands().hdel(k.idempotency("key-61-SO-3"), "key-61-SO-3"));
+    setRedisField(61, "stock", "8");
+    setRedisField(61, "accepted", "2");
+    assertThat(functions.fence(61).join()).isTrue();
+    assertThat(cli.redeemAny(61, "u-9", "SO-9")).isEqualTo(new RedeemOutcome.Fenced());
+
+    Result dry = cli.run("reconcile", "--grace", "0s");
+
+    assertThat(dry.exit()).as(dry.toString()).isEqualTo(3);
+    assertThat(dry.out())
+        .isEqualTo(
+            """
+            coupon 61 "coupon 61": DRIFT
+              redis     stock 8, accepted 2, reversed 0; outbox: 0 pending
+              mysql     total 10, 3 accepted rows, 0 reversed rows
+              expected  stock 7, accepted 3, reversed 0 (MySQL rows + outbox)
+              drift     fenced: Redis restarted or failed over since the coupon was last verified\
+             against MySQL; it decides nothing until repaired from MySQL
+              drift     redemption missing in Redis: 1 redemption is in MySQL but has no record in\
+             Redis: 61.SO-3.1
+              drift     Redis counter wrong: Redis has stock/accepted/reversed 8/2/0, MySQL and the\
+             outbox say 7/3/0
+            checked 1 coupon: 0 consistent, 1 drifting
+            """);
+    assertThat(cli.run("reconcile", "--json").out()).contains("\"kind\":\"FENCED\"");
+    assertThat(cli.redeemAny(61, "u-9", "SO-9")).isEqualTo(new RedeemOutcome.Fenced());
+
+    Result apply = cli.run("reconcile", "--apply", "--grace", "0s");
+
+    assertThat(apply.exit()).as(apply.toString()).isZero();
+    assertThat(apply.out())
+        .contains(
+            """
+              repair    repaired coupon 61 from MySQL (it was fenced)
+              repair    restored 1 redemption record from MySQL into Redis
+              repair    put back 1 idempotency key and set 1 user's count
+              repair    corrected stock/accepted/reversed from 8/2/0 to 7/3/0
+              now       consistent
+            """)
+        .endsWith("checked 1 coupon: 0 consistent, 1 repaired, 0 still drifting\n");
+    Result after = cli.run("reconcile", "--grace", "0s");
+    assertThat(after.out()).isEqualTo("checked 1 coupon: 1 consistent, 0 drifting\n");
+    assertThat(after.exit()).isZero();
+    assertInvariants(61, 10, 1);
+    assertThat(cli.redeemAny(61, "u-3", "SO-3")).isInstanceOf(RedeemOutcome.Replayed.class);
+    assertThat(cli.redeemAny(61, "u-3", "SO-8"))
+        .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
+    assertThat(cli.redeemAny(61, "u-9", "SO-9")).isInstanceOf(RedeemOutcome.Accepted.class);
+  }
+
+  @Test
+  void reconcileApply_readsThatNeverSettle_refusesAndChangesNothing() {
+    givenStoredRedemptions(71, 10, 2);
+    setRedisField(71, "stock", "500");
+    CouponReader real = CouponReader.of(db.database(), functions, Duration.ofSeconds(10));
+    AtomicInteger reads = new AtomicInteger();
+    // Something moves the counter before every read, as a busy coupon's traffic would if it
+    // changed the drift itself: no two reads in a row agree.
+    CouponReader moving =
+        (id, deep) -> {
+          reads.incrementAndGet();
+          RedisFixture.join(
+              functions.redis().commands().hincrby(functions.keys(71, 1).meta(), "stock", 1));
+          return real.read(id, deep);
+        };
+    Reconciler reconciler =
+        new Reconciler(db.database(), functions, cli.writer(), Duration.ofSeconds(10), moving);
+
+    Repair repair = reconciler.repair(71, false);
+
+    assertThat(repair.refused()).isTrue();
+    assertThat(repair.done()).containsExactly(new Done.Refused(10));
+    assertThat(repair.before().findings()).last().isEqualTo(new Finding.Unsettled(10));
+    assertThat(repair.before().findings().get(0)).isInstanceOf(Finding.CounterWrong.class);
+    assertThat(reads).hasValue(10);
+    CouponInspection live = functions.inspect(71).join().orElseThrow();
+    assertThat(live.fenced()).as("refused: not even fenced").isFalse();
+    assertThat(live.coupon().stock()).isEqualTo(510);
+    assertThat(db.queryLong("SELECT COUNT(*) FROM redemption WHERE coupon_id = 71")).isEqualTo(2);
+
+    Result settled = cli.run("reconcile", "--coupon", "71", "--apply");
+    assertThat(settled.exit()).as(settled.toString()).isZero();
+    assertThat(settled.out())
+        .contains("repair    corrected stock/accepted/reversed from 510/2/0 to 8/2/0");
+  }
+
+  /** An ACCEPTED row of order SO-n that Redis never heard of, as a Redis that lost it leaves. */
+  private void plantAcceptedRow(long coupon, int n) {
+    db.execute(
+        "INSERT INTO redemption (redemption_id, coupon_id, idempotency_key, user_id, order_id,"
+            + " order_amount_cents, discount_cents, status, accepted_at, outbox_id) VALUES ('"
+            + coupon
+            + ".SO-"
+            + n
+            + ".1', "
+            + coupon
+            + ", 'key-"
+            + coupon
+            + "-SO-"
+            + n
+            + "', 'u-"
+            + n
+            + "', 'SO-"
+            + n
+            + "', 5000, 500, 'ACCEPTED', UTC_TIMESTAMP(3), '1-"
+            + n
+            + "')");
   }
 
   private void givenStoredRedemptions(long coupon, long stock, int count) {

@@ -6,11 +6,16 @@ import java.util.List;
  * What {@code reconcile --apply} did for one coupon.
  *
  * @param before the check that found the drift
- * @param actions what was changed, one line each for people, in order
+ * @param done what was changed, in order
  * @param after the check made once the repair was done; consistent when it worked
  */
-public record Repair(CouponCheck before, List<String> actions, CouponCheck after) {
+public record Repair(CouponCheck before, List<Done> done, CouponCheck after) {
   public Repair {
-    actions = List.copyOf(actions);
+    done = List.copyOf(done);
+  }
+
+  /** Whether {@code --apply} refused to act: the reads did not settle. */
+  public boolean refused() {
+    return done.stream().anyMatch(d -> d instanceof Done.Refused);
   }
 }

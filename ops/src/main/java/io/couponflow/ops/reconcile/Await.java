@@ -1,0 +1,30 @@
+package io.couponflow.ops.reconcile;
+
+import io.couponflow.config.Env;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Waits for a Redis call, at most {@code wait}, and rethrows what it failed with. */
+final class Await {
+  private Await() {}
+
+  static <T> T of(CompletableFuture<T> future, Duration wait) {
+    try {
+      return future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    } catch (TimeoutException e) {
+      // No cause: the CLI prints the innermost message, and this one is the one to read.
+      throw new IllegalStateException("Redis did not answer within " + Env.human(wait));
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+}
