@@ -102,7 +102,14 @@ public final class Gateway implements AutoCloseable {
             config.soldOutHint(),
             registry);
     RedemptionService service =
-        new RedemptionService(functions, guard, coupons, sink, config.repairWait());
+        new RedemptionService(
+            functions,
+            guard,
+            coupons,
+            sink,
+            config.repairWait(),
+            config.durability(),
+            config.durabilityWait());
     this.events = new CouponEventListener(redis, coupons);
     events.warmHotSet(Duration.ofSeconds(10));
     this.inFlight = new InFlight(config.maxInFlight());

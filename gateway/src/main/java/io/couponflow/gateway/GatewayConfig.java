@@ -4,6 +4,7 @@ import io.couponflow.config.ConfigException;
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
+import io.couponflow.gateway.redeem.Durability;
 import io.couponflow.gateway.resilience.BreakerSettings;
 import io.couponflow.sink.SinkSettings;
 import java.time.Duration;
@@ -39,6 +40,10 @@ import java.util.Objects;
  *     (COUPON_SHUTDOWN_GRACE)
  * @param repairWait how long a request for a fenced coupon waits for its repair from MySQL before
  *     it is answered 503 (COUPON_REPAIR_WAIT)
+ * @param durability when a redemption is answered 201: once Redis accepted it, or once MySQL stored
+ *     it too (COUPON_DURABILITY)
+ * @param durabilityWait with {@code mysql} durability, how long an accepted redemption waits for
+ *     MySQL before it is answered 503 (COUPON_DURABILITY_WAIT)
  * @param breakers when the Redis and MySQL circuit breakers open (COUPON_BREAKER_*)
  */
 public record GatewayConfig(
@@ -58,6 +63,8 @@ public record GatewayConfig(
     Duration soldOutHint,
     Duration shutdownGrace,
     Duration repairWait,
+    Durability durability,
+    Duration durabilityWait,
     BreakerSettings breakers,
     RedisSettings redis,
     JdbcSettings jdbc,
@@ -96,6 +103,9 @@ public record GatewayConfig(
     Env.require("COUPON_CACHE_SOLD_OUT_HINT", soldOutHint, Duration.ZERO, Duration.ofMinutes(10));
     Env.require("COUPON_SHUTDOWN_GRACE", shutdownGrace, Duration.ZERO, Duration.ofMinutes(10));
     Env.require("COUPON_REPAIR_WAIT", repairWait, Duration.ZERO, Duration.ofSeconds(30));
+    Objects.requireNonNull(durability, "COUPON_DURABILITY");
+    Env.require(
+        "COUPON_DURABILITY_WAIT", durabilityWait, Duration.ofMillis(10), Duration.ofSeconds(60));
     Objects.requireNonNull(breakers, "breakers");
     Objects.requireNonNull(redis, "redis");
     Objects.requireNonNull(jdbc, "jdbc");
@@ -126,6 +136,8 @@ public record GatewayConfig(
         env.duration("COUPON_CACHE_SOLD_OUT_HINT", Duration.ofSeconds(1)),
         env.duration("COUPON_SHUTDOWN_GRACE", Duration.ofSeconds(20)),
         env.duration("COUPON_REPAIR_WAIT", Duration.ofSeconds(1)),
+        Durability.of(env.oneOf("COUPON_DURABILITY", "redis", "redis", "mysql")),
+        env.duration("COUPON_DURABILITY_WAIT", Duration.ofSeconds(2)),
         BreakerSettings.from(env),
         RedisSettings.from(env),
         JdbcSettings.from(env),

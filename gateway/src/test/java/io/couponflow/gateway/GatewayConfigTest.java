@@ -65,6 +65,17 @@ class GatewayConfigTest {
   }
 
   @Test
+  void durability_isRedisByDefault_mysqlOnRequest_andNothingElse() {
+    assertThat(GatewayConfig.from(Env.of(Map.of())).durability())
+        .isEqualTo(io.couponflow.gateway.redeem.Durability.REDIS);
+    assertThat(GatewayConfig.from(Env.of(Map.of("COUPON_DURABILITY", "mysql"))).durability())
+        .isEqualTo(io.couponflow.gateway.redeem.Durability.MYSQL);
+    assertThatThrownBy(() -> GatewayConfig.from(Env.of(Map.of("COUPON_DURABILITY", "disk"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("COUPON_DURABILITY");
+  }
+
+  @Test
   void constructor_refusesWhatFromRefuses_namingTheVariable() {
     GatewayConfig d = GatewayConfig.from(Env.of(Map.of()));
 
@@ -87,6 +98,8 @@ class GatewayConfigTest {
                     d.soldOutHint(),
                     d.shutdownGrace(),
                     d.repairWait(),
+                    d.durability(),
+                    d.durabilityWait(),
                     d.breakers(),
                     d.redis(),
                     d.jdbc(),

@@ -17,9 +17,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -94,13 +96,29 @@ public final class BatchWriter {
   public record Report(int stored, int deadLettered, int deferred) {}
 
   /**
+   * What one {@link #writeAll} did, and which entries went to the dead-letter table (by {@link
+   * #keyOf}).
+   */
+  public record Written(Report report, Set<String> deadLettered) {}
+
+  /** An entry's identity in a batch: its coupon, its outbox id and its redemption. */
+  static String keyOf(OutboxEntry entry) {
+    return entry.couponId() + "/" + entry.id() + "/" + entry.field("r").orElse("");
+  }
+
+  /**
    * Stores the entries and acknowledges them in the outbox.
    *
    * @throws MySqlUnavailableException when MySQL cannot be written now (or the breaker is open)
    */
   public Report write(List<OutboxEntry> entries) {
+    return writeAll(entries).report();
+  }
+
+  /** Like {@link #write}, and tells which entries were dead-lettered. */
+  public Written writeAll(List<OutboxEntry> entries) {
     if (entries.isEmpty()) {
-      return new Report(0, 0, 0);
+      return new Written(new Report(0, 0, 0), Set.of());
     }
     try {
       return breaker.executeSupplier(() -> writeNow(entries));
@@ -109,10 +127,11 @@ public final class BatchWriter {
     }
   }
 
-  private Report writeNow(List<OutboxEntry> entries) {
+  private Written writeNow(List<OutboxEntry> entries) {
     long start = System.nanoTime();
     List<Parsed> parsed = new ArrayList<>(entries.size());
     List<OutboxEntry> done = new ArrayList<>(entries.size());
+    Set<String> refused = new HashSet<>();
     int deadLettered = 0;
     for (OutboxEntry entry : dedupe(entries)) {
       try {
@@ -120,12 +139,14 @@ public final class BatchWriter {
       } catch (RuntimeException malformed) {
         deadLetter(entry, "malformed outbox entry: " + malformed.getMessage());
         done.add(entry);
+        refused.add(keyOf(entry));
         deadLettered++;
       }
     }
     Outcome outcome = store(parsed);
     done.addAll(outcome.stored);
     done.addAll(outcome.deadLettered);
+    outcome.deadLettered.forEach(e -> refused.add(keyOf(e)));
     deadLettered += outcome.deadLettered.size();
     int deferred = 0;
     Map<Long, Long> redisNow = redisTimes(outcome.deferred);
@@ -141,6 +162,7 @@ public final class BatchWriter {
                 + Duration.ofMillis(waited).toSeconds()
                 + "s for its accept, which is not in MySQL (a dead letter itself, or lost by Redis)");
         done.add(reversal);
+        refused.add(keyOf(reversal));
         deadLettered++;
       } else {
         deferred++;
@@ -149,7 +171,7 @@ public final class BatchWriter {
     acknowledge(done);
     metrics.recordFlush(outcome.stored.size(), System.nanoTime() - start);
     metrics.deadLettered(deadLettered);
-    return new Report(outcome.stored.size(), deadLettered, deferred);
+    return new Written(new Report(outcome.stored.size(), deadLettered, deferred), refused);
   }
 
   /**

@@ -38,6 +38,7 @@ final class Drainer implements Runnable {
   private final OutboxSweeper sweeper;
   private final SinkMetrics metrics;
   private final CircuitBreaker breaker;
+  private final DurableWaits waits;
   private final int batchSize;
   private final long lingerNanos;
   private final Backoff backoff = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(5));
@@ -51,8 +52,10 @@ final class Drainer implements Runnable {
       OutboxSweeper sweeper,
       SinkMetrics metrics,
       CircuitBreaker breaker,
+      DurableWaits waits,
       SinkSettings settings) {
     this.queue = queue;
+    this.waits = waits;
     this.writer = writer;
     this.sweeper = sweeper;
     this.metrics = metrics;
@@ -131,12 +134,15 @@ final class Drainer implements Runnable {
 
   private void write(List<OutboxEntry> batch) {
     try {
-      BatchWriter.Report report = writer.write(batch);
+      BatchWriter.Written written = writer.writeAll(batch);
+      waits.settle(batch, written.deadLettered());
+      BatchWriter.Report report = written.report();
       if (report.deferred() > 0) {
         leftToOutbox(batch, false);
       }
       backoff.reset();
     } catch (MySqlUnavailableException e) {
+      waits.fail(batch, e);
       leftToOutbox(batch, true);
       if (e.isBreakerOpen()) {
         return;
@@ -152,6 +158,7 @@ final class Drainer implements Runnable {
       }
       backoff.pause();
     } catch (RuntimeException e) {
+      waits.fail(batch, e);
       leftToOutbox(batch, true);
       log.error(
           "Unexpected failure writing {} entries; left to the outbox sweeper", batch.size(), e);

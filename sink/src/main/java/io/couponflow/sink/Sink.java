@@ -12,6 +12,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -45,6 +48,7 @@ public final class Sink implements AutoCloseable {
   private final BatchWriter writer;
   private final OutboxSweeper sweeper;
   private final Drainer drainer;
+  private final DurableWaits waits = new DurableWaits();
   private final Thread drainerThread;
   private final ScheduledExecutorService sweeps;
   private long lastFullSweep;
@@ -73,7 +77,7 @@ public final class Sink implements AutoCloseable {
     this.writer =
         new BatchWriter(database, functions, metrics, breaker, settings.orphanReversalAge());
     this.sweeper = new OutboxSweeper(functions, writer, metrics, settings.batchSize());
-    this.drainer = new Drainer(queue, writer, sweeper, metrics, breaker, settings);
+    this.drainer = new Drainer(queue, writer, sweeper, metrics, breaker, waits, settings);
     this.drainerThread = new Thread(drainer, "couponflow-drainer");
     this.drainerThread.setDaemon(true);
     this.sweeps =
@@ -200,6 +204,22 @@ public final class Sink implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Like {@link #offer}, for a caller that answers only once MySQL holds the entry
+   * (COUPON_DURABILITY=mysql). Called from a request's thread; never blocks.
+   *
+   * @return completes when the batch that carries the entry commits; fails with {@link
+   *     MySqlUnavailableException} when it cannot be written now (the queue is full, MySQL is down:
+   *     the outbox keeps the entry), or when MySQL refuses it (a dead letter)
+   */
+  public CompletableFuture<Void> offerDurable(OutboxEntry entry) {
+    CompletableFuture<Void> stored = waits.register(entry);
+    if (!offer(entry)) {
+      waits.fail(List.of(entry), new MySqlUnavailableException("the sink's queue is full", null));
+    }
+    return stored;
+  }
+
   public RedemptionQueue queue() {
     return queue;
   }
@@ -229,7 +249,9 @@ public final class Sink implements AutoCloseable {
   private void catchUp() {
     drainer.pause();
     try {
-      int released = queue.drain(entry -> {}, Integer.MAX_VALUE);
+      List<OutboxEntry> let = new ArrayList<>();
+      int released = queue.drain(let::add, Integer.MAX_VALUE);
+      waits.fail(let, new MySqlUnavailableException("left to the outbox after an outage", null));
       metrics.leftToOutbox(released);
       OutboxSweeper.Report report = sweeper.sweep(Duration.ZERO);
       log.info(
@@ -279,7 +301,10 @@ public final class Sink implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     if (queue.size() > 0) {
-      log.warn("{} queued redemptions not written at stop; the outbox keeps them", queue.size());
+      List<OutboxEntry> left = new ArrayList<>();
+      queue.drain(left::add, Integer.MAX_VALUE);
+      waits.fail(left, new MySqlUnavailableException("the gateway is stopping", null));
+      log.warn("{} queued redemptions not written at stop; the outbox keeps them", left.size());
     }
   }
 

@@ -1,6 +1,7 @@
 package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.coupon.MetadataUnavailableException;
+import io.couponflow.gateway.redeem.NotDurableException;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedemptionLookup;
@@ -113,15 +114,26 @@ record Outcome(Kind kind, Redemption redemption, LiveCoupon coupon, String detai
 
   /** A failed call: unavailable when Redis, its breaker or the coupon's definition is the cause. */
   static Outcome of(Throwable failure) {
+    Throwable unwrapped = failure;
+    while (unwrapped instanceof java.util.concurrent.CompletionException
+        && unwrapped.getCause() != null) {
+      unwrapped = unwrapped.getCause();
+    }
+    // Failures of the gateway's own making first: their causes may be MySQL's I/O errors, which
+    // the Redis mapping below would take for Redis's.
+    if (unwrapped instanceof MetadataUnavailableException) {
+      return unavailable("the coupon's definition cannot be read right now; retry shortly");
+    }
+    if (unwrapped instanceof NotDurableException) {
+      return unavailable(
+          "the redemption is accepted but not yet stored; retry with the same Idempotency-Key");
+    }
     RuntimeException cause = RedisReplies.map(failure);
     if (cause instanceof RedisReplies.RedisUnavailableException) {
       return unavailable("redemptions cannot be decided right now; retry shortly");
     }
     if (cause instanceof CallNotPermittedException) {
       return unavailable("Redis is failing; retry shortly");
-    }
-    if (cause instanceof MetadataUnavailableException) {
-      return unavailable("the coupon's definition cannot be read right now; retry shortly");
     }
     log.error("Request failed", cause);
     return just(Kind.INTERNAL);

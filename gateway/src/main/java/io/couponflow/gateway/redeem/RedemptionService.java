@@ -34,6 +34,13 @@ import java.util.function.Supplier;
  * <p>Thread-safety: safe for use by many threads; nothing here blocks.
  */
 public final class RedemptionService implements Redemptions {
+  /**
+   * The outbox id of an entry written for a replay (COUPON_DURABILITY=mysql): the replay does not
+   * know its accept's entry id; a row written from it keeps this id, and acknowledging it deletes
+   * nothing.
+   */
+  static final String REPLAY_ENTRY_ID = "0-0";
+
   private static final CompletableFuture<RedeemOutcome> SOLD_OUT =
       CompletableFuture.completedFuture(new RedeemOutcome.Rejected(Rejection.SOLD_OUT));
 
@@ -42,22 +49,31 @@ public final class RedemptionService implements Redemptions {
   private final CouponDirectory coupons;
   private final Sink sink;
   private final Duration repairWait;
+  private final Durability durability;
+  private final Duration durabilityWait;
 
   /**
    * @param repairWait how long a request for a fenced coupon waits for its repair
    *     (COUPON_REPAIR_WAIT)
+   * @param durability when a redemption is answered: once Redis accepted it, or once MySQL stored
+   *     it too (COUPON_DURABILITY)
+   * @param durabilityWait how long a redemption waits for MySQL with {@code mysql} durability
    */
   public RedemptionService(
       CouponFunctions functions,
       RedisGuard redis,
       CouponDirectory coupons,
       Sink sink,
-      Duration repairWait) {
+      Duration repairWait,
+      Durability durability,
+      Duration durabilityWait) {
     this.functions = functions;
     this.redis = redis;
     this.coupons = coupons;
     this.sink = sink;
     this.repairWait = repairWait;
+    this.durability = durability;
+    this.durabilityWait = durabilityWait;
   }
 
   @Override
@@ -75,15 +91,47 @@ public final class RedemptionService implements Redemptions {
                 outcome instanceof RedeemOutcome.Rejected r
                     && r.rejection() == Rejection.COUPON_NOT_FOUND,
             RedeemOutcome.Fenced.class::isInstance)
-        .thenApply(
+        .thenCompose(
             outcome -> {
-              if (outcome instanceof RedeemOutcome.Accepted accepted) {
-                sink.offer(
-                    OutboxEntry.accepted(
-                        accepted.outboxId(), accepted.redemption(), request.idempotencyKey()));
-              } else if (outcome instanceof RedeemOutcome.Rejected r
+              if (outcome instanceof RedeemOutcome.Rejected r
                   && r.rejection() == Rejection.SOLD_OUT) {
                 coupons.soldOutInRedis(request.couponId());
+              }
+              if (outcome instanceof RedeemOutcome.Accepted accepted) {
+                OutboxEntry entry =
+                    OutboxEntry.accepted(
+                        accepted.outboxId(), accepted.redemption(), request.idempotencyKey());
+                if (durability == Durability.REDIS) {
+                  sink.offer(entry);
+                  return CompletableFuture.completedFuture(outcome);
+                }
+                return stored(entry, outcome);
+              }
+              if (outcome instanceof RedeemOutcome.Replayed replayed
+                  && durability == Durability.MYSQL) {
+                // The first answer may not have waited for MySQL (it timed out): make sure MySQL
+                // holds the row before answering it again. A row it holds already is unchanged.
+                return stored(
+                    OutboxEntry.accepted(
+                        REPLAY_ENTRY_ID, replayed.redemption(), request.idempotencyKey()),
+                    outcome);
+              }
+              return CompletableFuture.completedFuture(outcome);
+            });
+  }
+
+  /** {@code outcome} once MySQL holds the entry's row (COUPON_DURABILITY=mysql). */
+  private CompletableFuture<RedeemOutcome> stored(OutboxEntry entry, RedeemOutcome outcome) {
+    return sink.offerDurable(entry)
+        .orTimeout(durabilityWait.toMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (done, failure) -> {
+              if (failure != null) {
+                throw new NotDurableException(
+                    "redemption "
+                        + entry.field("r").orElse("?")
+                        + " is accepted but MySQL has not stored it yet",
+                    failure);
               }
               return outcome;
             });
