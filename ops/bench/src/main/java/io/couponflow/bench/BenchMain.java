@@ -1,7 +1,11 @@
 package io.couponflow.bench;
 
 import io.couponflow.bench.cluster.ClusterBench;
+import io.couponflow.bench.load.LoadTool;
 import io.couponflow.bench.preheat.PreheatBench;
+import io.couponflow.bench.rig.BenchEnvironment;
+import io.couponflow.bench.rig.InvariantViolation;
+import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.sink.SinkBench;
 import io.couponflow.config.Env;
 import java.io.PrintWriter;
@@ -10,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -46,8 +51,9 @@ public final class BenchMain implements Callable<Integer> {
   @Option(
       names = "--scenarios",
       split = ",",
+      converter = ScenarioConverter.class,
       description = "scenarios to run (default: all of S0,S1,S2,S3,S4,S5,S6)")
-  List<Bench.Scenario> scenarios;
+  List<Scenario> scenarios;
 
   @Option(
       names = "--seconds",
@@ -72,7 +78,7 @@ public final class BenchMain implements Callable<Integer> {
       defaultValue = "AUTO",
       description =
           "S1/S4 load generator: AUTO (wrk when installed), WRK or JAVA (default: ${DEFAULT-VALUE})")
-  Bench.LoadTool load;
+  LoadTool load;
 
   @Option(
       names = "--gateway-jvm",
@@ -116,13 +122,13 @@ public final class BenchMain implements Callable<Integer> {
         "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path runDir = dir.resolve(stem);
     Files.createDirectories(runDir);
-    List<String> jvm = Bench.split(gatewayJvm);
-    Set<Bench.Scenario> selected =
+    List<String> jvm = split(gatewayJvm);
+    Set<Scenario> selected =
         scenarios == null || scenarios.isEmpty()
-            ? EnumSet.allOf(Bench.Scenario.class)
+            ? EnumSet.allOf(Scenario.class)
             : EnumSet.copyOf(scenarios);
-    Bench.Settings settings =
-        new Bench.Settings(
+    BenchSettings settings =
+        new BenchSettings(
             selected,
             Duration.ofSeconds(seconds),
             Duration.ofSeconds(warmupSeconds),
@@ -133,24 +139,25 @@ public final class BenchMain implements Callable<Integer> {
             java.util.Map.copyOf(gatewayEnv),
             jfr,
             runDir);
-    Report report;
+    Results results;
     int exit = 0;
     try (BenchEnvironment env = BenchEnvironment.create(Env.system())) {
-      Bench bench = new Bench(settings, env, out);
+      BenchRunner runner = new BenchRunner(settings, env, out);
       try {
-        report = bench.run();
+        results = runner.run();
       } catch (InvariantViolation e) {
-        report = bench.report();
+        results = runner.results();
         err.println();
         err.println("bench: INVARIANT VIOLATED: " + e.getMessage());
         exit = 1;
       } catch (RuntimeException e) {
-        report = bench.report();
+        results = runner.results();
         err.println();
         err.println("bench: FAILED: " + e);
         exit = 1;
       }
     }
+    Report report = Report.of(results);
     out.println();
     out.print(report.text());
     List<Path> written = report.write(dir, stem);
@@ -176,6 +183,28 @@ public final class BenchMain implements Callable<Integer> {
       // fall through to the working directory
     }
     return Path.of("").toAbsolutePath();
+  }
+
+  static List<String> split(String options) {
+    List<String> list = new ArrayList<>();
+    for (String s : options.trim().split("\\s+")) {
+      if (!s.isEmpty()) {
+        list.add(s);
+      }
+    }
+    return list;
+  }
+
+  /** Scenario names as the report prints them, in any case. */
+  static final class ScenarioConverter implements CommandLine.ITypeConverter<Scenario> {
+    @Override
+    public Scenario convert(String value) {
+      try {
+        return Scenario.parse(value.trim());
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
   }
 
   public static void main(String[] args) {

@@ -2,23 +2,38 @@ package io.couponflow.bench;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.couponflow.bench.scenario.Measurement;
+import io.couponflow.bench.scenario.Results;
+import io.couponflow.bench.scenario.S0Limit;
+import io.couponflow.bench.scenario.S1AcceptPath;
+import io.couponflow.bench.scenario.S2Naive;
+import io.couponflow.bench.scenario.S3Latency;
+import io.couponflow.bench.scenario.S4SoldOutStorm;
+import io.couponflow.bench.scenario.S5Sink;
+import io.couponflow.bench.scenario.S6Memory;
+import io.couponflow.bench.scenario.Skipped;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
- * The bench's one table: each figure, its ratio to the reference measured in the same run, the
- * target and whether it was met; printed for people, written as Markdown and as JSON.
+ * The bench's one table, rendered from the values a run measured ({@link Results}): each figure,
+ * its ratio to the reference measured in the same run, the target and whether it was met; printed
+ * for people, written as Markdown and as JSON (the rows, and every measured value as numbers).
  *
- * <p>Thread-safety: one thread fills it.
+ * <p>Thread-safety: immutable.
  */
 final class Report {
   /**
@@ -36,25 +51,251 @@ final class Report {
       Boolean met,
       String note) {}
 
-  private final List<Row> rows = new ArrayList<>();
-  private final Map<String, String> context = new LinkedHashMap<>();
+  /** The order of the table, whatever order the scenarios ran in. */
+  private static final List<String> ORDER = List.of("S0", "S2", "S1", "S3", "S4", "S5", "S6");
 
-  void add(Row row) {
-    rows.add(row);
+  static final double S1_OVER_S0 = 0.8;
+
+  private final List<Row> rows;
+  private final Results results;
+
+  private Report(List<Row> rows, Results results) {
+    this.rows = List.copyOf(rows);
+    this.results = results;
   }
 
-  void context(String key, String value) {
-    context.put(key, value);
+  /** A table of given rows and context, with no measured values behind it (for tests). */
+  static Report of(List<Row> rows, Map<String, String> context) {
+    return new Report(rows, new Results(context, List.of()));
+  }
+
+  /** The table of everything {@code results} holds. */
+  static Report of(Results results) {
+    List<Row> rows = new ArrayList<>();
+    for (String scenario : ORDER) {
+      for (Measurement m : results.measurements()) {
+        if (m.scenario().equals(scenario)) {
+          rows.addAll(rows(m, results));
+        }
+      }
+    }
+    return new Report(rows, results);
   }
 
   List<Row> rows() {
-    return List.copyOf(rows);
+    return rows;
   }
 
   /** Whether every row with a target met it. */
   boolean allMet() {
     return rows.stream().allMatch(r -> r.met() == null || r.met());
   }
+
+  // ---- rendering the values ----------------------------------------------------------------
+
+  private static List<Row> rows(Measurement m, Results all) {
+    if (m instanceof Skipped s) {
+      return List.of(new Row(s.scenario(), s.figure(), "n/a", "", "", null, s.reason()));
+    }
+    if (m instanceof S0Limit.Result s0) {
+      return s0(s0);
+    }
+    if (m instanceof S2Naive.Result s2) {
+      return List.of(
+          new Row(
+              "S2",
+              "naive baseline: MySQL row lock per redemption, accepted/s",
+              perSecond(s2.acceptedPerSecond()),
+              "reference",
+              "",
+              null,
+              String.format(Locale.ROOT, "%,d accepted, %,d failed", s2.accepted(), s2.failed())));
+    }
+    if (m instanceof S1AcceptPath.Result s1) {
+      return s1(s1, all);
+    }
+    if (m instanceof S3Latency.Result s3) {
+      return List.of(s3(s3));
+    }
+    if (m instanceof S4SoldOutStorm.Result s4) {
+      return List.of(s4(s4, all.get(S1AcceptPath.Result.class)));
+    }
+    if (m instanceof S5Sink.Result s5) {
+      return s5(s5, all.get(S1AcceptPath.Result.class));
+    }
+    if (m instanceof S6Memory.Result s6) {
+      return s6(s6);
+    }
+    throw new IllegalArgumentException("no rendering for " + m.getClass().getName());
+  }
+
+  private static List<Row> s0(S0Limit.Result s0) {
+    return List.of(
+        new Row(
+            "S0",
+            "limit: redis-benchmark FCALL cf_redeem, accepted/s",
+            perSecond(s0.acceptedPerSecond()),
+            "reference",
+            "",
+            null,
+            String.format(
+                Locale.ROOT,
+                "%,d calls, %,d accepted, p50 %.2f ms",
+                s0.calls(),
+                s0.accepted(),
+                s0.p50Millis())),
+        new Row(
+            "S0",
+            "CPU per accepted redemption (us): redis-server, redis-benchmark",
+            s0.cpu().text(),
+            "",
+            "",
+            null,
+            "from /proc/<pid>/stat"));
+  }
+
+  private static List<Row> s1(S1AcceptPath.Result s1, Results all) {
+    Optional<S0Limit.Result> s0 = all.get(S0Limit.Result.class);
+    Optional<S2Naive.Result> s2 = all.get(S2Naive.Result.class);
+    S1AcceptPath.Run settled = s1.settled();
+    double rate = s1.acceptedPerSecond();
+    List<Row> rows = new ArrayList<>();
+    Optional<Double> overS0 = s0.map(s -> rate / s.acceptedPerSecond());
+    rows.add(
+        new Row(
+            "S1",
+            "accept path: HTTP through the gateway, accepted/s",
+            perSecond(rate),
+            overS0.map(r -> times(r, "S0")).orElse(""),
+            ">= " + S1_OVER_S0 + " x S0",
+            overS0.map(r -> r >= S1_OVER_S0).orElse(null),
+            settled.load().note()));
+    rows.add(
+        new Row(
+            "S1",
+            "CPU per accepted redemption (us): gateway, redis-server, MySQL, load generator",
+            settled.cpu().text(),
+            "",
+            "",
+            null,
+            String.format(
+                Locale.ROOT,
+                "from /proc/<pid>/stat; the sink's MySQL writes included: %,.0f batches of %.0f"
+                    + " rows on average",
+                settled.sinkBatches(),
+                settled.rowsPerBatch())));
+    s2.ifPresent(
+        naive ->
+            rows.add(
+                new Row(
+                    "S1/S2",
+                    "accept path against the naive baseline",
+                    perSecond(rate),
+                    times(rate / naive.acceptedPerSecond(), "S2"),
+                    ">= 10 x S2",
+                    rate / naive.acceptedPerSecond() >= 10,
+                    "")));
+    return rows;
+  }
+
+  private static Row s3(S3Latency.Result s3) {
+    return new Row(
+        "S3",
+        "latency at 50% of S1 (open loop, from intended send time): p50 / p99 / p99.9",
+        String.format(
+            Locale.ROOT, "%.2f / %.2f / %.2f ms", s3.p50Millis(), s3.p99Millis(), s3.p999Millis()),
+        String.format(Locale.ROOT, "at %,.0f/s", s3.ratePerSecond()),
+        "p99 <= 5 ms",
+        s3.p99Millis() <= 5.0,
+        String.format(
+            Locale.ROOT,
+            "%,d requests, max %.1f ms; meanwhile: gateway GC %.0f pauses, %.0f ms in all;"
+                + " Redis SLOWLOG %d commands over 10 ms (longest %.1f ms); the generator's timer"
+                + " late by up to %.1f ms",
+            s3.answered(),
+            s3.maxMillis(),
+            s3.gcPauses(),
+            s3.gcMillis(),
+            s3.slowCommands(),
+            s3.slowestMillis(),
+            s3.generatorLateMillis()));
+  }
+
+  private static Row s4(S4SoldOutStorm.Result s4, Optional<S1AcceptPath.Result> s1) {
+    Optional<Double> ratio = s1.map(s -> s4.rejectionsPerSecond() / s.acceptedPerSecond());
+    return new Row(
+        "S4",
+        "sold-out storm: SOLD_OUT answers/s",
+        perSecond(s4.rejectionsPerSecond()),
+        ratio.map(r -> times(r, "S1")).orElse(""),
+        ">= 2 x S1",
+        ratio.map(r -> r >= 2).orElse(null),
+        s4.storm().note());
+  }
+
+  private static List<Row> s5(S5Sink.Result s5, Optional<S1AcceptPath.Result> s1) {
+    List<Row> rows = new ArrayList<>();
+    rows.add(
+        new Row(
+            "S5",
+            "sink: batched rows/s against single-row autocommit",
+            perSecond(s5.bestRowsPerSecond()),
+            times(s5.speedup(), "single-row"),
+            ">= 10 x single-row",
+            s5.speedup() >= 10,
+            String.format(
+                Locale.ROOT,
+                "%s; single-row %s",
+                s5.bestMethod(),
+                perSecond(s5.singleRowsPerSecond()))));
+    s1.ifPresent(
+        s ->
+            rows.add(
+                new Row(
+                    "S5",
+                    "outbox lag at S1's peak: oldest pending entry, max of samples every 50 ms",
+                    String.format(Locale.ROOT, "%.0f ms", s.maxLagMillis()),
+                    "",
+                    "< 1000 ms",
+                    s.maxLagMillis() < 1000,
+                    "")));
+    return rows;
+  }
+
+  private static List<Row> s6(S6Memory.Result s6) {
+    return List.of(
+        new Row(
+            "S6",
+            "Redis bytes retained per accepted redemption (outbox drained)",
+            String.format(Locale.ROOT, "%.1f B", s6.bytesPerRedemption()),
+            "",
+            "<= 200 B",
+            s6.bytesPerRedemption() <= 200,
+            String.format(
+                Locale.ROOT,
+                "MEMORY USAGE of the coupon's keys, %,d redemptions; INFO used_memory moved %.1f B"
+                    + " per redemption (whole server, other clients included)",
+                s6.redemptions(),
+                s6.usedMemoryPerRedemption())),
+        new Row(
+            "S6",
+            "gateway heap after a full GC: after S1, after S1 again",
+            String.format(
+                Locale.ROOT,
+                "%.1f MB, %.1f MB",
+                s6.heapAfterS1Bytes().orElse(Double.NaN) / 1e6,
+                s6.heapAfterAgainBytes().orElse(Double.NaN) / 1e6),
+            "",
+            "flat (second <= first + 10% + 4 MB)",
+            s6.heapFlat().orElse(null),
+            String.format(
+                Locale.ROOT,
+                "S1 again: %s accepted (%,d)",
+                perSecond(s6.againAcceptedPerSecond()),
+                s6.againAccepted())));
+  }
+
+  // ---- the three forms -----------------------------------------------------------------------
 
   private static String met(Row r) {
     return r.met() == null ? "" : r.met() ? "yes" : "NO";
@@ -87,7 +328,7 @@ final class Report {
     for (Row r : rows) {
       line(b, cells(r), width);
     }
-    for (Map.Entry<String, String> e : context.entrySet()) {
+    for (Map.Entry<String, String> e : results.context().entrySet()) {
       b.append(e.getKey()).append(": ").append(e.getValue()).append('\n');
     }
     return b.toString();
@@ -118,19 +359,23 @@ final class Report {
       b.append("| ").append(String.join(" | ", c)).append(" |\n");
     }
     b.append('\n');
-    for (Map.Entry<String, String> e : context.entrySet()) {
+    for (Map.Entry<String, String> e : results.context().entrySet()) {
       b.append("- ").append(e.getKey()).append(": ").append(e.getValue()).append('\n');
     }
     return b.toString();
   }
 
+  /**
+   * {@code context}, {@code rows} and {@code allTargetsMet} as ever; {@code results}: every value
+   * measured, by scenario, as numbers (durations in seconds; NaN and unknown values as null).
+   */
   String json() {
     StringWriter out = new StringWriter();
     try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
       g.useDefaultPrettyPrinter();
       g.writeStartObject();
       g.writeObjectFieldStart("context");
-      for (Map.Entry<String, String> e : context.entrySet()) {
+      for (Map.Entry<String, String> e : results.context().entrySet()) {
         g.writeStringField(e.getKey(), e.getValue());
       }
       g.writeEndObject();
@@ -152,11 +397,67 @@ final class Report {
       }
       g.writeEndArray();
       g.writeBooleanField("allTargetsMet", allMet());
+      g.writeObjectFieldStart("results");
+      for (Measurement m : results.measurements()) {
+        g.writeFieldName(m.scenario());
+        value(g, m);
+      }
+      g.writeEndObject();
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return out.toString() + "\n";
+  }
+
+  /** A measured value as JSON: records as objects of their components, recursively. */
+  private static void value(JsonGenerator g, Object v) throws IOException {
+    if (v == null) {
+      g.writeNull();
+    } else if (v instanceof Double d) {
+      if (d.isNaN() || d.isInfinite()) {
+        g.writeNull();
+      } else {
+        g.writeNumber(d);
+      }
+    } else if (v instanceof Long || v instanceof Integer) {
+      g.writeNumber(((Number) v).longValue());
+    } else if (v instanceof Boolean b) {
+      g.writeBoolean(b);
+    } else if (v instanceof Duration d) {
+      g.writeNumber(d.toNanos() / 1e9);
+    } else if (v instanceof OptionalDouble o) {
+      value(g, o.isPresent() ? o.getAsDouble() : null);
+    } else if (v instanceof Optional<?> o) {
+      value(g, o.orElse(null));
+    } else if (v instanceof Map<?, ?> map) {
+      g.writeStartObject();
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        g.writeFieldName(String.valueOf(e.getKey()));
+        value(g, e.getValue());
+      }
+      g.writeEndObject();
+    } else if (v instanceof Collection<?> list) {
+      g.writeStartArray();
+      for (Object o : list) {
+        value(g, o);
+      }
+      g.writeEndArray();
+    } else if (v instanceof Record r) {
+      g.writeStartObject();
+      for (RecordComponent c : r.getClass().getRecordComponents()) {
+        g.writeFieldName(c.getName());
+        try {
+          c.getAccessor().setAccessible(true);
+          value(g, c.getAccessor().invoke(r));
+        } catch (ReflectiveOperationException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      g.writeEndObject();
+    } else {
+      g.writeString(v.toString());
+    }
   }
 
   /** Writes {@code <stem>.md} and {@code <stem>.json} into {@code dir}; returns the two paths. */

@@ -4,7 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import io.couponflow.bench.load.LoadTool;
 import io.couponflow.bench.load.RedisBenchmark;
+import io.couponflow.bench.rig.BenchEnvironment;
+import io.couponflow.bench.rig.InvariantViolation;
+import io.couponflow.bench.scenario.Results;
+import io.couponflow.bench.scenario.S0Limit;
+import io.couponflow.bench.scenario.S2Naive;
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.lua.CouponKeys;
@@ -24,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bench's own machinery against the real test servers: the scenarios that need no gateway, run
- * for a second, and the invariant checks that must fail loudly on an oversold coupon.
+ * for a second, each producing its values; and the invariant checks that must fail loudly on an
+ * oversold coupon. No figure is judged: a benchmark is not a test.
  */
 class BenchIT {
   @TempDir Path results;
@@ -48,27 +55,35 @@ class BenchIT {
     env.close();
   }
 
-  private Bench bench(Bench.Scenario... scenarios) {
-    Bench.Settings settings =
-        new Bench.Settings(
+  private BenchRunner runner(Scenario... scenarios) {
+    BenchSettings settings =
+        new BenchSettings(
             EnumSet.copyOf(List.of(scenarios)),
             Duration.ofSeconds(1),
             Duration.ZERO,
             8,
-            Bench.LoadTool.JAVA,
+            LoadTool.JAVA,
             results.resolve("no-gateway.jar"),
             List.of(),
             Map.of(),
             false,
             results);
-    return new Bench(settings, env, new PrintWriter(new StringWriter()));
+    return new BenchRunner(settings, env, new PrintWriter(new StringWriter()));
   }
 
   @Test
   void run_naiveBaselineForOneSecond_reportsAcceptedPerSecondAfterItsInvariantCheck()
       throws Exception {
-    Report report = bench(Bench.Scenario.S2).run();
+    Results measured = runner(Scenario.S2).run();
 
+    assertThat(measured.get(S2Naive.Result.class))
+        .get()
+        .satisfies(
+            r -> {
+              assertThat(r.accepted()).isPositive();
+              assertThat(r.failed()).isZero();
+            });
+    Report report = Report.of(measured);
     assertThat(report.rows()).extracting(Report.Row::scenario).containsExactly("S2");
     assertThat(report.rows().get(0).value()).matches("[1-9][0-9,]*/s");
     assertThat(report.rows().get(0).note()).endsWith(", 0 failed");
@@ -78,12 +93,16 @@ class BenchIT {
   void run_limitWithRedisBenchmark_reportsAcceptedPerSecondAndLeavesNoKeys() throws Exception {
     assumeThat(RedisBenchmark.available()).as("redis-benchmark on the PATH").isTrue();
 
-    Report report = bench(Bench.Scenario.S0).run();
+    Results measured = runner(Scenario.S0).run();
 
+    S0Limit.Result s0 = measured.get(S0Limit.Result.class).orElseThrow();
+    assertThat(s0.accepted()).isPositive().isLessThanOrEqualTo(s0.calls());
+    assertThat(s0.cpu().of("redis")).isPositive();
+    Report report = Report.of(measured);
     assertThat(report.rows()).extracting(Report.Row::scenario).containsExactly("S0", "S0");
     assertThat(report.rows().get(0).value()).matches("[1-9][0-9,]*/s");
     assertThat(report.rows().get(1).value()).startsWith("redis ");
-    assertThat(env.keysOf(Bench.S0_COUPON)).isEmpty();
+    assertThat(env.keysOf(BenchRunner.S0_COUPON)).isEmpty();
   }
 
   @Test

@@ -1,6 +1,6 @@
 package io.couponflow.bench.cluster;
 
-import io.couponflow.bench.Sleep;
+import io.couponflow.bench.rig.Sleep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

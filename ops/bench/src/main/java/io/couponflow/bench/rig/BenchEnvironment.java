@@ -1,4 +1,4 @@
-package io.couponflow.bench;
+package io.couponflow.bench.rig;
 
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
@@ -40,8 +40,8 @@ import org.apache.ibatis.session.SqlSession;
  *
  * <p>Thread-safety: safe for use by many threads (the sampler reads while a scenario runs).
  */
-final class BenchEnvironment implements AutoCloseable {
-  static final Duration RETENTION = Duration.ofHours(24);
+public final class BenchEnvironment implements AutoCloseable {
+  public static final Duration RETENTION = Duration.ofHours(24);
 
   private final JdbcSettings jdbc;
   private final RedisSettings redisSettings;
@@ -60,7 +60,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** A new scratch database and key prefix on the servers COUPON_* names (loopback by default). */
-  static BenchEnvironment create(Env env) {
+  public static BenchEnvironment create(Env env) {
     String name = "bench_" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     JdbcSettings server = JdbcSettings.from(env);
     JdbcSettings scratch =
@@ -75,24 +75,24 @@ final class BenchEnvironment implements AutoCloseable {
     return new BenchEnvironment(scratch, redis);
   }
 
-  JdbcSettings jdbc() {
+  public JdbcSettings jdbc() {
     return jdbc;
   }
 
-  RedisSettings redisSettings() {
+  public RedisSettings redisSettings() {
     return redisSettings;
   }
 
-  String prefix() {
+  public String prefix() {
     return redisSettings.prefix();
   }
 
-  RedisStore redis() {
+  public RedisStore redis() {
     return redis;
   }
 
   /** The COUPON_* variables a gateway needs to work on this corner. */
-  Map<String, String> gatewayEnv() {
+  public Map<String, String> gatewayEnv() {
     Map<String, String> env = new HashMap<>();
     env.put("COUPON_REDIS_URI", redisSettings.describe());
     env.put("COUPON_REDIS_PREFIX", prefix());
@@ -109,7 +109,7 @@ final class BenchEnvironment implements AutoCloseable {
    *
    * @param buckets 0 for the production choice ({@link Coupon#bucketsFor})
    */
-  Coupon createCoupon(long couponId, String name, long stock, int buckets) {
+  public Coupon createCoupon(long couponId, String name, long stock, int buckets) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     Coupon coupon =
         new Coupon(
@@ -132,7 +132,7 @@ final class BenchEnvironment implements AutoCloseable {
     return coupon;
   }
 
-  CouponInspection inspect(long couponId) {
+  public CouponInspection inspect(long couponId) {
     return await(functions.inspect(couponId))
         .orElseThrow(
             () ->
@@ -140,7 +140,7 @@ final class BenchEnvironment implements AutoCloseable {
                     "coupon " + couponId + " is gone from Redis (prefix " + prefix() + ")"));
   }
 
-  RedemptionCounts mysqlCounts(long couponId) {
+  public RedemptionCounts mysqlCounts(long couponId) {
     try (SqlSession session = database.sessions().openSession(true)) {
       return session.getMapper(RedemptionMapper.class).countsFor(couponId);
     }
@@ -153,7 +153,7 @@ final class BenchEnvironment implements AutoCloseable {
    * @return the coupon as checked
    * @throws InvariantViolation when the coupon oversold or its counters disagree
    */
-  LiveCoupon checkRedis(String scenario, long couponId) {
+  public LiveCoupon checkRedis(String scenario, long couponId) {
     LiveCoupon c =
         await(functions.coupon(couponId))
             .orElseThrow(
@@ -184,7 +184,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** Entries in a coupon's outbox ({@code XLEN}). */
-  long outboxLength(long couponId) {
+  public long outboxLength(long couponId) {
     return await(redis.commands().xlen(CouponKeys.outbox(prefix(), couponId)));
   }
 
@@ -195,7 +195,7 @@ final class BenchEnvironment implements AutoCloseable {
    * @return how long the drain took
    * @throws InvariantViolation when MySQL disagrees with Redis once drained, or the drain times out
    */
-  Duration awaitDrained(String scenario, long couponId, Duration timeout) {
+  public Duration awaitDrained(String scenario, long couponId, Duration timeout) {
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
     while (true) {
@@ -238,12 +238,12 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** Every key of one coupon. */
-  List<String> keysOf(long couponId) {
+  public List<String> keysOf(long couponId) {
     return redis.scan(prefix() + ":{" + couponId + "}:*", null, Duration.ofSeconds(60));
   }
 
   /** The sum of {@code MEMORY USAGE} over every key of a coupon, in bytes. */
-  long memoryUsage(long couponId) {
+  public long memoryUsage(long couponId) {
     long sum = 0;
     for (String key : keysOf(couponId)) {
       Long bytes = await(redis.commands().memoryUsage(key));
@@ -255,14 +255,14 @@ final class BenchEnvironment implements AutoCloseable {
   /**
    * {@code used_memory} from {@code INFO memory}: the whole server's, so other clients count too.
    */
-  long usedMemory() {
+  public long usedMemory() {
     return Long.parseLong(
         info("memory", "used_memory")
             .orElseThrow(() -> new IllegalStateException("INFO memory has no used_memory line")));
   }
 
   /** The Redis server's process id (from {@code INFO server}), or -1. */
-  long redisPid() {
+  public long redisPid() {
     try {
       return info("server", "process_id").map(Long::parseLong).orElse(-1L);
     } catch (RuntimeException e) {
@@ -282,7 +282,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** The MySQL server's process id (from its pid file, when this machine can read it), or -1. */
-  long mysqlPid() {
+  public long mysqlPid() {
     try (Connection c = database.dataSource().getConnection();
         Statement s = c.createStatement();
         var rs = s.executeQuery("SELECT @@pid_file, @@datadir")) {
@@ -301,7 +301,7 @@ final class BenchEnvironment implements AutoCloseable {
    * Commands Redis logged as slow (SLOWLOG, over {@code slowlog-log-slower-than}) since {@code
    * sinceEpochSecond}, whoever sent them: the count and the longest in microseconds. Read only.
    */
-  long[] slowCommandsSince(long sinceEpochSecond) {
+  public long[] slowCommandsSince(long sinceEpochSecond) {
     List<Object> log = await(redis.commands().slowlogGet(128));
     long count = 0;
     long longest = 0;
@@ -316,7 +316,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** Deletes every key of a coupon (after a scenario whose outbox nothing drains). */
-  void deleteCoupon(long couponId) {
+  public void deleteCoupon(long couponId) {
     unlink(keysOf(couponId));
   }
 
@@ -354,7 +354,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** Keys of coupon {@code couponId} with one bucket, as redis-benchmark must name them. */
-  CouponKeys singleBucketKeys(long couponId) {
+  public CouponKeys singleBucketKeys(long couponId) {
     return new CouponKeys(prefix(), couponId, 1);
   }
 }

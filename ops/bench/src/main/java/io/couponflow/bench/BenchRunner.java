@@ -1,0 +1,163 @@
+package io.couponflow.bench;
+
+import io.couponflow.bench.load.LoadTool;
+import io.couponflow.bench.load.RedisBenchmark;
+import io.couponflow.bench.rig.BenchEnvironment;
+import io.couponflow.bench.rig.GatewayJvm;
+import io.couponflow.bench.rig.LoadAverage;
+import io.couponflow.bench.rig.Progress;
+import io.couponflow.bench.scenario.ClosedLoop;
+import io.couponflow.bench.scenario.LoadShape;
+import io.couponflow.bench.scenario.Measurement;
+import io.couponflow.bench.scenario.Results;
+import io.couponflow.bench.scenario.S0Limit;
+import io.couponflow.bench.scenario.S1AcceptPath;
+import io.couponflow.bench.scenario.S2Naive;
+import io.couponflow.bench.scenario.S3Latency;
+import io.couponflow.bench.scenario.S4SoldOutStorm;
+import io.couponflow.bench.scenario.S5Sink;
+import io.couponflow.bench.scenario.S6Memory;
+import io.couponflow.bench.scenario.Skipped;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs the selected scenarios in order, each a class of its own returning its result as a value,
+ * and hands each scenario the results it builds on (S3 runs at half of S1's rate, S6 compares the
+ * heap with S1's). Everything measured so far is in {@link #results()}, also after a failure.
+ *
+ * <p>Thread-safety: one run per instance, on the calling thread (plus the scenarios' helpers).
+ */
+final class BenchRunner {
+  static final long S0_COUPON = 1;
+  static final long S2_COUPON = 2;
+  static final long S0_WARMUP_COUPON = 3;
+  static final long S1_COUPON = 10;
+  static final long S4_COUPON = 20;
+  static final long S6_COUPON = 30;
+
+  private final BenchSettings settings;
+  private final BenchEnvironment env;
+  private final Progress progress;
+  private final LoadShape shape;
+  private Results results = Results.EMPTY;
+
+  BenchRunner(BenchSettings settings, BenchEnvironment env, PrintWriter out) {
+    this.settings = settings;
+    this.env = env;
+    this.progress = Progress.to(out);
+    LoadTool tool = settings.load().resolve();
+    this.shape =
+        new LoadShape(
+            settings.connections(),
+            settings.duration(),
+            settings.warmup(),
+            tool,
+            settings.results());
+  }
+
+  /** What was measured so far. */
+  Results results() {
+    return results;
+  }
+
+  private <T extends Measurement> T record(T m) {
+    results = results.plus(m);
+    return m;
+  }
+
+  private void context(String key, String value) {
+    results = results.with(key, value);
+  }
+
+  Results run() throws Exception {
+    context("load generator", shape.tool().name().toLowerCase(Locale.ROOT));
+    context("connections", Integer.toString(settings.connections()));
+    context("duration per load", settings.duration().toSeconds() + " s");
+    context("gateway JVM", String.join(" ", settings.gatewayJvm()));
+    if (!settings.gatewayEnv().isEmpty()) {
+      context("gateway environment", settings.gatewayEnv().toString());
+    }
+    context("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    context("load average at start", LoadAverage.read());
+
+    if (settings.runs(Scenario.S0)) {
+      if (RedisBenchmark.available()) {
+        record(
+            new S0Limit(env, settings.connections(), settings.duration(), progress)
+                .run(S0_COUPON, S0_WARMUP_COUPON));
+      } else {
+        record(new Skipped("S0", "redis-benchmark FCALL cf_redeem", "redis-benchmark not found"));
+      }
+    }
+    if (settings.runs(Scenario.S2)) {
+      record(
+          new S2Naive(env.jdbc(), settings.connections(), settings.duration(), progress)
+              .run(S2_COUPON));
+    }
+    if (runsGateway()) {
+      gatewayScenarios();
+    }
+    if (settings.runs(Scenario.S5)) {
+      record(new S5Sink(env.jdbc(), progress).run());
+    }
+    context("load average at end", LoadAverage.read());
+    return results;
+  }
+
+  private boolean runsGateway() {
+    return settings.runs(Scenario.S1)
+        || settings.runs(Scenario.S3)
+        || settings.runs(Scenario.S4)
+        || settings.runs(Scenario.S6);
+  }
+
+  /** S1, S3, S4 and S6 on one gateway with the bench's JVM options. */
+  private void gatewayScenarios() {
+    Path log = settings.results().resolve("gateway.log");
+    try (GatewayJvm jvm =
+            GatewayJvm.start(
+                GatewayJvm.Launch.jar(settings.gatewayJar(), settings.gatewayJvm()),
+                gatewayEnv(),
+                log);
+        ClosedLoop load = new ClosedLoop(shape, jvm.apiPort())) {
+      context("gateway log", log.toString());
+      Optional<S1AcceptPath.Result> s1 = Optional.empty();
+      if (settings.runs(Scenario.S1) || settings.runs(Scenario.S3) || settings.runs(Scenario.S6)) {
+        Optional<Path> recording =
+            settings.jfr()
+                ? Optional.of(settings.results().resolve("gateway-s1.jfr"))
+                : Optional.empty();
+        s1 =
+            Optional.of(
+                record(
+                    new S1AcceptPath("S1", env, jvm, load, S1_COUPON, progress)
+                        .run(recording, settings.runs(Scenario.S6))));
+        recording.ifPresent(r -> context("S1 flight recording", r.toString()));
+      }
+      if (settings.runs(Scenario.S3)) {
+        record(
+            new S3Latency(env, jvm, load, progress)
+                .run(S1_COUPON, s1.get().acceptedPerSecond() / 2));
+      }
+      if (settings.runs(Scenario.S4)) {
+        record(new S4SoldOutStorm(env, load, progress).run(S4_COUPON));
+      }
+      if (settings.runs(Scenario.S6)) {
+        record(
+            new S6Memory(env, jvm, load, progress)
+                .run(S1_COUPON, s1.get().heapAfterGcBytes(), S6_COUPON));
+      }
+    }
+  }
+
+  private Map<String, String> gatewayEnv() {
+    Map<String, String> all = new HashMap<>(env.gatewayEnv());
+    all.putAll(settings.gatewayEnv());
+    return all;
+  }
+}

@@ -1,0 +1,40 @@
+package io.couponflow.bench;
+
+import io.couponflow.bench.load.LoadTool;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What one run of the bench runs, and how.
+ *
+ * @param duration each measured load's length
+ * @param warmup a fresh gateway's warm-up load before its first measured one
+ * @param connections connections (threads for S2) in every closed-loop load
+ * @param gatewayJar the gateway's jar, run with {@code gatewayJvm}
+ * @param gatewayEnv COUPON_* variables for every gateway, over the bench's own
+ * @param results this run's folder (logs, recordings)
+ */
+record BenchSettings(
+    Set<Scenario> scenarios,
+    Duration duration,
+    Duration warmup,
+    int connections,
+    LoadTool load,
+    Path gatewayJar,
+    List<String> gatewayJvm,
+    Map<String, String> gatewayEnv,
+    boolean jfr,
+    Path results) {
+  BenchSettings {
+    scenarios = Set.copyOf(scenarios);
+    gatewayJvm = List.copyOf(gatewayJvm);
+    gatewayEnv = Map.copyOf(gatewayEnv);
+  }
+
+  boolean runs(Scenario s) {
+    return scenarios.contains(s);
+  }
+}
