@@ -27,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.stream.Collectors;
 
 /**
  * The bench's one table, rendered from the values a run measured ({@link Results}): each figure,
@@ -169,7 +170,11 @@ final class Report {
             overS0.map(r -> times(r, "S0")).orElse(""),
             ">= " + S1_OVER_S0 + " x S0",
             overS0.map(r -> r >= S1_OVER_S0).orElse(null),
-            settled.load().note()));
+            settled.load().note()
+                + (s1.runs().size() > 2
+                    ? " (the last of " + s1.runs().size() + " measured loads)"
+                    : "")));
+    rows.add(warmupRow("S1", s1));
     rows.add(
         new Row(
             "S1",
@@ -196,6 +201,36 @@ final class Report {
                     rate / naive.acceptedPerSecond() >= 10,
                     "")));
     return rows;
+  }
+
+  /** First against repeat, and whether the warm-up stopped changing the figure. */
+  private static Row warmupRow(String scenario, S1AcceptPath.Result s1) {
+    S1AcceptPath.Run first = s1.first();
+    S1AcceptPath.Run last = s1.settled();
+    String extra =
+        s1.extraWarmups() == 0
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                " after %d extra warm-up(s) of %d s",
+                s1.extraWarmups(),
+                s1.extraWarmup().toSeconds());
+    String all =
+        s1.runs().stream()
+            .map(r -> perSecond(r.acceptedPerSecond()))
+            .collect(Collectors.joining(", "));
+    return new Row(
+        scenario,
+        "warm-up check: S1 first, then repeated, accepted/s",
+        perSecond(first.acceptedPerSecond()) + ", " + perSecond(last.acceptedPerSecond()),
+        times(last.acceptedPerSecond() / first.acceptedPerSecond(), "first"),
+        "last two within 10%",
+        s1.agreed(),
+        (s1.agreed()
+                ? "the last two agreed within 10%" + extra
+                : "the last two did NOT agree within 10%" + extra + ": the figure is not settled")
+            + "; measured loads: "
+            + all);
   }
 
   private static Row s3(S3Latency.Result s3) {

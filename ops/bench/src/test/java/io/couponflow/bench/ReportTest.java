@@ -8,10 +8,14 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.couponflow.bench.rig.CpuUsage;
 import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.scenario.S0Limit;
+import io.couponflow.bench.scenario.S1AcceptPath;
+import io.couponflow.bench.scenario.Throughput;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 
 class ReportTest {
@@ -23,9 +27,38 @@ class ReportTest {
         Map.of("cores", "2"));
   }
 
+  private static S1AcceptPath.Run run(double perSecond, double gatewayMicros) {
+    return new S1AcceptPath.Run(
+        "a",
+        perSecond,
+        (long) perSecond * 10,
+        new Throughput(
+            (long) perSecond * 10, (long) perSecond * 10, 0, 0, 50, Duration.ofSeconds(10)),
+        new CpuUsage(Map.of("gateway", gatewayMicros, "redis", 30.0)),
+        100,
+        150,
+        40);
+  }
+
+  private static S1AcceptPath.Result s1(boolean agreed, double... perSecond) {
+    List<S1AcceptPath.Run> runs = new ArrayList<>();
+    for (double p : perSecond) {
+      runs.add(run(p, 40));
+    }
+    return new S1AcceptPath.Result(
+        10, runs, agreed, runs.size() - 2, Duration.ofSeconds(15), OptionalDouble.empty());
+  }
+
   private static S0Limit.Result s0(double perSecond, double redisMicros) {
     return new S0Limit.Result(
         perSecond, 300_000, 299_990, 1.2, new CpuUsage(Map.of("redis", redisMicros)));
+  }
+
+  private static Report.Row row(Report report, String scenario, String figureStart) {
+    return report.rows().stream()
+        .filter(r -> r.scenario().equals(scenario) && r.figure().startsWith(figureStart))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
@@ -67,6 +100,21 @@ class ReportTest {
     List<String> lines = twoRows().text().lines().toList();
 
     assertThat(lines.get(1).indexOf("20,000/s")).isEqualTo(lines.get(2).indexOf("9,000/s"));
+  }
+
+  @Test
+  void of_firstAndRepeatApart_saysTheFigureIsNotSettledAndCountsTheLast() {
+    Report report =
+        Report.of(
+            Results.EMPTY.plus(s0(20_000, 30)).plus(s1(false, 8_000, 10_000, 12_000, 13_500)));
+
+    Report.Row warmup = row(report, "S1", "warm-up check");
+    assertThat(warmup.value()).isEqualTo("8,000/s, 13,500/s");
+    assertThat(warmup.met()).isFalse();
+    assertThat(warmup.note())
+        .contains("did NOT agree within 10% after 2 extra warm-up(s) of 15 s")
+        .contains("8,000/s, 10,000/s, 12,000/s, 13,500/s");
+    assertThat(row(report, "S1", "accept path").ratio()).isEqualTo("0.68 x S0");
   }
 
   @Test
