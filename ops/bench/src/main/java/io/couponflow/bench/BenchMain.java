@@ -26,9 +26,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code couponflow-bench}: the benchmark behind {@code ops/dev bench}. Without a subcommand it
- * runs every scenario (S0 to S6) against the gateway's jar, Redis and MySQL of this machine, prints
- * one table and writes it under {@code bench-results/}. Exit 0 when it ran (targets met or not), 1
- * when an invariant broke (an oversell), 2 on bad usage.
+ * runs every scenario (S0 to S6, and the references S0-ref and H) against the gateway's jar, Redis
+ * and MySQL of this machine, prints one table and writes it under {@code bench-results/}. Exit 0
+ * when it ran (targets met or not), 1 when an invariant broke (an oversell), 2 on bad usage.
  */
 @Command(
     name = "couponflow-bench",
@@ -52,7 +52,7 @@ public final class BenchMain implements Callable<Integer> {
       names = "--scenarios",
       split = ",",
       converter = ScenarioConverter.class,
-      description = "scenarios to run (default: all of S0,S1,S2,S3,S4,S5,S6)")
+      description = "scenarios to run (default: all of S0,S0-ref,S1,S2,S3,S4,S5,S6,H)")
   List<Scenario> scenarios;
 
   @Option(
@@ -107,6 +107,13 @@ public final class BenchMain implements Callable<Integer> {
       description = "where to write the table (default: <root>/bench-results)")
   Path results;
 
+  @Option(
+      names = "--ref-script",
+      description =
+          "S0-ref's reference script, which is not in the repository (default:"
+              + " <root>/../shared/bench/ref_redeem.lua)")
+  Path refScript;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -138,6 +145,9 @@ public final class BenchMain implements Callable<Integer> {
             List.copyOf(jvm),
             java.util.Map.copyOf(gatewayEnv),
             jfr,
+            refScript != null
+                ? refScript
+                : home.resolve("../shared/bench/ref_redeem.lua").normalize(),
             runDir);
     Results results;
     int exit = 0;

@@ -6,11 +6,14 @@ import io.couponflow.bench.rig.BenchEnvironment;
 import io.couponflow.bench.rig.GatewayJvm;
 import io.couponflow.bench.rig.LoadAverage;
 import io.couponflow.bench.rig.Progress;
+import io.couponflow.bench.scenario.AnswerSample;
 import io.couponflow.bench.scenario.ClosedLoop;
+import io.couponflow.bench.scenario.HBareNetty;
 import io.couponflow.bench.scenario.LoadShape;
 import io.couponflow.bench.scenario.Measurement;
 import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.scenario.S0Limit;
+import io.couponflow.bench.scenario.S0Reference;
 import io.couponflow.bench.scenario.S1AcceptPath;
 import io.couponflow.bench.scenario.S2Naive;
 import io.couponflow.bench.scenario.S3Latency;
@@ -28,7 +31,8 @@ import java.util.Optional;
 /**
  * Runs the selected scenarios in order, each a class of its own returning its result as a value,
  * and hands each scenario the results it builds on (S3 runs at half of S1's rate, S6 compares the
- * heap with S1's). Everything measured so far is in {@link #results()}, also after a failure.
+ * heap with S1's, the report weighs the gateway's CPU against H's). Everything measured so far is
+ * in {@link #results()}, also after a failure.
  *
  * <p>Thread-safety: one run per instance, on the calling thread (plus the scenarios' helpers).
  */
@@ -37,6 +41,7 @@ final class BenchRunner {
   static final long S2_COUPON = 2;
   static final long S0_WARMUP_COUPON = 3;
   static final long S1_COUPON = 10;
+  static final long ANSWER_SAMPLE_COUPON = 12;
   static final long S4_COUPON = 20;
   static final long S6_COUPON = 30;
 
@@ -94,13 +99,32 @@ final class BenchRunner {
         record(new Skipped("S0", "redis-benchmark FCALL cf_redeem", "redis-benchmark not found"));
       }
     }
+    if (settings.runs(Scenario.S0_REF)) {
+      Optional<String> missing = S0Reference.unavailable(settings.refScript());
+      if (missing.isPresent()) {
+        progress.say("S0-ref: n/a: %s", missing.get());
+        record(
+            new Skipped(
+                "S0-ref", "redis-benchmark EVALSHA of the reference script", missing.get()));
+      } else {
+        record(
+            new S0Reference(env, settings.connections(), settings.duration(), progress)
+                .run(settings.refScript()));
+      }
+    }
     if (settings.runs(Scenario.S2)) {
       record(
           new S2Naive(env.jdbc(), settings.connections(), settings.duration(), progress)
               .run(S2_COUPON));
     }
+    Optional<AnswerSample> answer = Optional.empty();
     if (runsGateway()) {
-      gatewayScenarios();
+      answer = Optional.of(gatewayScenarios());
+    }
+    if (settings.runs(Scenario.H)) {
+      record(
+          new HBareNetty(shape, settings.gatewayJvm(), eventLoops(), settings.results(), progress)
+              .run(answer.orElseGet(AnswerSample::template)));
     }
     if (settings.runs(Scenario.S5)) {
       record(new S5Sink(env.jdbc(), progress).run());
@@ -116,8 +140,12 @@ final class BenchRunner {
         || settings.runs(Scenario.S6);
   }
 
-  /** S1, S3, S4 and S6 on one gateway with the bench's JVM options. */
-  private void gatewayScenarios() {
+  /**
+   * S1, S3, S4 and S6 on one gateway with the bench's JVM options.
+   *
+   * @return the body of one real redemption answer, for H
+   */
+  private AnswerSample gatewayScenarios() {
     Path log = settings.results().resolve("gateway.log");
     try (GatewayJvm jvm =
             GatewayJvm.start(
@@ -126,6 +154,7 @@ final class BenchRunner {
                 log);
         ClosedLoop load = new ClosedLoop(shape, jvm.apiPort())) {
       context("gateway log", log.toString());
+      AnswerSample answer = AnswerSample.take(env, jvm, ANSWER_SAMPLE_COUPON);
       Optional<S1AcceptPath.Result> s1 = Optional.empty();
       if (settings.runs(Scenario.S1) || settings.runs(Scenario.S3) || settings.runs(Scenario.S6)) {
         Optional<Path> recording =
@@ -152,6 +181,7 @@ final class BenchRunner {
             new S6Memory(env, jvm, load, progress)
                 .run(S1_COUPON, s1.get().heapAfterGcBytes(), S6_COUPON));
       }
+      return answer;
     }
   }
 
@@ -159,5 +189,14 @@ final class BenchRunner {
     Map<String, String> all = new HashMap<>(env.gatewayEnv());
     all.putAll(settings.gatewayEnv());
     return all;
+  }
+
+  /** The gateway's API event loops: COUPON_HTTP_IO_THREADS, or its default, half the cores. */
+  private int eventLoops() {
+    String given = settings.gatewayEnv().get("COUPON_HTTP_IO_THREADS");
+    if (given != null) {
+      return Integer.parseInt(given.trim());
+    }
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 }

@@ -15,6 +15,7 @@ import java.util.Set;
  * @param connections connections (threads for S2) in every closed-loop load
  * @param gatewayJar the gateway's jar, run with {@code gatewayJvm}
  * @param gatewayEnv COUPON_* variables for every gateway, over the bench's own
+ * @param refScript S0-ref's reference script (not in the repository)
  * @param results this run's folder (logs, recordings)
  */
 record BenchSettings(
@@ -27,6 +28,7 @@ record BenchSettings(
     List<String> gatewayJvm,
     Map<String, String> gatewayEnv,
     boolean jfr,
+    Path refScript,
     Path results) {
   BenchSettings {
     scenarios = Set.copyOf(scenarios);

@@ -2,9 +2,11 @@ package io.couponflow.bench;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.couponflow.bench.scenario.HBareNetty;
 import io.couponflow.bench.scenario.Measurement;
 import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.scenario.S0Limit;
+import io.couponflow.bench.scenario.S0Reference;
 import io.couponflow.bench.scenario.S1AcceptPath;
 import io.couponflow.bench.scenario.S2Naive;
 import io.couponflow.bench.scenario.S3Latency;
@@ -53,9 +55,12 @@ final class Report {
       String note) {}
 
   /** The order of the table, whatever order the scenarios ran in. */
-  private static final List<String> ORDER = List.of("S0", "S2", "S1", "S3", "S4", "S5", "S6");
+  private static final List<String> ORDER =
+      List.of("S0", "S0-ref", "S2", "H", "S1", "S3", "S4", "S5", "S6");
 
   static final double S1_OVER_S0 = 0.8;
+  static final double S0_OVER_REF = 0.8;
+  static final double GATEWAY_OVER_H = 2.5;
 
   private final List<Row> rows;
   private final Results results;
@@ -101,6 +106,9 @@ final class Report {
     if (m instanceof S0Limit.Result s0) {
       return s0(s0);
     }
+    if (m instanceof S0Reference.Result ref) {
+      return s0Ref(ref, all.get(S0Limit.Result.class));
+    }
     if (m instanceof S2Naive.Result s2) {
       return List.of(
           new Row(
@@ -111,6 +119,9 @@ final class Report {
               "",
               null,
               String.format(Locale.ROOT, "%,d accepted, %,d failed", s2.accepted(), s2.failed())));
+    }
+    if (m instanceof HBareNetty.Result h) {
+      return h(h, all.get(S1AcceptPath.Result.class));
     }
     if (m instanceof S1AcceptPath.Result s1) {
       return s1(s1, all);
@@ -155,9 +166,69 @@ final class Report {
             "from /proc/<pid>/stat"));
   }
 
+  private static List<Row> s0Ref(S0Reference.Result ref, Optional<S0Limit.Result> s0) {
+    Optional<Double> ratio = s0.map(s -> s.acceptedPerSecond() / ref.acceptedPerSecond());
+    return List.of(
+        new Row(
+            "S0-ref",
+            "reference: redis-benchmark EVALSHA of a minimal redeem script, accepted/s",
+            perSecond(ref.acceptedPerSecond()),
+            ratio.map(r -> "S0 = " + times(r, "S0-ref")).orElse(""),
+            "S0 >= " + S0_OVER_REF + " x S0-ref",
+            ratio.map(r -> r >= S0_OVER_REF).orElse(null),
+            String.format(
+                Locale.ROOT,
+                "%s; %,d calls, %,d accepted, p50 %.2f ms",
+                ref.script(),
+                ref.calls(),
+                ref.accepted(),
+                ref.p50Millis())),
+        new Row(
+            "S0-ref",
+            "CPU per accepted call (us): redis-server, redis-benchmark",
+            ref.cpu().text(),
+            s0.map(
+                    s ->
+                        "S0's redis = "
+                            + times(s.cpu().of("redis") / ref.cpu().of("redis"), "S0-ref's"))
+                .orElse(""),
+            "",
+            null,
+            "from /proc/<pid>/stat"));
+  }
+
+  private static List<Row> h(HBareNetty.Result h, Optional<S1AcceptPath.Result> s1) {
+    return List.of(
+        new Row(
+            "H",
+            "bare Netty answer: a fixed 201, requests/s",
+            perSecond(h.requestsPerSecond()),
+            s1.map(s -> "S1 = " + times(s.acceptedPerSecond() / h.requestsPerSecond(), "H"))
+                .orElse(""),
+            "",
+            null,
+            String.format(
+                Locale.ROOT,
+                "%d-byte body (%s); the gateway's HTTP codec, JVM options and %d event loop(s); S1's"
+                    + " load shape; %,d requests",
+                h.bodyBytes(),
+                h.bodySource(),
+                h.eventLoops(),
+                h.requests())),
+        new Row(
+            "H",
+            "CPU per request (us): bare server, load generator",
+            h.cpu().text(),
+            "",
+            "",
+            null,
+            "from /proc/<pid>/stat"));
+  }
+
   private static List<Row> s1(S1AcceptPath.Result s1, Results all) {
     Optional<S0Limit.Result> s0 = all.get(S0Limit.Result.class);
     Optional<S2Naive.Result> s2 = all.get(S2Naive.Result.class);
+    Optional<HBareNetty.Result> h = all.get(HBareNetty.Result.class);
     S1AcceptPath.Run settled = s1.settled();
     double rate = s1.acceptedPerSecond();
     List<Row> rows = new ArrayList<>();
@@ -175,20 +246,25 @@ final class Report {
                     ? " (the last of " + s1.runs().size() + " measured loads)"
                     : "")));
     rows.add(warmupRow("S1", s1));
+    Optional<Double> overH = h.map(x -> settled.cpu().of("gateway") / x.cpu().of("H"));
     rows.add(
         new Row(
             "S1",
             "CPU per accepted redemption (us): gateway, redis-server, MySQL, load generator",
             settled.cpu().text(),
-            "",
-            "",
-            null,
+            overH.map(r -> "gateway = " + times(r, "H")).orElse(""),
+            "gateway <= " + GATEWAY_OVER_H + " x H",
+            overH.map(r -> r <= GATEWAY_OVER_H).orElse(null),
             String.format(
-                Locale.ROOT,
-                "from /proc/<pid>/stat; the sink's MySQL writes included: %,.0f batches of %.0f"
-                    + " rows on average",
-                settled.sinkBatches(),
-                settled.rowsPerBatch())));
+                    Locale.ROOT,
+                    "from /proc/<pid>/stat; the sink's MySQL writes included: %,.0f batches of %.0f"
+                        + " rows on average",
+                    settled.sinkBatches(),
+                    settled.rowsPerBatch())
+                + h.map(
+                        x ->
+                            String.format(Locale.ROOT, "; H: %.1f us per request", x.cpu().of("H")))
+                    .orElse("")));
     s2.ifPresent(
         naive ->
             rows.add(

@@ -6,12 +6,14 @@ import java.util.stream.Collectors;
 /** The scenarios {@code --scenarios} chooses from, by the names the report gives them. */
 enum Scenario {
   S0("S0"),
+  S0_REF("S0-ref"),
   S1("S1"),
   S2("S2"),
   S3("S3"),
   S4("S4"),
   S5("S5"),
-  S6("S6");
+  S6("S6"),
+  H("H");
 
   private final String label;
 
@@ -23,7 +25,7 @@ enum Scenario {
     return label;
   }
 
-  /** By its label or constant name, in any case. */
+  /** By its label or constant name, in any case ("S0-ref", "s0_ref", "h"). */
   static Scenario parse(String text) {
     for (Scenario s : values()) {
       if (s.label.equalsIgnoreCase(text) || s.name().equalsIgnoreCase(text)) {

@@ -8,15 +8,19 @@ import io.couponflow.bench.load.LoadTool;
 import io.couponflow.bench.load.RedisBenchmark;
 import io.couponflow.bench.rig.BenchEnvironment;
 import io.couponflow.bench.rig.InvariantViolation;
+import io.couponflow.bench.scenario.HBareNetty;
 import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.scenario.S0Limit;
+import io.couponflow.bench.scenario.S0Reference;
 import io.couponflow.bench.scenario.S2Naive;
+import io.couponflow.bench.scenario.Skipped;
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.testkit.TestSettings;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -34,6 +38,18 @@ import org.junit.jupiter.api.io.TempDir;
  * oversold coupon. No figure is judged: a benchmark is not a test.
  */
 class BenchIT {
+  /**
+   * A redeem script of the reference's contract (KEYS meta, stock, users, outbox; ARGV request,
+   * user, order, time), written for this test: takes a unit and appends it to the outbox.
+   */
+  private static final String TEST_SCRIPT =
+      """
+      local left = redis.call('DECR', KEYS[2])
+      if left < 0 then redis.call('INCR', KEYS[2]); return {'SOLD_OUT'} end
+      redis.call('XADD', KEYS[4], '*', 'r', ARGV[1], 'u', ARGV[2])
+      return {'OK'}
+      """;
+
   @TempDir Path results;
   private BenchEnvironment env;
 
@@ -55,7 +71,7 @@ class BenchIT {
     env.close();
   }
 
-  private BenchRunner runner(Scenario... scenarios) {
+  private BenchRunner runner(Path refScript, Scenario... scenarios) {
     BenchSettings settings =
         new BenchSettings(
             EnumSet.copyOf(List.of(scenarios)),
@@ -64,11 +80,16 @@ class BenchIT {
             8,
             LoadTool.JAVA,
             results.resolve("no-gateway.jar"),
-            List.of(),
+            List.of("-Xmx64m", "-XX:+UseSerialGC"),
             Map.of(),
             false,
+            refScript,
             results);
     return new BenchRunner(settings, env, new PrintWriter(new StringWriter()));
+  }
+
+  private BenchRunner runner(Scenario... scenarios) {
+    return runner(results.resolve("no-script.lua"), scenarios);
   }
 
   @Test
@@ -103,6 +124,51 @@ class BenchIT {
     assertThat(report.rows().get(0).value()).matches("[1-9][0-9,]*/s");
     assertThat(report.rows().get(1).value()).startsWith("redis ");
     assertThat(env.keysOf(BenchRunner.S0_COUPON)).isEmpty();
+  }
+
+  @Test
+  void run_referenceScriptBesideTheLimit_reportsS0AsAFractionOfItAndLeavesNoKeys()
+      throws Exception {
+    assumeThat(RedisBenchmark.available()).as("redis-benchmark on the PATH").isTrue();
+    Path script = Files.writeString(results.resolve("ref.lua"), TEST_SCRIPT);
+
+    Results measured = runner(script, Scenario.S0, Scenario.S0_REF).run();
+
+    S0Reference.Result ref = measured.get(S0Reference.Result.class).orElseThrow();
+    assertThat(ref.accepted()).isPositive().isLessThanOrEqualTo(ref.calls());
+    assertThat(ref.acceptedPerSecond()).isPositive();
+    assertThat(Report.of(measured).rows())
+        .filteredOn(r -> r.scenario().equals("S0-ref"))
+        .first()
+        .satisfies(r -> assertThat(r.ratio()).matches("S0 = [0-9]+\\.[0-9]{2} x S0-ref"));
+    assertThat(env.redis().scan(env.prefix() + ":*", null, Duration.ofSeconds(10))).isEmpty();
+  }
+
+  @Test
+  void run_referenceScriptMissing_reportsNotAvailableNamingThePath() throws Exception {
+    assumeThat(RedisBenchmark.available()).as("redis-benchmark on the PATH").isTrue();
+
+    Results measured = runner(results.resolve("absent.lua"), Scenario.S0_REF).run();
+
+    Skipped skipped = measured.get(Skipped.class).orElseThrow();
+    assertThat(skipped.scenario()).isEqualTo("S0-ref");
+    assertThat(skipped.reason())
+        .contains(results.resolve("absent.lua").toString())
+        .contains("is missing")
+        .contains("--ref-script");
+    assertThat(Report.of(measured).rows().get(0).value()).isEqualTo("n/a");
+  }
+
+  @Test
+  void run_bareNettyServer_answersEveryRequestAndReportsItsCpuPerRequest() throws Exception {
+    Results measured = runner(Scenario.H).run();
+
+    HBareNetty.Result h = measured.get(HBareNetty.Result.class).orElseThrow();
+    assertThat(h.requests()).isPositive();
+    assertThat(h.requestsPerSecond()).isPositive();
+    assertThat(h.cpu().of("H")).isPositive();
+    assertThat(h.bodySource()).contains("template");
+    assertThat(h.bodyBytes()).isBetween(150, 300);
   }
 
   @Test

@@ -6,11 +6,14 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.couponflow.bench.rig.CpuUsage;
+import io.couponflow.bench.scenario.HBareNetty;
 import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.scenario.S0Limit;
+import io.couponflow.bench.scenario.S0Reference;
 import io.couponflow.bench.scenario.S1AcceptPath;
 import io.couponflow.bench.scenario.Throughput;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +103,44 @@ class ReportTest {
     List<String> lines = twoRows().text().lines().toList();
 
     assertThat(lines.get(1).indexOf("20,000/s")).isEqualTo(lines.get(2).indexOf("9,000/s"));
+  }
+
+  @Test
+  void of_gatewayAndBareNetty_printsTheGatewaysCpuAsAMultipleOfH() {
+    Results results =
+        Results.EMPTY
+            .plus(s1(true, 10_000, 10_500))
+            .plus(
+                new HBareNetty.Result(
+                    80_000, 800_000, new CpuUsage(Map.of("H", 10.0)), 202, "a template", 1));
+
+    Report.Row cpu = row(Report.of(results), "S1", "CPU per accepted redemption");
+
+    assertThat(cpu.ratio()).isEqualTo("gateway = 4.00 x H");
+    assertThat(cpu.target()).isEqualTo("gateway <= 2.5 x H");
+    assertThat(cpu.met()).isFalse();
+  }
+
+  @Test
+  void of_limitAndReference_printsS0AsAFractionOfS0Ref() {
+    Results results =
+        Results.EMPTY
+            .plus(s0(26_000, 38))
+            .plus(
+                new S0Reference.Result(
+                    Path.of("ref.lua"),
+                    40_000,
+                    400_000,
+                    399_000,
+                    1.0,
+                    new CpuUsage(Map.of("redis", 20.0))));
+
+    Report.Row ref = row(Report.of(results), "S0-ref", "reference");
+
+    assertThat(ref.ratio()).isEqualTo("S0 = 0.65 x S0-ref");
+    assertThat(ref.met()).isFalse();
+    assertThat(row(Report.of(results), "S0-ref", "CPU").ratio())
+        .isEqualTo("S0's redis = 1.90 x S0-ref's");
   }
 
   @Test

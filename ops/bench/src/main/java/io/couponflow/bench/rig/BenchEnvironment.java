@@ -331,10 +331,15 @@ public final class BenchEnvironment implements AutoCloseable {
     }
   }
 
+  /**
+   * Deletes every key under the prefix, and those the reference script made ({@code
+   * idem:<prefix>:...}); then drops the database.
+   */
   @Override
   public void close() {
     try {
       unlink(redis.scan(prefix() + ":*", null, Duration.ofSeconds(60)));
+      unlink(redis.scan("idem:" + prefix() + ":*", null, Duration.ofSeconds(60)));
     } catch (RuntimeException e) {
       System.err.println("bench: could not delete the keys under " + prefix() + ": " + e);
     } finally {
@@ -348,8 +353,36 @@ public final class BenchEnvironment implements AutoCloseable {
     }
   }
 
+  /** Deletes every key matching a SCAN pattern. */
+  public void deleteMatching(String pattern) {
+    unlink(redis.scan(pattern, null, Duration.ofSeconds(60)));
+  }
+
+  /** {@code SCRIPT LOAD}: the script's SHA1 for EVALSHA. */
+  public String loadScript(String source) {
+    return await(redis.commands().scriptLoad(source));
+  }
+
+  /** Plain writes and reads on keys a reference scenario owns (under the prefix). */
+  public void set(String key, String value) {
+    await(redis.commands().set(key, value));
+  }
+
+  public String get(String key) {
+    return await(redis.commands().get(key));
+  }
+
+  public void hset(String key, Map<String, String> fields) {
+    await(redis.commands().hset(key, fields));
+  }
+
+  /** Entries in a stream ({@code XLEN}). */
+  public long streamLength(String key) {
+    return await(redis.commands().xlen(key));
+  }
+
   /** Waits for a Redis answer, at most 10 s. */
-  private static <T> T await(CompletionStage<T> answer) {
+  public static <T> T await(CompletionStage<T> answer) {
     return answer.toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
   }
 
