@@ -26,9 +26,10 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code couponflow-bench}: the benchmark behind {@code ops/dev bench}. Without a subcommand it
- * runs every scenario (S0 to S6, and the references S0-ref and H) against the gateway's jar, Redis
- * and MySQL of this machine, prints one table and writes it under {@code bench-results/}. Exit 0
- * when it ran (targets met or not), 1 when an invariant broke (an oversell), 2 on bad usage.
+ * runs every scenario (S0 to S6, and the references S0-ref and H, S1-launcher and fence) against
+ * the gateway's jar, Redis and MySQL of this machine, prints one table and writes it under {@code
+ * bench-results/}. Exit 0 when it ran (targets met or not), 1 when an invariant broke (an
+ * oversell), 2 on bad usage.
  */
 @Command(
     name = "couponflow-bench",
@@ -52,7 +53,8 @@ public final class BenchMain implements Callable<Integer> {
       names = "--scenarios",
       split = ",",
       converter = ScenarioConverter.class,
-      description = "scenarios to run (default: all of S0,S0-ref,S1,S2,S3,S4,S5,S6,H)")
+      description =
+          "scenarios to run (default: all of S0,S0-ref,S1,S2,S3,S4,S5,S6,H,S1-launcher,fence)")
   List<Scenario> scenarios;
 
   @Option(
@@ -114,6 +116,19 @@ public final class BenchMain implements Callable<Integer> {
               + " <root>/../shared/bench/ref_redeem.lua)")
   Path refScript;
 
+  @Option(
+      names = "--redis-server",
+      defaultValue = "redis-server",
+      description =
+          "redis-server for the fence scenario's private Redis (default: ${DEFAULT-VALUE})")
+  String redisServer;
+
+  @Option(
+      names = "--redis-cli",
+      defaultValue = "redis-cli",
+      description = "redis-cli that checks the private Redis answers (default: ${DEFAULT-VALUE})")
+  String redisCli;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -142,12 +157,15 @@ public final class BenchMain implements Callable<Integer> {
             connections,
             load,
             home.resolve("gateway/target/couponflow-gateway.jar"),
+            home.resolve("gateway/bin/couponflow-gateway"),
             List.copyOf(jvm),
             java.util.Map.copyOf(gatewayEnv),
             jfr,
             refScript != null
                 ? refScript
                 : home.resolve("../shared/bench/ref_redeem.lua").normalize(),
+            redisServer,
+            redisCli,
             runDir);
     Results results;
     int exit = 0;
@@ -205,7 +223,7 @@ public final class BenchMain implements Callable<Integer> {
     return list;
   }
 
-  /** Scenario names as the report prints them, in any case. */
+  /** Scenario names as the report prints them ("S0-ref", "fence"), in any case. */
   static final class ScenarioConverter implements CommandLine.ITypeConverter<Scenario> {
     @Override
     public Scenario convert(String value) {

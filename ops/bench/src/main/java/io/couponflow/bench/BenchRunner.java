@@ -8,6 +8,7 @@ import io.couponflow.bench.rig.LoadAverage;
 import io.couponflow.bench.rig.Progress;
 import io.couponflow.bench.scenario.AnswerSample;
 import io.couponflow.bench.scenario.ClosedLoop;
+import io.couponflow.bench.scenario.FenceCost;
 import io.couponflow.bench.scenario.HBareNetty;
 import io.couponflow.bench.scenario.LoadShape;
 import io.couponflow.bench.scenario.Measurement;
@@ -15,6 +16,7 @@ import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.scenario.S0Limit;
 import io.couponflow.bench.scenario.S0Reference;
 import io.couponflow.bench.scenario.S1AcceptPath;
+import io.couponflow.bench.scenario.S1Launcher;
 import io.couponflow.bench.scenario.S2Naive;
 import io.couponflow.bench.scenario.S3Latency;
 import io.couponflow.bench.scenario.S4SoldOutStorm;
@@ -22,6 +24,7 @@ import io.couponflow.bench.scenario.S5Sink;
 import io.couponflow.bench.scenario.S6Memory;
 import io.couponflow.bench.scenario.Skipped;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
@@ -41,9 +44,11 @@ final class BenchRunner {
   static final long S2_COUPON = 2;
   static final long S0_WARMUP_COUPON = 3;
   static final long S1_COUPON = 10;
+  static final long S1_LAUNCHER_COUPON = 11;
   static final long ANSWER_SAMPLE_COUPON = 12;
   static final long S4_COUPON = 20;
   static final long S6_COUPON = 30;
+  static final FenceCost.Coupons FENCE_COUPONS = new FenceCost.Coupons(40, 41, 42, 43, 44, 49);
 
   private final BenchSettings settings;
   private final BenchEnvironment env;
@@ -126,6 +131,20 @@ final class BenchRunner {
           new HBareNetty(shape, settings.gatewayJvm(), eventLoops(), settings.results(), progress)
               .run(answer.orElseGet(AnswerSample::template)));
     }
+    if (settings.runs(Scenario.S1_LAUNCHER)) {
+      record(
+          new S1Launcher(
+                  env,
+                  settings.launcher(),
+                  gatewayEnv(),
+                  shape,
+                  settings.results().resolve("gateway-launcher.log"),
+                  progress)
+              .run(S1_LAUNCHER_COUPON));
+    }
+    if (settings.runs(Scenario.FENCE)) {
+      fence();
+    }
     if (settings.runs(Scenario.S5)) {
       record(new S5Sink(env.jdbc(), progress).run());
     }
@@ -183,6 +202,30 @@ final class BenchRunner {
       }
       return answer;
     }
+  }
+
+  private void fence() {
+    if (!RedisBenchmark.Tools.onPath(settings.redisServer())
+        && !Files.isExecutable(Path.of(settings.redisServer()))) {
+      record(
+          new Skipped(
+              "fence",
+              "S1 and S0 with and without the fence",
+              settings.redisServer()
+                  + " not found: the fence is measured on a private Redis only"));
+      return;
+    }
+    record(
+        new FenceCost(
+                env,
+                settings.redisServer(),
+                settings.redisCli(),
+                Optional.of(GatewayJvm.Launch.jar(settings.gatewayJar(), settings.gatewayJvm())),
+                settings.gatewayEnv(),
+                shape,
+                settings.results().resolve("gateway-fence.log"),
+                progress)
+            .run(FENCE_COUPONS));
   }
 
   private Map<String, String> gatewayEnv() {

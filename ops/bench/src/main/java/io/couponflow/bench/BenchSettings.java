@@ -14,8 +14,11 @@ import java.util.Set;
  * @param warmup a fresh gateway's warm-up load before its first measured one
  * @param connections connections (threads for S2) in every closed-loop load
  * @param gatewayJar the gateway's jar, run with {@code gatewayJvm}
+ * @param launcher {@code gateway/bin/couponflow-gateway}, for S1-launcher
  * @param gatewayEnv COUPON_* variables for every gateway, over the bench's own
  * @param refScript S0-ref's reference script (not in the repository)
+ * @param redisServer the redis-server binary the fence scenario starts a private Redis with
+ * @param redisCli the redis-cli that checks it answers
  * @param results this run's folder (logs, recordings)
  */
 record BenchSettings(
@@ -25,10 +28,13 @@ record BenchSettings(
     int connections,
     LoadTool load,
     Path gatewayJar,
+    Path launcher,
     List<String> gatewayJvm,
     Map<String, String> gatewayEnv,
     boolean jfr,
     Path refScript,
+    String redisServer,
+    String redisCli,
     Path results) {
   BenchSettings {
     scenarios = Set.copyOf(scenarios);

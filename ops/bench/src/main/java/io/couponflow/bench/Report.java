@@ -2,12 +2,14 @@ package io.couponflow.bench;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.couponflow.bench.scenario.FenceCost;
 import io.couponflow.bench.scenario.HBareNetty;
 import io.couponflow.bench.scenario.Measurement;
 import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.scenario.S0Limit;
 import io.couponflow.bench.scenario.S0Reference;
 import io.couponflow.bench.scenario.S1AcceptPath;
+import io.couponflow.bench.scenario.S1Launcher;
 import io.couponflow.bench.scenario.S2Naive;
 import io.couponflow.bench.scenario.S3Latency;
 import io.couponflow.bench.scenario.S4SoldOutStorm;
@@ -56,11 +58,13 @@ final class Report {
 
   /** The order of the table, whatever order the scenarios ran in. */
   private static final List<String> ORDER =
-      List.of("S0", "S0-ref", "S2", "H", "S1", "S3", "S4", "S5", "S6");
+      List.of("S0", "S0-ref", "S2", "H", "S1", "S3", "S4", "S5", "S6", "S1-launcher", "fence");
 
   static final double S1_OVER_S0 = 0.8;
   static final double S0_OVER_REF = 0.8;
   static final double GATEWAY_OVER_H = 2.5;
+  static final double LAUNCHER_OVER_TUNED = 0.9;
+  static final double FENCE_TOLERANCE = 0.10;
 
   private final List<Row> rows;
   private final Results results;
@@ -137,6 +141,12 @@ final class Report {
     }
     if (m instanceof S6Memory.Result s6) {
       return s6(s6);
+    }
+    if (m instanceof S1Launcher.Result launcher) {
+      return launcher(launcher, all.get(S1AcceptPath.Result.class));
+    }
+    if (m instanceof FenceCost.Result fence) {
+      return fence(fence);
     }
     throw new IllegalArgumentException("no rendering for " + m.getClass().getName());
   }
@@ -404,6 +414,108 @@ final class Report {
                 "S1 again: %s accepted (%,d)",
                 perSecond(s6.againAcceptedPerSecond()),
                 s6.againAccepted())));
+  }
+
+  private static List<Row> launcher(S1Launcher.Result l, Optional<S1AcceptPath.Result> tuned) {
+    double rate = l.s1().acceptedPerSecond();
+    Optional<Double> ratio = tuned.map(t -> rate / t.acceptedPerSecond());
+    return List.of(
+        new Row(
+            "S1-launcher",
+            "S1 through gateway/bin/couponflow-gateway with its defaults, accepted/s",
+            perSecond(rate),
+            ratio.map(r -> times(r, "S1 (tuned options)")).orElse(""),
+            ">= " + LAUNCHER_OVER_TUNED + " x S1",
+            ratio.map(r -> r >= LAUNCHER_OVER_TUNED).orElse(null),
+            "the launcher chose: " + l.options() + "; " + l.s1().settled().load().note()),
+        warmupRow("S1-launcher", l.s1()),
+        new Row(
+            "S1-launcher",
+            "CPU per accepted redemption (us): gateway, redis-server, MySQL, load generator",
+            l.s1().settled().cpu().text(),
+            "",
+            "",
+            null,
+            "from /proc/<pid>/stat"));
+  }
+
+  private static List<Row> fence(FenceCost.Result f) {
+    List<Row> rows = new ArrayList<>();
+    String versions =
+        String.format(
+            Locale.ROOT,
+            "on a private redis-server; the fenceless copy of the library is version %d, the real"
+                + " one (put back and checked) %d",
+            f.fencelessVersion(),
+            f.restoredVersion());
+    if (!f.s1().isEmpty()) {
+      double with = f.s1PerSecond(true);
+      double without = f.s1PerSecond(false);
+      double ratio = with / without;
+      rows.add(
+          new Row(
+              "fence",
+              "S1 with the fence (cf_redeem's epoch check), accepted/s",
+              perSecond(with),
+              times(ratio, "without"),
+              "within 10% of without",
+              Math.abs(ratio - 1) <= FENCE_TOLERANCE,
+              "the mean of two loads; in the order they ran: "
+                  + order(f)
+                  + "; Redis CPU per redemption "
+                  + micros(f.s1(true), "redis")
+                  + " with, "
+                  + micros(f.s1(false), "redis")
+                  + " without; gateway "
+                  + micros(f.s1(true), "gateway")
+                  + " with, "
+                  + micros(f.s1(false), "gateway")
+                  + " without"));
+      rows.add(
+          new Row(
+              "fence",
+              "S1 without the fence (the check cut out of a copy of the library), accepted/s",
+              perSecond(without),
+              "",
+              "",
+              null,
+              versions));
+    }
+    double s0Ratio = f.s0With().acceptedPerSecond() / f.s0Without().acceptedPerSecond();
+    rows.add(
+        new Row(
+            "fence",
+            "S0 with the fence, accepted/s",
+            perSecond(f.s0With().acceptedPerSecond()),
+            times(s0Ratio, "without"),
+            "",
+            null,
+            String.format(
+                Locale.ROOT,
+                "redis-server CPU per redemption %.1f us with, %.1f us without",
+                f.s0With().cpu().of("redis"),
+                f.s0Without().cpu().of("redis"))));
+    rows.add(
+        new Row(
+            "fence",
+            "S0 without the fence, accepted/s",
+            perSecond(f.s0Without().acceptedPerSecond()),
+            "",
+            "",
+            null,
+            f.s1().isEmpty() ? versions : ""));
+    return rows;
+  }
+
+  private static String order(FenceCost.Result f) {
+    return f.s1().stream()
+        .map(l -> (l.fence() ? "with " : "without ") + perSecond(l.run().acceptedPerSecond()))
+        .collect(Collectors.joining(", "));
+  }
+
+  private static String micros(List<S1AcceptPath.Run> runs, String process) {
+    double mean = runs.stream().mapToDouble(r -> r.cpu().of(process)).average().orElse(Double.NaN);
+    return String.format(Locale.ROOT, "%.1f us", mean);
   }
 
   // ---- the three forms -----------------------------------------------------------------------

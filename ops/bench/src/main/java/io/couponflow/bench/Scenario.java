@@ -13,7 +13,9 @@ enum Scenario {
   S4("S4"),
   S5("S5"),
   S6("S6"),
-  H("H");
+  H("H"),
+  S1_LAUNCHER("S1-launcher"),
+  FENCE("fence");
 
   private final String label;
 
@@ -25,7 +27,7 @@ enum Scenario {
     return label;
   }
 
-  /** By its label or constant name, in any case ("S0-ref", "s0_ref", "h"). */
+  /** By its label or constant name, in any case ("S0-ref", "s0_ref", "fence"). */
   static Scenario parse(String text) {
     for (Scenario s : values()) {
       if (s.label.equalsIgnoreCase(text) || s.name().equalsIgnoreCase(text)) {

@@ -80,10 +80,13 @@ class BenchIT {
             8,
             LoadTool.JAVA,
             results.resolve("no-gateway.jar"),
+            results.resolve("no-launcher"),
             List.of("-Xmx64m", "-XX:+UseSerialGC"),
             Map.of(),
             false,
             refScript,
+            TestSettings.redisServerBinary(),
+            TestSettings.redisCliBinary(),
             results);
     return new BenchRunner(settings, env, new PrintWriter(new StringWriter()));
   }

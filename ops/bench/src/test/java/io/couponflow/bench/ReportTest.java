@@ -6,11 +6,13 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.couponflow.bench.rig.CpuUsage;
+import io.couponflow.bench.scenario.FenceCost;
 import io.couponflow.bench.scenario.HBareNetty;
 import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.scenario.S0Limit;
 import io.couponflow.bench.scenario.S0Reference;
 import io.couponflow.bench.scenario.S1AcceptPath;
+import io.couponflow.bench.scenario.S1Launcher;
 import io.couponflow.bench.scenario.Throughput;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -156,6 +158,45 @@ class ReportTest {
         .contains("did NOT agree within 10% after 2 extra warm-up(s) of 15 s")
         .contains("8,000/s, 10,000/s, 12,000/s, 13,500/s");
     assertThat(row(report, "S1", "accept path").ratio()).isEqualTo("0.68 x S0");
+  }
+
+  @Test
+  void of_launcherAgainstTuned_printsTheRatio() {
+    Results results =
+        Results.EMPTY
+            .plus(s1(true, 10_000, 10_000))
+            .plus(new S1Launcher.Result(s1(true, 9_000, 9_500), "-Xmx512m -XX:+UseSerialGC"));
+
+    Report.Row launcher = row(Report.of(results), "S1-launcher", "S1 through");
+
+    assertThat(launcher.ratio()).isEqualTo("0.95 x S1 (tuned options)");
+    assertThat(launcher.met()).isTrue();
+    assertThat(launcher.note()).startsWith("the launcher chose: -Xmx512m -XX:+UseSerialGC");
+  }
+
+  @Test
+  void of_fence_printsWithAgainstWithoutAndEveryLoad() {
+    FenceCost.Result fence =
+        new FenceCost.Result(
+            List.of(
+                new FenceCost.Load(false, run(10_000, 40)),
+                new FenceCost.Load(true, run(9_800, 41)),
+                new FenceCost.Load(true, run(10_000, 41)),
+                new FenceCost.Load(false, run(10_400, 40))),
+            s0(36_000, 27),
+            s0(30_000, 33),
+            1005,
+            5);
+
+    Report report = Report.of(Results.EMPTY.plus(fence));
+
+    Report.Row s1 = row(report, "fence", "S1 with");
+    assertThat(s1.value()).isEqualTo("9,900/s");
+    assertThat(s1.ratio()).isEqualTo("0.97 x without");
+    assertThat(s1.met()).isTrue();
+    assertThat(s1.note())
+        .contains("without 10,000/s, with 9,800/s, with 10,000/s, without 10,400/s");
+    assertThat(row(report, "fence", "S0 with").ratio()).isEqualTo("0.83 x without");
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.LiveCoupon;
+import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
@@ -16,6 +17,7 @@ import io.couponflow.sql.Database;
 import io.couponflow.sql.Migrations;
 import io.couponflow.sql.RedemptionCounts;
 import io.couponflow.sql.RedemptionMapper;
+import java.net.URI;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -36,7 +38,8 @@ import org.apache.ibatis.session.SqlSession;
  * The bench's own corner of the shared servers: a scratch database (migrated, dropped at the end)
  * on the MySQL of COUPON_JDBC_URL and a key prefix of its own on the Redis of COUPON_REDIS_URI
  * (every key under it deleted at the end). Creates the coupons the scenarios use and checks the
- * invariants after each scenario.
+ * invariants after each scenario. {@link #onRedis} gives the same corner on another Redis (a
+ * private one a scenario started), sharing the database.
  *
  * <p>Thread-safety: safe for use by many threads (the sampler reads while a scenario runs).
  */
@@ -46,16 +49,23 @@ public final class BenchEnvironment implements AutoCloseable {
   private final JdbcSettings jdbc;
   private final RedisSettings redisSettings;
   private final Database database;
+  private final boolean ownsDatabase;
   private final RedisStore redis;
   private final CouponFunctions functions;
 
-  private BenchEnvironment(JdbcSettings jdbc, RedisSettings redisSettings) {
+  private BenchEnvironment(
+      JdbcSettings jdbc, Database database, boolean ownsDatabase, RedisSettings redisSettings) {
     this.jdbc = jdbc;
     this.redisSettings = redisSettings;
-    Migrations.migrate(jdbc);
-    this.database = Database.open(jdbc, "couponflow-bench");
+    this.database = database;
+    this.ownsDatabase = ownsDatabase;
     this.redis = RedisStore.connect(redisSettings);
-    CouponLibrary.ensureLoaded(redis).join();
+    try {
+      CouponLibrary.ensureLoaded(redis).join();
+    } catch (RuntimeException e) {
+      redis.close();
+      throw e;
+    }
     this.functions = new CouponFunctions(redis, RETENTION);
   }
 
@@ -72,7 +82,28 @@ public final class BenchEnvironment implements AutoCloseable {
           "COUPON_REDIS_URI: the bench runs against a single Redis (redis-benchmark cannot follow"
               + " cluster redirects)");
     }
-    return new BenchEnvironment(scratch, redis);
+    Migrations.migrate(scratch);
+    Database database = Database.open(scratch, "couponflow-bench");
+    try {
+      return new BenchEnvironment(scratch, database, true, redis);
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The same corner (database, key prefix) on the single Redis at {@code uri}; closing it deletes
+   * its keys there and leaves the database to this environment.
+   */
+  public BenchEnvironment onRedis(String uri) {
+    RedisSettings other =
+        new RedisSettings(
+            List.of(URI.create(uri)),
+            redisSettings.prefix(),
+            redisSettings.commandTimeout(),
+            redisSettings.repairSettle());
+    return new BenchEnvironment(jdbc, database, false, other);
   }
 
   public JdbcSettings jdbc() {
@@ -128,7 +159,43 @@ public final class BenchEnvironment implements AutoCloseable {
     try (SqlSession session = database.sessions().openSession(true)) {
       session.getMapper(CouponMapper.class).insert(coupon);
     }
-    functions.load(coupon, 0, 0, Duration.ZERO).join();
+    LoadOutcome outcome = functions.load(coupon, 0, 0, Duration.ZERO).join();
+    if (!(outcome instanceof LoadOutcome.Created created) || !created.live()) {
+      throw new IllegalStateException(
+          "coupon "
+              + couponId
+              + " was not created live in Redis: "
+              + outcome
+              + " (a Redis that started less than COUPON_REPAIR_SETTLE ago fences new coupons)");
+    }
+    return coupon;
+  }
+
+  /**
+   * A coupon in Redis only, created fenced (cf_load without settle arguments gives it no epoch):
+   * the real library answers FENCED to any redemption of it.
+   */
+  public Coupon loadFencedCoupon(long couponId) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Coupon coupon =
+        new Coupon(
+            couponId,
+            "bench fenced probe",
+            1_000,
+            1,
+            0,
+            5_000,
+            now.minus(1, ChronoUnit.HOURS),
+            now.plus(1, ChronoUnit.DAYS),
+            CouponStatus.ACTIVE,
+            false,
+            1,
+            1);
+    LoadOutcome outcome = functions.load(coupon, 0, 0).join();
+    if (!(outcome instanceof LoadOutcome.Created created) || created.live()) {
+      throw new IllegalStateException(
+          "probe coupon " + couponId + " was not created fenced: " + outcome);
+    }
     return coupon;
   }
 
@@ -333,7 +400,7 @@ public final class BenchEnvironment implements AutoCloseable {
 
   /**
    * Deletes every key under the prefix, and those the reference script made ({@code
-   * idem:<prefix>:...}); then drops the database.
+   * idem:<prefix>:...}); then, for the environment that created it, drops the database.
    */
   @Override
   public void close() {
@@ -344,8 +411,11 @@ public final class BenchEnvironment implements AutoCloseable {
       System.err.println("bench: could not delete the keys under " + prefix() + ": " + e);
     } finally {
       redis.close();
-      database.close();
     }
+    if (!ownsDatabase) {
+      return;
+    }
+    database.close();
     try {
       Database.dropIfExists(jdbc);
     } catch (SQLException e) {
@@ -356,6 +426,16 @@ public final class BenchEnvironment implements AutoCloseable {
   /** Deletes every key matching a SCAN pattern. */
   public void deleteMatching(String pattern) {
     unlink(redis.scan(pattern, null, Duration.ofSeconds(60)));
+  }
+
+  /** The couponflow library version this Redis holds ({@code cf_version}), 0 when none. */
+  public int libraryVersion() {
+    return await(CouponLibrary.installedVersion(redis.commands()));
+  }
+
+  /** {@code FUNCTION LOAD REPLACE}: puts {@code source} in place of the library, whatever it is. */
+  public void replaceLibrary(String source) {
+    await(redis.commands().functionLoad(source, true));
   }
 
   /** {@code SCRIPT LOAD}: the script's SHA1 for EVALSHA. */
@@ -379,6 +459,16 @@ public final class BenchEnvironment implements AutoCloseable {
   /** Entries in a stream ({@code XLEN}). */
   public long streamLength(String key) {
     return await(redis.commands().xlen(key));
+  }
+
+  /** How long the Redis server has run ({@code INFO server uptime_in_seconds}). */
+  public long uptimeSeconds() {
+    return info("server", "uptime_in_seconds").map(Long::parseLong).orElse(0L);
+  }
+
+  /** The typed couponflow calls on this Redis. */
+  public CouponFunctions functions() {
+    return functions;
   }
 
   /** Waits for a Redis answer, at most 10 s. */

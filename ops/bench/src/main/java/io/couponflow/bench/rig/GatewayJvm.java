@@ -13,15 +13,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The gateway under test, as production runs it: {@code java -jar couponflow-gateway.jar} in a JVM
- * of its own, configured by COUPON_* variables, on free loopback ports. Its output goes to a log
- * file beside the bench results.
+ * The gateway under test, as production runs it, in a process of its own: {@code java -jar
+ * couponflow-gateway.jar} with the bench's JVM options, or the launcher {@code
+ * gateway/bin/couponflow-gateway} with its defaults; configured by COUPON_* variables, on free
+ * loopback ports. Its output goes to a log file beside the bench results.
  *
  * <p>Thread-safety: one thread drives it.
  */
@@ -29,12 +31,14 @@ public final class GatewayJvm implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   private static final Pattern HEAP_USED =
       Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\",[^}]*} ([0-9.eE+-]+)$");
+  private static final Pattern LAUNCHER_OPTIONS =
+      Pattern.compile("(?m)^couponflow-gateway: memory .*CPUs: (.*)$");
 
   /**
    * How to start the gateway.
    *
    * @param command the command line, up to and including the gateway itself
-   * @param processEnv variables the command needs besides the COUPON_* ones
+   * @param processEnv variables the command needs besides the COUPON_* ones (JAVA_HOME)
    */
   public record Launch(List<String> command, Map<String, String> processEnv) {
     public Launch {
@@ -54,6 +58,18 @@ public final class GatewayJvm implements AutoCloseable {
       command.add("-jar");
       command.add(jar.toString());
       return new Launch(command, Map.of());
+    }
+
+    /**
+     * The launcher script with its defaults (COUPON_JAVA_OPTS is never passed), on the bench's own
+     * Java ({@code JAVA_HOME}); the script finds the jar in {@code gateway/target}.
+     */
+    public static Launch launcher(Path script) {
+      if (!Files.isRegularFile(script)) {
+        throw new IllegalStateException(script + " is missing");
+      }
+      return new Launch(
+          List.of("bash", script.toString()), Map.of("JAVA_HOME", System.getProperty("java.home")));
     }
   }
 
@@ -103,6 +119,16 @@ public final class GatewayJvm implements AutoCloseable {
       throw e;
     }
     return gateway;
+  }
+
+  /** The JVM options the launcher printed that it chose, or empty when it printed none. */
+  public Optional<String> launcherOptions() {
+    try {
+      Matcher m = LAUNCHER_OPTIONS.matcher(Files.readString(log));
+      return m.find() ? Optional.of(m.group(1).trim()) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
   }
 
   public Path log() {
