@@ -23,6 +23,7 @@ import io.couponflow.bench.scenario.S4SoldOutStorm;
 import io.couponflow.bench.scenario.S5Sink;
 import io.couponflow.bench.scenario.S6Memory;
 import io.couponflow.bench.scenario.Skipped;
+import io.couponflow.lua.CouponLibrary;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,6 +95,16 @@ final class BenchRunner {
     }
     context("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
     context("load average at start", LoadAverage.read());
+    int library = env.libraryVersion();
+    context(
+        "couponflow library in Redis",
+        "version " + library + " (this build's: " + CouponLibrary.version() + ")");
+    if (library != CouponLibrary.version()) {
+      progress.say(
+          "Redis holds couponflow library version %d, not this build's %d: S0 and S1 measure"
+              + " that one (a newer library is never replaced; give the bench a Redis of its own)",
+          library, CouponLibrary.version());
+    }
 
     if (settings.runs(Scenario.S0)) {
       if (RedisBenchmark.available()) {
