@@ -193,7 +193,7 @@ public final class BenchMain implements Callable<Integer> {
     out.println(
         report.allMet()
             ? "bench: every target met"
-            : "bench: some targets missed (see the README's Performance section for why)");
+            : "bench: some targets missed (see docs/performance.md for why)");
     out.flush();
     return exit;
   }
