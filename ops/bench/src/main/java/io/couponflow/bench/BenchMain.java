@@ -1,7 +1,11 @@
 package io.couponflow.bench;
 
 import io.couponflow.bench.cluster.ClusterBench;
+import io.couponflow.bench.load.LoadTool;
 import io.couponflow.bench.preheat.PreheatBench;
+import io.couponflow.bench.rig.BenchEnvironment;
+import io.couponflow.bench.rig.InvariantViolation;
+import io.couponflow.bench.scenario.Results;
 import io.couponflow.bench.sink.SinkBench;
 import io.couponflow.config.Env;
 import java.io.PrintWriter;
@@ -10,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -21,9 +26,10 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code couponflow-bench}: the benchmark behind {@code ops/dev bench}. Without a subcommand it
- * runs every scenario (S0 to S6) against the gateway's jar, Redis and MySQL of this machine, prints
- * one table and writes it under {@code bench-results/}. Exit 0 when it ran (targets met or not), 1
- * when an invariant broke (an oversell), 2 on bad usage.
+ * runs every scenario (S0 to S6, and the references S0-ref and H, S1-launcher and fence) against
+ * the gateway's jar, Redis and MySQL of this machine, prints one table and writes it under {@code
+ * bench-results/}. Exit 0 when it ran (targets met or not), 1 when an invariant broke (an
+ * oversell), 2 on bad usage.
  */
 @Command(
     name = "couponflow-bench",
@@ -46,8 +52,10 @@ public final class BenchMain implements Callable<Integer> {
   @Option(
       names = "--scenarios",
       split = ",",
-      description = "scenarios to run (default: all of S0,S1,S2,S3,S4,S5,S6)")
-  List<Bench.Scenario> scenarios;
+      converter = ScenarioConverter.class,
+      description =
+          "scenarios to run (default: all of S0,S0-ref,S1,S2,S3,S4,S5,S6,H,S1-launcher,fence)")
+  List<Scenario> scenarios;
 
   @Option(
       names = "--seconds",
@@ -72,7 +80,7 @@ public final class BenchMain implements Callable<Integer> {
       defaultValue = "AUTO",
       description =
           "S1/S4 load generator: AUTO (wrk when installed), WRK or JAVA (default: ${DEFAULT-VALUE})")
-  Bench.LoadTool load;
+  LoadTool load;
 
   @Option(
       names = "--gateway-jvm",
@@ -101,6 +109,26 @@ public final class BenchMain implements Callable<Integer> {
       description = "where to write the table (default: <root>/bench-results)")
   Path results;
 
+  @Option(
+      names = "--ref-script",
+      description =
+          "S0-ref's reference script, which is not in the repository (default:"
+              + " <root>/../shared/bench/ref_redeem.lua)")
+  Path refScript;
+
+  @Option(
+      names = "--redis-server",
+      defaultValue = "redis-server",
+      description =
+          "redis-server for the fence scenario's private Redis (default: ${DEFAULT-VALUE})")
+  String redisServer;
+
+  @Option(
+      names = "--redis-cli",
+      defaultValue = "redis-cli",
+      description = "redis-cli that checks the private Redis answers (default: ${DEFAULT-VALUE})")
+  String redisCli;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -116,41 +144,48 @@ public final class BenchMain implements Callable<Integer> {
         "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path runDir = dir.resolve(stem);
     Files.createDirectories(runDir);
-    List<String> jvm = Bench.split(gatewayJvm);
-    Set<Bench.Scenario> selected =
+    List<String> jvm = split(gatewayJvm);
+    Set<Scenario> selected =
         scenarios == null || scenarios.isEmpty()
-            ? EnumSet.allOf(Bench.Scenario.class)
+            ? EnumSet.allOf(Scenario.class)
             : EnumSet.copyOf(scenarios);
-    Bench.Settings settings =
-        new Bench.Settings(
+    BenchSettings settings =
+        new BenchSettings(
             selected,
             Duration.ofSeconds(seconds),
             Duration.ofSeconds(warmupSeconds),
             connections,
             load,
             home.resolve("gateway/target/couponflow-gateway.jar"),
+            home.resolve("gateway/bin/couponflow-gateway"),
             List.copyOf(jvm),
             java.util.Map.copyOf(gatewayEnv),
             jfr,
+            refScript != null
+                ? refScript
+                : home.resolve("../shared/bench/ref_redeem.lua").normalize(),
+            redisServer,
+            redisCli,
             runDir);
-    Report report;
+    Results results;
     int exit = 0;
     try (BenchEnvironment env = BenchEnvironment.create(Env.system())) {
-      Bench bench = new Bench(settings, env, out);
+      BenchRunner runner = new BenchRunner(settings, env, out);
       try {
-        report = bench.run();
+        results = runner.run();
       } catch (InvariantViolation e) {
-        report = bench.report();
+        results = runner.results();
         err.println();
         err.println("bench: INVARIANT VIOLATED: " + e.getMessage());
         exit = 1;
       } catch (RuntimeException e) {
-        report = bench.report();
+        results = runner.results();
         err.println();
         err.println("bench: FAILED: " + e);
         exit = 1;
       }
     }
+    Report report = Report.of(results);
     out.println();
     out.print(report.text());
     List<Path> written = report.write(dir, stem);
@@ -158,7 +193,7 @@ public final class BenchMain implements Callable<Integer> {
     out.println(
         report.allMet()
             ? "bench: every target met"
-            : "bench: some targets missed (see the README's Performance section for why)");
+            : "bench: some targets missed (see docs/performance.md for why)");
     out.flush();
     return exit;
   }
@@ -176,6 +211,28 @@ public final class BenchMain implements Callable<Integer> {
       // fall through to the working directory
     }
     return Path.of("").toAbsolutePath();
+  }
+
+  static List<String> split(String options) {
+    List<String> list = new ArrayList<>();
+    for (String s : options.trim().split("\\s+")) {
+      if (!s.isEmpty()) {
+        list.add(s);
+      }
+    }
+    return list;
+  }
+
+  /** Scenario names as the report prints them ("S0-ref", "fence"), in any case. */
+  static final class ScenarioConverter implements CommandLine.ITypeConverter<Scenario> {
+    @Override
+    public Scenario convert(String value) {
+      try {
+        return Scenario.parse(value.trim());
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
   }
 
   public static void main(String[] args) {

@@ -1,5 +1,6 @@
 package io.couponflow.bench.cluster;
 
+import io.couponflow.bench.rig.LocalRedis;
 import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;

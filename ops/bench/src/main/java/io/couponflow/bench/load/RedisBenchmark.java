@@ -11,10 +11,10 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * S0's load: {@code redis-benchmark} calling {@code FCALL cf_redeem} on a one-bucket coupon, with
- * {@code __rand_int__} making the idempotency key, user and order of each call its own (each
- * placeholder draws its own number out of two billion, so a clash is rare and only costs that call
- * its acceptance).
+ * S0's and S0-ref's load: {@code redis-benchmark} calling {@code FCALL cf_redeem} on a one-bucket
+ * coupon (or a reference script with EVALSHA), with {@code __rand_int__} making the idempotency
+ * key, user and order of each call its own (each placeholder draws its own number out of two
+ * billion, so a clash is rare and only costs that call its acceptance).
  */
 public final class RedisBenchmark {
   /** What one redis-benchmark run reported. */
@@ -28,30 +28,18 @@ public final class RedisBenchmark {
   }
 
   /**
-   * Runs {@code requests} calls on {@code connections} connections, one command at a time on each.
+   * Runs {@code requests} calls of {@code FCALL cf_redeem} on {@code connections} connections, one
+   * command at a time on each.
    */
   public static Result redeem(URI redis, CouponKeys coupon, int connections, long requests) {
     if (coupon.buckets() != 1) {
       throw new IllegalArgumentException("buckets: " + coupon.buckets() + " (expected: 1)");
     }
-    List<String> command = new ArrayList<>();
-    command.add("redis-benchmark");
-    command.addAll(List.of("-h", redis.getHost(), "-p", Integer.toString(port(redis))));
-    if (redis.getUserInfo() != null && !redis.getUserInfo().isEmpty()) {
-      String info = redis.getUserInfo();
-      command.addAll(List.of("-a", info.substring(info.indexOf(':') + 1)));
-    }
-    command.addAll(
+    return run(
+        redis,
+        connections,
+        requests,
         List.of(
-            "-c",
-            Integer.toString(connections),
-            "-P",
-            "1",
-            "-n",
-            Long.toString(requests),
-            "-r",
-            "2000000000",
-            "--csv",
             "FCALL",
             "cf_redeem",
             "6",
@@ -67,10 +55,37 @@ public final class RedisBenchmark {
             "o-__rand_int__",
             Long.toString(RedemptionRequests.ORDER_AMOUNT_CENTS),
             "86400000"));
-    String output = Tools.run(command, TimeUnit.MINUTES.toMillis(5));
-    for (String line : output.split("\r?\n")) {
-      if (line.startsWith("\"FCALL")) {
-        String[] fields = line.split("\",\"");
+  }
+
+  /**
+   * Runs {@code requests} calls of {@code command} (its arguments may hold {@code __rand_int__},
+   * each drawn out of two billion) on {@code connections} connections, one at a time on each.
+   */
+  public static Result run(URI redis, int connections, long requests, List<String> command) {
+    List<String> line = new ArrayList<>();
+    line.add("redis-benchmark");
+    line.addAll(List.of("-h", redis.getHost(), "-p", Integer.toString(port(redis))));
+    if (redis.getUserInfo() != null && !redis.getUserInfo().isEmpty()) {
+      String info = redis.getUserInfo();
+      line.addAll(List.of("-a", info.substring(info.indexOf(':') + 1)));
+    }
+    line.addAll(
+        List.of(
+            "-c",
+            Integer.toString(connections),
+            "-P",
+            "1",
+            "-n",
+            Long.toString(requests),
+            "-r",
+            "2000000000",
+            "--csv"));
+    line.addAll(command);
+    String output = Tools.run(line, TimeUnit.MINUTES.toMillis(5));
+    String name = "\"" + command.get(0);
+    for (String row : output.split("\r?\n")) {
+      if (row.startsWith(name)) {
+        String[] fields = row.split("\",\"");
         return new Result(
             requests,
             Double.parseDouble(fields[1].replace("\"", "")),
@@ -85,10 +100,10 @@ public final class RedisBenchmark {
   }
 
   /** Running external tools. */
-  static final class Tools {
+  public static final class Tools {
     private Tools() {}
 
-    static boolean onPath(String tool) {
+    public static boolean onPath(String tool) {
       String path = System.getenv("PATH");
       if (path == null) {
         return false;

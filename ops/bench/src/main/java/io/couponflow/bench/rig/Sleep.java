@@ -1,4 +1,4 @@
-package io.couponflow.bench;
+package io.couponflow.bench.rig;
 
 /** Sleeping that turns an interrupt into an exception the bench stops on. */
 public final class Sleep {

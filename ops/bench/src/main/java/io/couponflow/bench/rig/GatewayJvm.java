@@ -1,4 +1,4 @@
-package io.couponflow.bench;
+package io.couponflow.bench.rig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,22 +13,65 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The gateway under test, as production runs it: {@code java -jar couponflow-gateway.jar} in a JVM
- * of its own, configured by COUPON_* variables, on free loopback ports. Its output goes to a log
- * file beside the bench results.
+ * The gateway under test, as production runs it, in a process of its own: {@code java -jar
+ * couponflow-gateway.jar} with the bench's JVM options, or the launcher {@code
+ * gateway/bin/couponflow-gateway} with its defaults; configured by COUPON_* variables, on free
+ * loopback ports. Its output goes to a log file beside the bench results.
  *
  * <p>Thread-safety: one thread drives it.
  */
-final class GatewayJvm implements AutoCloseable {
+public final class GatewayJvm implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   private static final Pattern HEAP_USED =
       Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\",[^}]*} ([0-9.eE+-]+)$");
+  private static final Pattern LAUNCHER_OPTIONS =
+      Pattern.compile("(?m)^couponflow-gateway: memory .*CPUs: (.*)$");
+
+  /**
+   * How to start the gateway.
+   *
+   * @param command the command line, up to and including the gateway itself
+   * @param processEnv variables the command needs besides the COUPON_* ones (JAVA_HOME)
+   */
+  public record Launch(List<String> command, Map<String, String> processEnv) {
+    public Launch {
+      command = List.copyOf(command);
+      processEnv = Map.copyOf(processEnv);
+    }
+
+    /** {@code java <jvmOptions> -jar <jar>}, on the bench's own Java. */
+    public static Launch jar(Path jar, List<String> jvmOptions) {
+      if (!Files.isRegularFile(jar)) {
+        throw new IllegalStateException(
+            jar + " is missing: build it first (mvn -DskipTests package -pl gateway -am)");
+      }
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.addAll(jvmOptions);
+      command.add("-jar");
+      command.add(jar.toString());
+      return new Launch(command, Map.of());
+    }
+
+    /**
+     * The launcher script with its defaults (COUPON_JAVA_OPTS is never passed), on the bench's own
+     * Java ({@code JAVA_HOME}); the script finds the jar in {@code gateway/target}.
+     */
+    public static Launch launcher(Path script) {
+      if (!Files.isRegularFile(script)) {
+        throw new IllegalStateException(script + " is missing");
+      }
+      return new Launch(
+          List.of("bash", script.toString()), Map.of("JAVA_HOME", System.getProperty("java.home")));
+    }
+  }
 
   private final Process process;
   private final int apiPort;
@@ -47,24 +90,16 @@ final class GatewayJvm implements AutoCloseable {
   /**
    * Starts the gateway and waits until {@code /health/ready} answers 200.
    *
-   * @param jvmOptions options for the gateway's JVM (heap, GC, flight recorder)
-   * @param env COUPON_* variables; the ports are chosen here
+   * @param env COUPON_* variables; the ports are chosen here, and no other COUPON_* variable of the
+   *     bench's own environment reaches the gateway
    */
-  static GatewayJvm start(Path jar, List<String> jvmOptions, Map<String, String> env, Path log) {
-    if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException(
-          jar + " is missing: build it first (mvn -DskipTests package -pl gateway -am)");
-    }
+  public static GatewayJvm start(Launch launch, Map<String, String> env, Path log) {
     int apiPort = freePort();
     int managementPort = freePort();
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmOptions);
-    command.add("-jar");
-    command.add(jar.toString());
     ProcessBuilder builder =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        new ProcessBuilder(launch.command()).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("COUPON_"));
+    builder.environment().putAll(launch.processEnv());
     builder.environment().putAll(env);
     builder.environment().put("COUPON_HTTP_PORT", Integer.toString(apiPort));
     builder.environment().put("COUPON_MANAGEMENT_HOST", "127.0.0.1");
@@ -77,8 +112,27 @@ final class GatewayJvm implements AutoCloseable {
       throw new UncheckedIOException("cannot start the gateway", e);
     }
     GatewayJvm gateway = new GatewayJvm(process, apiPort, managementPort, log);
-    gateway.awaitReady();
+    try {
+      gateway.awaitReady();
+    } catch (RuntimeException e) {
+      gateway.close();
+      throw e;
+    }
     return gateway;
+  }
+
+  /** The JVM options the launcher printed that it chose, or empty when it printed none. */
+  public Optional<String> launcherOptions() {
+    try {
+      Matcher m = LAUNCHER_OPTIONS.matcher(Files.readString(log));
+      return m.find() ? Optional.of(m.group(1).trim()) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  public Path log() {
+    return log;
   }
 
   private void awaitReady() {
@@ -105,16 +159,16 @@ final class GatewayJvm implements AutoCloseable {
     }
   }
 
-  int apiPort() {
+  public int apiPort() {
     return apiPort;
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
   /** The gateway's Prometheus text. */
-  String metrics() {
+  public String metrics() {
     return get("/metrics").body();
   }
 
@@ -122,7 +176,7 @@ final class GatewayJvm implements AutoCloseable {
    * Heap in use after a full collection ({@code jcmd <pid> GC.run}), from the gateway's own {@code
    * jvm_memory_used_bytes{area="heap"}} gauges; empty when jcmd is not available.
    */
-  OptionalDouble heapAfterGc() {
+  public OptionalDouble heapAfterGc() {
     if (!jcmd("GC.run")) {
       return OptionalDouble.empty();
     }
@@ -139,7 +193,7 @@ final class GatewayJvm implements AutoCloseable {
   /**
    * The sum of every sample of a metric in the Prometheus text, labels ignored; NaN when absent.
    */
-  double metric(String name) {
+  public double metric(String name) {
     double sum = Double.NaN;
     for (String line : metrics().split("\n")) {
       if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
@@ -151,12 +205,12 @@ final class GatewayJvm implements AutoCloseable {
   }
 
   /** Starts a flight recording ({@code jcmd JFR.start}, the "profile" settings). */
-  void startRecording() {
+  public void startRecording() {
     jcmd("JFR.start", "name=bench", "settings=profile");
   }
 
   /** Stops the flight recording and writes it to {@code file}. */
-  void stopRecording(Path file) {
+  public void stopRecording(Path file) {
     jcmd("JFR.stop", "name=bench", "filename=" + file.toAbsolutePath());
   }
 
@@ -221,7 +275,7 @@ final class GatewayJvm implements AutoCloseable {
     }
   }
 
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       socket.setReuseAddress(true);
       return socket.getLocalPort();

@@ -1,6 +1,5 @@
-package io.couponflow.bench.cluster;
+package io.couponflow.bench.rig;
 
-import io.couponflow.bench.Sleep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -19,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safety: not thread-safe.
  */
-final class LocalRedis implements AutoCloseable {
+public final class LocalRedis implements AutoCloseable {
   private final String redisServer;
   private final String redisCli;
   private final Path dir;
@@ -37,7 +36,7 @@ final class LocalRedis implements AutoCloseable {
   }
 
   /** Starts one redis-server. */
-  static LocalRedis single(String redisServer, String redisCli) {
+  public static LocalRedis single(String redisServer, String redisCli) {
     LocalRedis redis = new LocalRedis(redisServer, redisCli);
     try {
       redis.startNode(false);
@@ -49,7 +48,7 @@ final class LocalRedis implements AutoCloseable {
   }
 
   /** Starts {@code masters} cluster-enabled redis-servers and makes them one cluster. */
-  static LocalRedis cluster(String redisServer, String redisCli, int masters) {
+  public static LocalRedis cluster(String redisServer, String redisCli, int masters) {
     LocalRedis redis = new LocalRedis(redisServer, redisCli);
     try {
       for (int i = 0; i < masters; i++) {
@@ -68,7 +67,7 @@ final class LocalRedis implements AutoCloseable {
   }
 
   /** The value for COUPON_REDIS_URI: one URI, or all of the cluster's nodes. */
-  String uri() {
+  public String uri() {
     return String.join(",", ports.stream().map(p -> "redis://127.0.0.1:" + p).toList());
   }
 

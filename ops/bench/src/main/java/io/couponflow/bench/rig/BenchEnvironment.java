@@ -1,4 +1,4 @@
-package io.couponflow.bench;
+package io.couponflow.bench.rig;
 
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
@@ -8,6 +8,7 @@ import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.LiveCoupon;
+import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
@@ -16,6 +17,7 @@ import io.couponflow.sql.Database;
 import io.couponflow.sql.Migrations;
 import io.couponflow.sql.RedemptionCounts;
 import io.couponflow.sql.RedemptionMapper;
+import java.net.URI;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -36,31 +38,39 @@ import org.apache.ibatis.session.SqlSession;
  * The bench's own corner of the shared servers: a scratch database (migrated, dropped at the end)
  * on the MySQL of COUPON_JDBC_URL and a key prefix of its own on the Redis of COUPON_REDIS_URI
  * (every key under it deleted at the end). Creates the coupons the scenarios use and checks the
- * invariants after each scenario.
+ * invariants after each scenario. {@link #onRedis} gives the same corner on another Redis (a
+ * private one a scenario started), sharing the database.
  *
  * <p>Thread-safety: safe for use by many threads (the sampler reads while a scenario runs).
  */
-final class BenchEnvironment implements AutoCloseable {
-  static final Duration RETENTION = Duration.ofHours(24);
+public final class BenchEnvironment implements AutoCloseable {
+  public static final Duration RETENTION = Duration.ofHours(24);
 
   private final JdbcSettings jdbc;
   private final RedisSettings redisSettings;
   private final Database database;
+  private final boolean ownsDatabase;
   private final RedisStore redis;
   private final CouponFunctions functions;
 
-  private BenchEnvironment(JdbcSettings jdbc, RedisSettings redisSettings) {
+  private BenchEnvironment(
+      JdbcSettings jdbc, Database database, boolean ownsDatabase, RedisSettings redisSettings) {
     this.jdbc = jdbc;
     this.redisSettings = redisSettings;
-    Migrations.migrate(jdbc);
-    this.database = Database.open(jdbc, "couponflow-bench");
+    this.database = database;
+    this.ownsDatabase = ownsDatabase;
     this.redis = RedisStore.connect(redisSettings);
-    CouponLibrary.ensureLoaded(redis).join();
+    try {
+      CouponLibrary.ensureLoaded(redis).join();
+    } catch (RuntimeException e) {
+      redis.close();
+      throw e;
+    }
     this.functions = new CouponFunctions(redis, RETENTION);
   }
 
   /** A new scratch database and key prefix on the servers COUPON_* names (loopback by default). */
-  static BenchEnvironment create(Env env) {
+  public static BenchEnvironment create(Env env) {
     String name = "bench_" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     JdbcSettings server = JdbcSettings.from(env);
     JdbcSettings scratch =
@@ -72,27 +82,48 @@ final class BenchEnvironment implements AutoCloseable {
           "COUPON_REDIS_URI: the bench runs against a single Redis (redis-benchmark cannot follow"
               + " cluster redirects)");
     }
-    return new BenchEnvironment(scratch, redis);
+    Migrations.migrate(scratch);
+    Database database = Database.open(scratch, "couponflow-bench");
+    try {
+      return new BenchEnvironment(scratch, database, true, redis);
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
   }
 
-  JdbcSettings jdbc() {
+  /**
+   * The same corner (database, key prefix) on the single Redis at {@code uri}; closing it deletes
+   * its keys there and leaves the database to this environment.
+   */
+  public BenchEnvironment onRedis(String uri) {
+    RedisSettings other =
+        new RedisSettings(
+            List.of(URI.create(uri)),
+            redisSettings.prefix(),
+            redisSettings.commandTimeout(),
+            redisSettings.repairSettle());
+    return new BenchEnvironment(jdbc, database, false, other);
+  }
+
+  public JdbcSettings jdbc() {
     return jdbc;
   }
 
-  RedisSettings redisSettings() {
+  public RedisSettings redisSettings() {
     return redisSettings;
   }
 
-  String prefix() {
+  public String prefix() {
     return redisSettings.prefix();
   }
 
-  RedisStore redis() {
+  public RedisStore redis() {
     return redis;
   }
 
   /** The COUPON_* variables a gateway needs to work on this corner. */
-  Map<String, String> gatewayEnv() {
+  public Map<String, String> gatewayEnv() {
     Map<String, String> env = new HashMap<>();
     env.put("COUPON_REDIS_URI", redisSettings.describe());
     env.put("COUPON_REDIS_PREFIX", prefix());
@@ -109,7 +140,7 @@ final class BenchEnvironment implements AutoCloseable {
    *
    * @param buckets 0 for the production choice ({@link Coupon#bucketsFor})
    */
-  Coupon createCoupon(long couponId, String name, long stock, int buckets) {
+  public Coupon createCoupon(long couponId, String name, long stock, int buckets) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     Coupon coupon =
         new Coupon(
@@ -128,11 +159,47 @@ final class BenchEnvironment implements AutoCloseable {
     try (SqlSession session = database.sessions().openSession(true)) {
       session.getMapper(CouponMapper.class).insert(coupon);
     }
-    functions.load(coupon, 0, 0, Duration.ZERO).join();
+    LoadOutcome outcome = functions.load(coupon, 0, 0, Duration.ZERO).join();
+    if (!(outcome instanceof LoadOutcome.Created created) || !created.live()) {
+      throw new IllegalStateException(
+          "coupon "
+              + couponId
+              + " was not created live in Redis: "
+              + outcome
+              + " (a Redis that started less than COUPON_REPAIR_SETTLE ago fences new coupons)");
+    }
     return coupon;
   }
 
-  CouponInspection inspect(long couponId) {
+  /**
+   * A coupon in Redis only, created fenced (cf_load without settle arguments gives it no epoch):
+   * the real library answers FENCED to any redemption of it.
+   */
+  public Coupon loadFencedCoupon(long couponId) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Coupon coupon =
+        new Coupon(
+            couponId,
+            "bench fenced probe",
+            1_000,
+            1,
+            0,
+            5_000,
+            now.minus(1, ChronoUnit.HOURS),
+            now.plus(1, ChronoUnit.DAYS),
+            CouponStatus.ACTIVE,
+            false,
+            1,
+            1);
+    LoadOutcome outcome = functions.load(coupon, 0, 0).join();
+    if (!(outcome instanceof LoadOutcome.Created created) || created.live()) {
+      throw new IllegalStateException(
+          "probe coupon " + couponId + " was not created fenced: " + outcome);
+    }
+    return coupon;
+  }
+
+  public CouponInspection inspect(long couponId) {
     return await(functions.inspect(couponId))
         .orElseThrow(
             () ->
@@ -140,7 +207,7 @@ final class BenchEnvironment implements AutoCloseable {
                     "coupon " + couponId + " is gone from Redis (prefix " + prefix() + ")"));
   }
 
-  RedemptionCounts mysqlCounts(long couponId) {
+  public RedemptionCounts mysqlCounts(long couponId) {
     try (SqlSession session = database.sessions().openSession(true)) {
       return session.getMapper(RedemptionMapper.class).countsFor(couponId);
     }
@@ -153,7 +220,7 @@ final class BenchEnvironment implements AutoCloseable {
    * @return the coupon as checked
    * @throws InvariantViolation when the coupon oversold or its counters disagree
    */
-  LiveCoupon checkRedis(String scenario, long couponId) {
+  public LiveCoupon checkRedis(String scenario, long couponId) {
     LiveCoupon c =
         await(functions.coupon(couponId))
             .orElseThrow(
@@ -184,7 +251,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** Entries in a coupon's outbox ({@code XLEN}). */
-  long outboxLength(long couponId) {
+  public long outboxLength(long couponId) {
     return await(redis.commands().xlen(CouponKeys.outbox(prefix(), couponId)));
   }
 
@@ -195,7 +262,7 @@ final class BenchEnvironment implements AutoCloseable {
    * @return how long the drain took
    * @throws InvariantViolation when MySQL disagrees with Redis once drained, or the drain times out
    */
-  Duration awaitDrained(String scenario, long couponId, Duration timeout) {
+  public Duration awaitDrained(String scenario, long couponId, Duration timeout) {
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
     while (true) {
@@ -238,12 +305,12 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** Every key of one coupon. */
-  List<String> keysOf(long couponId) {
+  public List<String> keysOf(long couponId) {
     return redis.scan(prefix() + ":{" + couponId + "}:*", null, Duration.ofSeconds(60));
   }
 
   /** The sum of {@code MEMORY USAGE} over every key of a coupon, in bytes. */
-  long memoryUsage(long couponId) {
+  public long memoryUsage(long couponId) {
     long sum = 0;
     for (String key : keysOf(couponId)) {
       Long bytes = await(redis.commands().memoryUsage(key));
@@ -255,14 +322,14 @@ final class BenchEnvironment implements AutoCloseable {
   /**
    * {@code used_memory} from {@code INFO memory}: the whole server's, so other clients count too.
    */
-  long usedMemory() {
+  public long usedMemory() {
     return Long.parseLong(
         info("memory", "used_memory")
             .orElseThrow(() -> new IllegalStateException("INFO memory has no used_memory line")));
   }
 
   /** The Redis server's process id (from {@code INFO server}), or -1. */
-  long redisPid() {
+  public long redisPid() {
     try {
       return info("server", "process_id").map(Long::parseLong).orElse(-1L);
     } catch (RuntimeException e) {
@@ -282,7 +349,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** The MySQL server's process id (from its pid file, when this machine can read it), or -1. */
-  long mysqlPid() {
+  public long mysqlPid() {
     try (Connection c = database.dataSource().getConnection();
         Statement s = c.createStatement();
         var rs = s.executeQuery("SELECT @@pid_file, @@datadir")) {
@@ -301,7 +368,7 @@ final class BenchEnvironment implements AutoCloseable {
    * Commands Redis logged as slow (SLOWLOG, over {@code slowlog-log-slower-than}) since {@code
    * sinceEpochSecond}, whoever sent them: the count and the longest in microseconds. Read only.
    */
-  long[] slowCommandsSince(long sinceEpochSecond) {
+  public long[] slowCommandsSince(long sinceEpochSecond) {
     List<Object> log = await(redis.commands().slowlogGet(128));
     long count = 0;
     long longest = 0;
@@ -316,7 +383,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   /** Deletes every key of a coupon (after a scenario whose outbox nothing drains). */
-  void deleteCoupon(long couponId) {
+  public void deleteCoupon(long couponId) {
     unlink(keysOf(couponId));
   }
 
@@ -331,16 +398,24 @@ final class BenchEnvironment implements AutoCloseable {
     }
   }
 
+  /**
+   * Deletes every key under the prefix, and those the reference script made ({@code
+   * idem:<prefix>:...}); then, for the environment that created it, drops the database.
+   */
   @Override
   public void close() {
     try {
       unlink(redis.scan(prefix() + ":*", null, Duration.ofSeconds(60)));
+      unlink(redis.scan("idem:" + prefix() + ":*", null, Duration.ofSeconds(60)));
     } catch (RuntimeException e) {
       System.err.println("bench: could not delete the keys under " + prefix() + ": " + e);
     } finally {
       redis.close();
-      database.close();
     }
+    if (!ownsDatabase) {
+      return;
+    }
+    database.close();
     try {
       Database.dropIfExists(jdbc);
     } catch (SQLException e) {
@@ -348,13 +423,61 @@ final class BenchEnvironment implements AutoCloseable {
     }
   }
 
+  /** Deletes every key matching a SCAN pattern. */
+  public void deleteMatching(String pattern) {
+    unlink(redis.scan(pattern, null, Duration.ofSeconds(60)));
+  }
+
+  /** The couponflow library version this Redis holds ({@code cf_version}), 0 when none. */
+  public int libraryVersion() {
+    return await(CouponLibrary.installedVersion(redis.commands()));
+  }
+
+  /** {@code FUNCTION LOAD REPLACE}: puts {@code source} in place of the library, whatever it is. */
+  public void replaceLibrary(String source) {
+    await(redis.commands().functionLoad(source, true));
+  }
+
+  /** {@code SCRIPT LOAD}: the script's SHA1 for EVALSHA. */
+  public String loadScript(String source) {
+    return await(redis.commands().scriptLoad(source));
+  }
+
+  /** Plain writes and reads on keys a reference scenario owns (under the prefix). */
+  public void set(String key, String value) {
+    await(redis.commands().set(key, value));
+  }
+
+  public String get(String key) {
+    return await(redis.commands().get(key));
+  }
+
+  public void hset(String key, Map<String, String> fields) {
+    await(redis.commands().hset(key, fields));
+  }
+
+  /** Entries in a stream ({@code XLEN}). */
+  public long streamLength(String key) {
+    return await(redis.commands().xlen(key));
+  }
+
+  /** How long the Redis server has run ({@code INFO server uptime_in_seconds}). */
+  public long uptimeSeconds() {
+    return info("server", "uptime_in_seconds").map(Long::parseLong).orElse(0L);
+  }
+
+  /** The typed couponflow calls on this Redis. */
+  public CouponFunctions functions() {
+    return functions;
+  }
+
   /** Waits for a Redis answer, at most 10 s. */
-  private static <T> T await(CompletionStage<T> answer) {
+  public static <T> T await(CompletionStage<T> answer) {
     return answer.toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
   }
 
   /** Keys of coupon {@code couponId} with one bucket, as redis-benchmark must name them. */
-  CouponKeys singleBucketKeys(long couponId) {
+  public CouponKeys singleBucketKeys(long couponId) {
     return new CouponKeys(prefix(), couponId, 1);
   }
 }

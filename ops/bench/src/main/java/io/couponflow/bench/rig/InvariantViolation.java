@@ -1,10 +1,10 @@
-package io.couponflow.bench;
+package io.couponflow.bench.rig;
 
 /** A checked invariant failed: the bench stops at once and exits non-zero. */
-final class InvariantViolation extends RuntimeException {
+public final class InvariantViolation extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  InvariantViolation(String message) {
+  public InvariantViolation(String message) {
     super(message);
   }
 }

@@ -1,10 +1,9 @@
-package io.couponflow.bench;
+package io.couponflow.bench.rig;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -15,13 +14,13 @@ import java.util.Map;
  *
  * <p>Thread-safety: one thread uses it.
  */
-final class CpuMeter {
+public final class CpuMeter {
   private static final double TICKS_PER_SECOND = 100.0;
 
   private final Map<String, Long> pids = new LinkedHashMap<>();
 
   /** Adds a process to watch; a pid of 0 or less is ignored. */
-  CpuMeter watch(String name, long pid) {
+  public CpuMeter watch(String name, long pid) {
     if (pid > 0 && Files.isReadable(stat(pid))) {
       pids.put(name, pid);
     }
@@ -29,7 +28,7 @@ final class CpuMeter {
   }
 
   /** CPU seconds so far, per process. */
-  Map<String, Double> sample() {
+  public Map<String, Double> sample() {
     Map<String, Double> seconds = new LinkedHashMap<>();
     for (Map.Entry<String, Long> e : pids.entrySet()) {
       seconds.put(e.getKey(), read(e.getValue(), e.getValue() == ProcessHandle.current().pid()));
@@ -37,21 +36,18 @@ final class CpuMeter {
     return seconds;
   }
 
-  /** Microseconds of CPU per unit of work between two samples, as "gateway 41, redis 55, ...". */
-  static String perUnit(Map<String, Double> before, Map<String, Double> after, long units) {
-    StringBuilder b = new StringBuilder();
-    double total = 0;
+  /** Microseconds of CPU per unit of work between two samples, per process. */
+  public static CpuUsage perUnit(
+      Map<String, Double> before, Map<String, Double> after, long units) {
+    Map<String, Double> micros = new LinkedHashMap<>();
     for (Map.Entry<String, Double> e : after.entrySet()) {
       Double start = before.get(e.getKey());
       if (start == null || units <= 0) {
         continue;
       }
-      double micros = (e.getValue() - start) * 1e6 / units;
-      total += micros;
-      b.append(b.length() == 0 ? "" : ", ")
-          .append(String.format(Locale.ROOT, "%s %.0f", e.getKey(), micros));
+      micros.put(e.getKey(), (e.getValue() - start) * 1e6 / units);
     }
-    return b.length() == 0 ? "n/a" : String.format(Locale.ROOT, "%s; total %.0f us", b, total);
+    return new CpuUsage(micros);
   }
 
   private static Path stat(long pid) {
