@@ -86,6 +86,38 @@ public final class CouponRepair {
     return attempt(coupon.couponId(), () -> Optional.of(coupon));
   }
 
+  /** What {@link #makeLiveWaiting} did, and how long it slept while the Redis node settled. */
+  public record Waited(Outcome outcome, Duration waited) {}
+
+  /**
+   * Makes the coupon live like {@link #makeLive(Coupon)}, sleeping while the Redis node settles as
+   * long as the whole wait stays within {@code bound}: the form for callers that may block (the
+   * CLI, reconcile).
+   *
+   * @return the outcome, {@link Outcome.Settling} when waiting longer would pass {@code bound}
+   */
+  public Waited makeLiveWaiting(Coupon coupon, Duration bound) {
+    Duration waited = Duration.ZERO;
+    while (true) {
+      Outcome outcome = makeLive(coupon);
+      if (!(outcome instanceof Outcome.Settling settling)
+          || waited.plus(settling.remaining()).compareTo(bound) > 0) {
+        return new Waited(outcome, waited);
+      }
+      sleep(settling.remaining());
+      waited = waited.plus(settling.remaining());
+    }
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(Math.max(1, d.toMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    }
+  }
+
   private Outcome attempt(long couponId, java.util.function.Supplier<Optional<Coupon>> definition) {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       RepairStart start = join(functions.repairBegin(couponId));

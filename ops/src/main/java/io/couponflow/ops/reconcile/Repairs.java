@@ -73,44 +73,27 @@ final class Repairs {
 
   private Done makeLive(Coupon coupon, boolean fence) {
     boolean fenced = fence && Await.of(functions.fence(coupon.couponId()), redisWait);
-    CouponRepair repair = new CouponRepair(functions, database.sessions());
-    Duration bound = functions.repairSettle().plus(SETTLE_MARGIN);
-    Duration waited = Duration.ZERO;
-    while (true) {
-      CouponRepair.Outcome made;
-      try {
-        made = repair.makeLive(coupon);
-      } catch (IllegalStateException e) {
-        return new Done.Failed(rootMessage(e));
-      }
-      if (made instanceof CouponRepair.Outcome.Settling settling) {
-        if (waited.plus(settling.remaining()).compareTo(bound) > 0) {
-          return new Done.StillSettling(waited, settling.remaining());
-        }
-        sleep(settling.remaining());
-        waited = waited.plus(settling.remaining());
-        continue;
-      }
-      if (made instanceof CouponRepair.Outcome.Repaired r) {
-        return new Done.Repaired(fenced, r.report(), waited);
-      }
-      if (made instanceof CouponRepair.Outcome.Created c) {
-        return new Done.Created(c.stock());
-      }
-      if (made instanceof CouponRepair.Outcome.Live) {
-        return new Done.AlreadyLive();
-      }
-      return new Done.Undefined();
-    }
-  }
-
-  private static void sleep(Duration d) {
+    CouponRepair.Waited made;
     try {
-      Thread.sleep(Math.max(1, d.toMillis()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted");
+      made =
+          new CouponRepair(functions, database.sessions())
+              .makeLiveWaiting(coupon, functions.repairSettle().plus(SETTLE_MARGIN));
+    } catch (IllegalStateException e) {
+      return new Done.Failed(rootMessage(e));
     }
+    if (made.outcome() instanceof CouponRepair.Outcome.Settling settling) {
+      return new Done.StillSettling(made.waited(), settling.remaining());
+    }
+    if (made.outcome() instanceof CouponRepair.Outcome.Repaired r) {
+      return new Done.Repaired(fenced, r.report(), made.waited());
+    }
+    if (made.outcome() instanceof CouponRepair.Outcome.Created c) {
+      return new Done.Created(c.stock());
+    }
+    if (made.outcome() instanceof CouponRepair.Outcome.Live) {
+      return new Done.AlreadyLive();
+    }
+    return new Done.Undefined();
   }
 
   private Done load(Coupon coupon) {
