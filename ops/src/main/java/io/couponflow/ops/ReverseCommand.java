@@ -10,6 +10,7 @@ import io.couponflow.model.RedemptionId;
 import io.couponflow.sink.BatchWriter;
 import io.couponflow.sink.MySqlUnavailableException;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -33,6 +34,7 @@ import picocli.CommandLine.Parameters;
     })
 final class ReverseCommand implements Callable<Integer> {
   static final int MAX_REASON = 256;
+  private static final Duration SETTLE_MARGIN = Duration.ofSeconds(5);
 
   private final OpsContext context;
   private final PrintWriter out;
@@ -79,6 +81,13 @@ final class ReverseCommand implements Callable<Integer> {
       throw new OpsException(
           "redemption " + id + " does not exist (no coupon " + id.couponId() + ")");
     }
+    if (outcome instanceof ReverseOutcome.Fenced) {
+      throw new OpsException(
+          "coupon "
+              + id.couponId()
+              + " is fenced (Redis restarted or failed over) and its repair from MySQL has not"
+              + " finished; nothing was reversed, try again shortly");
+    }
     if (!(outcome instanceof ReverseOutcome.Reversed reversed)) {
       throw new OpsException("redemption " + id + " does not exist");
     }
@@ -104,9 +113,18 @@ final class ReverseCommand implements Callable<Integer> {
 
   /**
    * Reverses like the gateway does: when Redis does not hold the coupon (not loaded yet, or lost),
-   * it is loaded from MySQL with its redemption records first, then the reversal runs.
+   * it is loaded from MySQL with its redemption records first, then the reversal runs; when Redis
+   * answers that the coupon is fenced, it is repaired from MySQL and the reversal runs once more.
    */
   private ReverseOutcome reverse(RedemptionId id, String why) {
+    ReverseOutcome outcome = reverseOnce(id, why);
+    if (outcome instanceof ReverseOutcome.Fenced && repaired(id.couponId())) {
+      return reverseOnce(id, why);
+    }
+    return outcome;
+  }
+
+  private ReverseOutcome reverseOnce(RedemptionId id, String why) {
     Optional<LiveCoupon> live = OpsContext.await(context.functions().coupon(id.couponId()));
     if (live.isPresent()) {
       ReverseOutcome outcome =
@@ -119,8 +137,24 @@ final class ReverseCommand implements Callable<Integer> {
     if (coupon.isEmpty()) {
       return new ReverseOutcome.CouponMissing();
     }
-    new CouponRepair(context.functions(), context.database().sessions()).makeLive(coupon.get());
+    makeLive(coupon.get());
     return OpsContext.await(context.functions().reverse(id, coupon.get().buckets(), why));
+  }
+
+  /** Whether the fenced coupon's repair ran (a failed one leaves it fenced: the caller says so). */
+  private boolean repaired(long couponId) {
+    try {
+      context.findCoupon(couponId).ifPresent(this::makeLive);
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** Makes the coupon live, waiting while a Redis node that restarted moments ago settles. */
+  private void makeLive(Coupon coupon) {
+    new CouponRepair(context.functions(), context.database().sessions())
+        .makeLiveWaiting(coupon, context.functions().repairSettle().plus(SETTLE_MARGIN));
   }
 
   /** Stores the reversal's outbox entry in MySQL now, or says why it is left to the sweeper. */

@@ -387,6 +387,23 @@ class CouponCommandsIT {
   }
 
   @Test
+  void reverse_fencedCoupon_repairsItFromMySqlThenReverses() {
+    cli.create(42, 5, 1);
+    cli.store(List.of(cli.redeem(42, "u-1", "SO-1")));
+    RedisFixture.join(functions.fence(42));
+
+    Result r = cli.run("reverse", "42.SO-1.1");
+
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out())
+        .containsPattern("(?m)^status\\s+REVERSED$")
+        .containsPattern("(?m)^mysql\\s+STORED$");
+    assertThat(inspect(42).fenced()).isFalse();
+    assertThat(live(42).stock()).isEqualTo(5);
+    assertThat(live(42).reversed()).isEqualTo(1);
+  }
+
+  @Test
   void reverse_acceptNotInMySqlYet_leavesBothEntriesToTheSweeper() {
     cli.create(9, 5, 1);
     cli.redeem(9, "u-1", "SO-1");
