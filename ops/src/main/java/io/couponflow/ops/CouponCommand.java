@@ -134,8 +134,10 @@ final class CouponCommand implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new OpsException(e.getMessage(), 2);
       }
-      // The row commits only once Redis took the coupon: a coupon MySQL holds but Redis refuses
-      // would never load. The id's row lock keeps a second create of the same id out meanwhile.
+      // Redis must answer first; and the row commits only once Redis took the coupon: a coupon
+      // MySQL holds but Redis refuses would never load. The id's row lock keeps a second create
+      // of the same id out meanwhile.
+      context.functions();
       LoadOutcome loaded;
       try (SqlSession session = context.database().sessions().openSession(false)) {
         CouponMapper coupons = session.getMapper(CouponMapper.class);
@@ -331,6 +333,8 @@ final class CouponCommand implements Runnable {
 
     @Override
     public Integer call() {
+      // Redis must answer before MySQL changes, so that an unreachable Redis changes nothing.
+      context.functions();
       Coupon coupon = context.requireCoupon(id);
       boolean changed = false;
       for (int attempt = 0; coupon.status() != target; attempt++) {
