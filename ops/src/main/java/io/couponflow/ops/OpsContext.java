@@ -3,6 +3,7 @@ package io.couponflow.ops;
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
+import io.couponflow.core.Await;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.RedisStore;
@@ -17,9 +18,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.ibatis.session.SqlSession;
 
 /**
@@ -120,20 +118,7 @@ public final class OpsContext implements AutoCloseable {
 
   /** Waits for a Redis call, with the CLI's patience, and rethrows what it failed with. */
   public static <T> T await(CompletableFuture<T> future) {
-    try {
-      return future.get(REDIS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new OpsException("interrupted");
-    } catch (TimeoutException e) {
-      throw new OpsException("Redis did not answer within " + Env.human(REDIS_WAIT));
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      throw new IllegalStateException(cause);
-    }
+    return Await.of(future, REDIS_WAIT);
   }
 
   @Override

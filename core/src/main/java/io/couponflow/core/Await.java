@@ -1,4 +1,4 @@
-package io.couponflow.ops.reconcile;
+package io.couponflow.core;
 
 import io.couponflow.config.Env;
 import java.time.Duration;
@@ -7,11 +7,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Waits for a Redis call, at most {@code wait}, and rethrows what it failed with. */
-final class Await {
+/**
+ * Waits for a Redis call, at most {@code wait}, and rethrows what it failed with: the blocking
+ * callers' (the CLI's, the admin use cases') one way to wait.
+ */
+public final class Await {
   private Await() {}
 
-  static <T> T of(CompletableFuture<T> future, Duration wait) {
+  /**
+   * @throws IllegalStateException without a cause when the call takes longer than {@code wait}
+   *     ("Redis did not answer within 30s") or the thread is interrupted
+   */
+  public static <T> T of(CompletableFuture<T> future, Duration wait) {
     try {
       return future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
