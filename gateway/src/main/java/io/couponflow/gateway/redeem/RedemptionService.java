@@ -1,5 +1,7 @@
 package io.couponflow.gateway.redeem;
 
+import io.couponflow.core.live.CouponCalls;
+import io.couponflow.core.live.LiveCoupons;
 import io.couponflow.gateway.coupon.CouponDirectory;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
@@ -16,9 +18,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 
 /**
  * Redeem, reverse and look up, as the API offers them: Redis decides through the couponflow
@@ -41,7 +40,7 @@ public final class RedemptionService implements Redemptions {
   private final RedisGuard redis;
   private final CouponDirectory coupons;
   private final Sink sink;
-  private final Duration repairWait;
+  private final CouponCalls calls;
 
   /**
    * @param repairWait how long a request for a fenced coupon waits for its repair
@@ -57,7 +56,7 @@ public final class RedemptionService implements Redemptions {
     this.redis = redis;
     this.coupons = coupons;
     this.sink = sink;
-    this.repairWait = repairWait;
+    this.calls = new CouponCalls(tier(coupons, repairWait));
   }
 
   @Override
@@ -65,7 +64,8 @@ public final class RedemptionService implements Redemptions {
     if (coupons.soldOutLocally(request)) {
       return SOLD_OUT;
     }
-    return withCoupon(
+    return calls
+        .run(
             request.couponId(),
             () -> new RedeemOutcome.Rejected(Rejection.COUPON_NOT_FOUND),
             coupon ->
@@ -91,7 +91,8 @@ public final class RedemptionService implements Redemptions {
 
   @Override
   public CompletableFuture<ReverseOutcome> reverse(RedemptionId id, String reason) {
-    return withCoupon(
+    return calls
+        .run(
             id.couponId(),
             ReverseOutcome.CouponMissing::new,
             coupon ->
@@ -113,7 +114,7 @@ public final class RedemptionService implements Redemptions {
 
   @Override
   public CompletableFuture<RedemptionLookup> get(RedemptionId id) {
-    return withCoupon(
+    return calls.run(
         id.couponId(),
         RedemptionLookup.CouponMissing::new,
         coupon -> redis.call(RedisGuard.Call.GET, () -> functions.get(id, coupon.buckets())),
@@ -126,63 +127,23 @@ public final class RedemptionService implements Redemptions {
     return coupons.fresh(couponId);
   }
 
-  /**
-   * Runs a call that needs the coupon's metadata. When Redis turns out not to hold the coupon (it
-   * restarted empty since the metadata was cached), the cache entry is dropped, the coupon is
-   * loaded again, and the call is repeated once. When Redis answers that the coupon is fenced, the
-   * call waits for the coupon's repair (at most the repair wait) and is repeated once.
-   */
-  private <T> CompletableFuture<T> withCoupon(
-      long couponId,
-      Supplier<T> unknown,
-      Function<LiveCoupon, CompletableFuture<T>> call,
-      Predicate<T> couponMissing,
-      Predicate<T> fenced) {
-    return withCoupon(couponId, unknown, call, couponMissing)
-        .thenCompose(
-            result -> {
-              if (!fenced.test(result)) {
-                return CompletableFuture.completedFuture(result);
-              }
-              return coupons
-                  .repair(couponId)
-                  .orTimeout(repairWait.toMillis(), TimeUnit.MILLISECONDS)
-                  .handle((known, e) -> e == null)
-                  .thenCompose(
-                      repaired ->
-                          repaired
-                              ? withCoupon(couponId, unknown, call, couponMissing)
-                              : CompletableFuture.completedFuture(result));
-            });
-  }
+  /** The coupon tier as the use cases' port: a repair is waited for at most the repair wait. */
+  private static LiveCoupons tier(CouponDirectory coupons, Duration repairWait) {
+    return new LiveCoupons() {
+      @Override
+      public CompletableFuture<Optional<LiveCoupon>> find(long couponId) {
+        return coupons.find(couponId);
+      }
 
-  private <T> CompletableFuture<T> withCoupon(
-      long couponId,
-      Supplier<T> unknown,
-      Function<LiveCoupon, CompletableFuture<T>> call,
-      Predicate<T> couponMissing) {
-    return coupons
-        .find(couponId)
-        .thenCompose(
-            coupon -> {
-              if (coupon.isEmpty()) {
-                return CompletableFuture.completedFuture(unknown.get());
-              }
-              return call.apply(coupon.get())
-                  .thenCompose(
-                      result -> {
-                        if (!couponMissing.test(result)) {
-                          return CompletableFuture.completedFuture(result);
-                        }
-                        coupons.invalidate(couponId);
-                        return coupons
-                            .find(couponId)
-                            .thenCompose(
-                                again ->
-                                    again.isEmpty()
-                                        ? CompletableFuture.completedFuture(unknown.get())
-                                        : call.apply(again.get()));
-                      });
-            });
+      @Override
+      public void forget(long couponId) {
+        coupons.invalidate(couponId);
+      }
+
+      @Override
+      public CompletableFuture<?> repair(long couponId) {
+        return coupons.repair(couponId).orTimeout(repairWait.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    };
   }
 }
