@@ -10,7 +10,6 @@ import io.couponflow.model.RedemptionId;
 import io.couponflow.sink.BatchWriter;
 import io.couponflow.sink.MySqlUnavailableException;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -34,7 +33,6 @@ import picocli.CommandLine.Parameters;
     })
 final class ReverseCommand implements Callable<Integer> {
   static final int MAX_REASON = 256;
-  private static final Duration SETTLE_MARGIN = Duration.ofSeconds(5);
 
   private final OpsContext context;
   private final PrintWriter out;
@@ -153,8 +151,8 @@ final class ReverseCommand implements Callable<Integer> {
 
   /** Makes the coupon live, waiting while a Redis node that restarted moments ago settles. */
   private void makeLive(Coupon coupon) {
-    new CouponRepair(context.functions(), context.database().sessions())
-        .makeLiveWaiting(coupon, context.functions().repairSettle().plus(SETTLE_MARGIN));
+    CouponRepair repair = new CouponRepair(context.functions(), context.database().sessions());
+    repair.makeLiveWaiting(coupon, repair.settleBound());
   }
 
   /** Stores the reversal's outbox entry in MySQL now, or says why it is left to the sweeper. */

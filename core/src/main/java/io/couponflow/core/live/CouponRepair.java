@@ -48,6 +48,7 @@ public final class CouponRepair {
   static final int PAGE = 1000;
   private static final int ATTEMPTS = 5;
   private static final int MERGES = 10;
+  private static final Duration SETTLE_MARGIN = Duration.ofSeconds(5);
 
   private final CouponFunctions functions;
   private final SqlSessionFactory sessions;
@@ -84,6 +85,14 @@ public final class CouponRepair {
   /** Makes the coupon live, given its definition as MySQL holds it. */
   public Outcome makeLive(Coupon coupon) {
     return attempt(coupon.couponId(), () -> Optional.of(coupon));
+  }
+
+  /**
+   * How long a caller that may block waits for a young Redis node to settle: the settle time
+   * (COUPON_REPAIR_SETTLE) and 5 s more.
+   */
+  public Duration settleBound() {
+    return functions.repairSettle().plus(SETTLE_MARGIN);
   }
 
   /** What {@link #makeLiveWaiting} did, and how long it slept while the Redis node settled. */

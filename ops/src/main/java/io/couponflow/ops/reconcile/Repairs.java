@@ -33,7 +33,6 @@ import org.apache.ibatis.session.SqlSession;
  */
 final class Repairs {
   private static final int PAGE = 500;
-  private static final Duration SETTLE_MARGIN = Duration.ofSeconds(5);
 
   private final Database database;
   private final CouponFunctions functions;
@@ -74,11 +73,10 @@ final class Repairs {
 
   private Done makeLive(Coupon coupon, boolean fence) {
     boolean fenced = fence && Await.of(functions.fence(coupon.couponId()), redisWait);
+    CouponRepair repair = new CouponRepair(functions, database.sessions());
     CouponRepair.Waited made;
     try {
-      made =
-          new CouponRepair(functions, database.sessions())
-              .makeLiveWaiting(coupon, functions.repairSettle().plus(SETTLE_MARGIN));
+      made = repair.makeLiveWaiting(coupon, repair.settleBound());
     } catch (IllegalStateException e) {
       return new Done.Failed(rootMessage(e));
     }
