@@ -3,6 +3,7 @@ package io.couponflow.core;
 import io.couponflow.config.Env;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,6 +33,18 @@ public final class Await {
         throw runtime;
       }
       throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /**
+   * Waits for a future that bounds each of its own steps (a use case whose every Redis and MySQL
+   * call has its timeout), and rethrows what it failed with rather than a CompletionException.
+   */
+  public static <T> T join(CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
     }
   }
 }

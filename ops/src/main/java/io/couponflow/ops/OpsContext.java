@@ -4,6 +4,9 @@ import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
 import io.couponflow.core.Await;
+import io.couponflow.core.live.CouponRepair;
+import io.couponflow.core.live.DirectCoupons;
+import io.couponflow.core.live.LiveCoupons;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.RedisStore;
@@ -18,6 +21,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.ibatis.session.SqlSession;
 
 /**
@@ -33,6 +39,7 @@ public final class OpsContext implements AutoCloseable {
   private RedisStore redis;
   private CouponFunctions functions;
   private BatchWriter writer;
+  private ExecutorService blocking;
 
   public OpsContext(Env env) {
     this.env = env;
@@ -88,6 +95,37 @@ public final class OpsContext implements AutoCloseable {
   }
 
   /**
+   * Who runs the command, for the use cases that will audit operator writes: COUPON_OPERATOR, or
+   * the OS user.
+   */
+  public String operator() {
+    return env.string("COUPON_OPERATOR", System.getProperty("user.name"));
+  }
+
+  /** Runs the blocking steps (MySQL, repairs) of a use case off the Redis client's threads. */
+  public Executor blocking() {
+    if (blocking == null) {
+      blocking =
+          Executors.newCachedThreadPool(
+              task -> {
+                Thread thread = new Thread(task, "couponflow-ops-blocking");
+                thread.setDaemon(true);
+                return thread;
+              });
+    }
+    return blocking;
+  }
+
+  /** The coupons the use cases run on: asked of Redis each time, made live from MySQL. */
+  public LiveCoupons liveCoupons() {
+    return new DirectCoupons(
+        functions(),
+        new CouponRepair(functions(), database().sessions()),
+        this::findCoupon,
+        blocking());
+  }
+
+  /**
    * The coupon as MySQL defines it.
    *
    * @throws OpsException naming the coupon and the field when its row is no valid coupon
@@ -123,6 +161,9 @@ public final class OpsContext implements AutoCloseable {
 
   @Override
   public void close() {
+    if (blocking != null) {
+      blocking.shutdownNow();
+    }
     if (redis != null) {
       redis.close();
     }

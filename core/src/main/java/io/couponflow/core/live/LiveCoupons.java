@@ -7,7 +7,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Port: where a use case finds the coupon its Redis call runs on, and has it made live or repaired
  * from MySQL ({@link CouponRepair}) when Redis lacks it or answers FENCED. The gateway's adapter is
- * its coupon tier (cached, one repair per coupon at a time).
+ * its coupon tier (cached, one repair per coupon at a time); {@link DirectCoupons} is the one for
+ * callers that keep no cache (the CLI).
  *
  * <p>Thread-safety: implementations are safe for use by many threads, and none blocks the caller.
  */

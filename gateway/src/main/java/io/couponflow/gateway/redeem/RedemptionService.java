@@ -2,6 +2,8 @@ package io.couponflow.gateway.redeem;
 
 import io.couponflow.core.live.CouponCalls;
 import io.couponflow.core.live.LiveCoupons;
+import io.couponflow.core.live.RedisCalls;
+import io.couponflow.core.reverse.Reversal;
 import io.couponflow.gateway.coupon.CouponDirectory;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
@@ -18,17 +20,20 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Redeem, reverse and look up, as the API offers them: Redis decides through the couponflow
  * functions (behind the {@link RedisGuard}), and what Redis accepted or reversed goes onto the
- * sink's queue. A sold-out coupon's storm is answered from the {@link CouponDirectory}'s ledger. It
- * returns what Redis decided, as outcome values; what they mean in HTTP is the API's business.
+ * sink's queue. The reversal is core's use case ({@link Reversal}), the one the CLI runs too. A
+ * sold-out coupon's storm is answered from the {@link CouponDirectory}'s ledger. It returns what
+ * Redis decided, as outcome values; what they mean in HTTP is the API's business.
  *
  * <p>Fenced coupons: when Redis answers FENCED (it restarted or failed over since the coupon's
  * state was last known whole), the call waits up to the repair wait for the coupon's repair from
- * MySQL ({@link CouponDirectory#repair}) and is then made once more; a coupon still fenced by then
- * is answered with the fenced outcome (503 with Retry-After).
+ * MySQL ({@link CouponDirectory#repair}) and is then made once more ({@link CouponCalls}, the rule
+ * every use case's call follows); a coupon still fenced by then is answered with the fenced outcome
+ * (503 with Retry-After).
  *
  * <p>Thread-safety: safe for use by many threads; nothing here blocks.
  */
@@ -41,6 +46,7 @@ public final class RedemptionService implements Redemptions {
   private final CouponDirectory coupons;
   private final Sink sink;
   private final CouponCalls calls;
+  private final Reversal<Boolean> reversal;
 
   /**
    * @param repairWait how long a request for a fenced coupon waits for its repair
@@ -56,7 +62,10 @@ public final class RedemptionService implements Redemptions {
     this.redis = redis;
     this.coupons = coupons;
     this.sink = sink;
-    this.calls = new CouponCalls(tier(coupons, repairWait));
+    LiveCoupons tier = tier(coupons, repairWait);
+    this.calls = new CouponCalls(tier);
+    this.reversal =
+        new Reversal<>(functions, guarded(redis, RedisGuard.Call.REVERSE), tier, this::queue);
   }
 
   @Override
@@ -91,25 +100,14 @@ public final class RedemptionService implements Redemptions {
 
   @Override
   public CompletableFuture<ReverseOutcome> reverse(RedemptionId id, String reason) {
-    return calls
-        .run(
-            id.couponId(),
-            ReverseOutcome.CouponMissing::new,
-            coupon ->
-                redis.call(
-                    RedisGuard.Call.REVERSE, () -> functions.reverse(id, coupon.buckets(), reason)),
-            outcome -> outcome instanceof ReverseOutcome.CouponMissing,
-            ReverseOutcome.Fenced.class::isInstance)
-        .thenApply(
-            outcome -> {
-              if (outcome instanceof ReverseOutcome.Reversed reversed
-                  && reversed.outboxId() != null) {
-                sink.offer(
-                    OutboxEntry.reversed(reversed.outboxId(), reversed.redemption(), reason));
-                coupons.changedHere(id.couponId());
-              }
-              return outcome;
-            });
+    return reversal.reverse(id, reason, null).thenApply(Reversal.Result::outcome);
+  }
+
+  /** The reversal's recorder: the entry goes onto the sink's queue, and every gateway is told. */
+  private CompletableFuture<Boolean> queue(Reversal.Entry reversal) {
+    boolean queued = sink.offer(reversal.outboxEntry());
+    coupons.changedHere(reversal.redemption().couponId());
+    return CompletableFuture.completedFuture(queued);
   }
 
   @Override
@@ -125,6 +123,16 @@ public final class RedemptionService implements Redemptions {
   @Override
   public CompletableFuture<Optional<LiveCoupon>> coupon(long couponId) {
     return coupons.fresh(couponId);
+  }
+
+  /** The guard as the use cases' port, for calls of one kind. */
+  private static RedisCalls guarded(RedisGuard redis, RedisGuard.Call kind) {
+    return new RedisCalls() {
+      @Override
+      public <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> call) {
+        return redis.call(kind, call);
+      }
+    };
   }
 
   /** The coupon tier as the use cases' port: a repair is waited for at most the repair wait. */
