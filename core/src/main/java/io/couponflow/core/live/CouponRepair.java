@@ -88,6 +88,27 @@ public final class CouponRepair {
   }
 
   /**
+   * Puts a coupon MySQL has just defined, so that no redemption of it can exist, into Redis: {@code
+   * cf_load} with counts of zero read just now. It is live at once on a settled Redis node, and
+   * created fenced on a young one (and repaired when first used); a copy Redis already held is
+   * refreshed instead.
+   */
+  public CompletableFuture<LoadOutcome> create(Coupon coupon) {
+    return functions.load(coupon, 0, 0, Duration.ZERO);
+  }
+
+  /**
+   * Applies MySQL's definition to the coupon Redis holds ({@code cf_load}: a newer version only,
+   * and a change of total stock as the same delta of the remaining stock). It reads MySQL's counts
+   * of the coupon's redemptions first (blocking): they count only if Redis lost the coupon
+   * meanwhile, which is then created fenced and repaired when first used.
+   */
+  public CompletableFuture<LoadOutcome> refresh(Coupon coupon) {
+    RedemptionCounts counts = counts(coupon.couponId());
+    return functions.load(coupon, counts.accepted(), counts.reversed());
+  }
+
+  /**
    * How long a caller that may block waits for a young Redis node to settle: the settle time
    * (COUPON_REPAIR_SETTLE) and 5 s more.
    */

@@ -9,7 +9,6 @@ import io.couponflow.model.Coupon;
 import io.couponflow.model.Redemption;
 import io.couponflow.sink.BatchWriter;
 import io.couponflow.sql.Database;
-import io.couponflow.sql.RedemptionCounts;
 import io.couponflow.sql.RedemptionMapper;
 import io.couponflow.sql.RedemptionRow;
 import java.time.Duration;
@@ -37,12 +36,14 @@ final class Repairs {
   private final Database database;
   private final CouponFunctions functions;
   private final BatchWriter writer;
+  private final CouponRepair repair;
   private final Duration redisWait;
 
   Repairs(Database database, CouponFunctions functions, BatchWriter writer, Duration redisWait) {
     this.database = database;
     this.functions = functions;
     this.writer = writer;
+    this.repair = new CouponRepair(functions, database.sessions());
     this.redisWait = redisWait;
   }
 
@@ -73,7 +74,6 @@ final class Repairs {
 
   private Done makeLive(Coupon coupon, boolean fence) {
     boolean fenced = fence && Await.of(functions.fence(coupon.couponId()), redisWait);
-    CouponRepair repair = new CouponRepair(functions, database.sessions());
     CouponRepair.Waited made;
     try {
       made = repair.makeLiveWaiting(coupon, repair.settleBound());
@@ -96,12 +96,7 @@ final class Repairs {
   }
 
   private Done load(Coupon coupon) {
-    RedemptionCounts rows;
-    try (SqlSession session = database.sessions().openSession(true)) {
-      rows = session.getMapper(RedemptionMapper.class).countsFor(coupon.couponId());
-    }
-    LoadOutcome loaded =
-        Await.of(functions.load(coupon, rows.accepted(), rows.reversed()), redisWait);
+    LoadOutcome loaded = Await.of(repair.refresh(coupon), redisWait);
     return new Done.DefinitionLoaded(coupon.version(), loaded);
   }
 
