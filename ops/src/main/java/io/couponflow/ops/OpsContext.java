@@ -4,6 +4,8 @@ import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
 import io.couponflow.core.Await;
+import io.couponflow.core.admin.CouponAdmin;
+import io.couponflow.core.admin.InvalidCouponException;
 import io.couponflow.core.live.CouponRepair;
 import io.couponflow.core.live.DirectCoupons;
 import io.couponflow.core.live.LiveCoupons;
@@ -14,8 +16,6 @@ import io.couponflow.model.Coupon;
 import io.couponflow.sink.BatchWriter;
 import io.couponflow.sink.Sink;
 import io.couponflow.sink.SinkSettings;
-import io.couponflow.sql.CouponMapper;
-import io.couponflow.sql.CouponRow;
 import io.couponflow.sql.Database;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -24,7 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.apache.ibatis.session.SqlSession;
 
 /**
  * What a command talks to, opened on first use from the COUPON_* environment and closed when the
@@ -94,6 +93,11 @@ public final class OpsContext implements AutoCloseable {
     return writer;
   }
 
+  /** Coupon administration (create, pause, resume, restock), waiting for Redis as the CLI does. */
+  public CouponAdmin admin() {
+    return new CouponAdmin(functions(), database().sessions(), REDIS_WAIT);
+  }
+
   /**
    * Who runs the command, for the use cases that will audit operator writes: COUPON_OPERATOR, or
    * the OS user.
@@ -131,15 +135,10 @@ public final class OpsContext implements AutoCloseable {
    * @throws OpsException naming the coupon and the field when its row is no valid coupon
    */
   public Optional<Coupon> findCoupon(long couponId) {
-    Optional<CouponRow> row;
-    try (SqlSession session = database().sessions().openSession(true)) {
-      row = session.getMapper(CouponMapper.class).findRowById(couponId);
-    }
     try {
-      return row.map(CouponRow::toCoupon);
-    } catch (IllegalArgumentException | NullPointerException e) {
-      throw new OpsException(
-          "coupon " + couponId + ": its definition in MySQL is invalid: " + e.getMessage());
+      return CouponAdmin.find(database().sessions(), couponId);
+    } catch (InvalidCouponException e) {
+      throw new OpsException(e.getMessage());
     }
   }
 
