@@ -33,7 +33,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code coupons coupon ...}: coupon definitions (MySQL) made live at once (Redis). */
+/**
+ * {@code coupons coupon ...}: coupon definitions (MySQL) made live at once (Redis). The changes are
+ * core's use cases ({@link CouponAdmin}); this class parses the command lines and renders the
+ * outcomes.
+ */
 @Command(
     name = "coupon",
     mixinStandardHelpOptions = true,

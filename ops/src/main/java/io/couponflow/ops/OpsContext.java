@@ -27,7 +27,8 @@ import java.util.concurrent.Executors;
 
 /**
  * What a command talks to, opened on first use from the COUPON_* environment and closed when the
- * command ends. Thread-safety: one command thread.
+ * command ends. Thread-safety: one thread at a time, the command's, or a use case's blocking step
+ * on {@link #blocking()} while the command waits for it.
  */
 public final class OpsContext implements AutoCloseable {
   /** How long the CLI waits for one Redis answer before it gives up. */

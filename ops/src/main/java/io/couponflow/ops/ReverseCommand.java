@@ -18,7 +18,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coupons reverse}: the reversal (冲正) of one redemption, exactly as over HTTP. */
+/**
+ * {@code coupons reverse}: the reversal (冲正) of one redemption, core's {@link Reversal} as over
+ * HTTP; the entry is stored in MySQL at once.
+ */
 @Command(
     name = "reverse",
     mixinStandardHelpOptions = true,
