@@ -1,6 +1,9 @@
 package io.couponflow.ops;
 
-import io.couponflow.lua.CouponFunctions;
+import io.couponflow.core.admin.CouponAdmin;
+import io.couponflow.core.admin.CreateOutcome;
+import io.couponflow.core.admin.RestockOutcome;
+import io.couponflow.core.admin.StatusOutcome;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
@@ -10,9 +13,6 @@ import io.couponflow.ops.reconcile.CouponCheck;
 import io.couponflow.ops.reconcile.Finding;
 import io.couponflow.ops.reconcile.Reconciler;
 import io.couponflow.sql.CouponMapper;
-import io.couponflow.sql.CouponRow;
-import io.couponflow.sql.RedemptionCounts;
-import io.couponflow.sql.RedemptionMapper;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +33,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code coupons coupon ...}: coupon definitions (MySQL) made live at once (Redis). */
+/**
+ * {@code coupons coupon ...}: coupon definitions (MySQL) made live at once (Redis). The changes are
+ * core's use cases ({@link CouponAdmin}); this class parses the command lines and renders the
+ * outcomes.
+ */
 @Command(
     name = "coupon",
     mixinStandardHelpOptions = true,
@@ -47,8 +51,6 @@ import picocli.CommandLine.Spec;
       CouponCommand.Restock.class
     })
 final class CouponCommand implements Runnable {
-  private static final int MAX_TRIES = 5;
-
   @Spec CommandSpec spec;
 
   @Override
@@ -134,26 +136,22 @@ final class CouponCommand implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new OpsException(e.getMessage(), 2);
       }
-      // The row commits only once Redis took the coupon: a coupon MySQL holds but Redis refuses
-      // would never load. The id's row lock keeps a second create of the same id out meanwhile.
-      LoadOutcome loaded;
-      try (SqlSession session = context.database().sessions().openSession(false)) {
-        CouponMapper coupons = session.getMapper(CouponMapper.class);
-        if (coupons.findById(id).isPresent()) {
-          throw new OpsException("coupon " + id + " already exists");
-        }
-        coupons.insert(coupon);
-        loaded = OpsContext.await(context.functions().load(coupon, 0, 0, Duration.ZERO));
-        if (loaded instanceof LoadOutcome.Refused refused) {
-          session.rollback();
-          throw new OpsException("Redis refused coupon " + id + ": " + refused.reason());
-        }
-        session.commit();
+      // Redis must answer before MySQL changes, so that an unreachable Redis changes nothing.
+      CouponAdmin admin = context.admin();
+      CreateOutcome outcome;
+      try {
+        outcome = admin.create(context.operator(), coupon);
       } catch (PersistenceException e) {
         throw new OpsException(
             "cannot write coupon " + id + " to MySQL: " + OpsException.rootLine(e));
       }
-      context.publishChanged(id);
+      if (outcome instanceof CreateOutcome.AlreadyExists) {
+        throw new OpsException("coupon " + id + " already exists");
+      }
+      if (outcome instanceof CreateOutcome.RefusedByRedis refused) {
+        throw new OpsException("Redis refused coupon " + id + ": " + refused.reason());
+      }
+      LoadOutcome loaded = ((CreateOutcome.Created) outcome).redis();
       new Output(out, json.json)
           .record(
               Output.fields(
@@ -331,36 +329,25 @@ final class CouponCommand implements Runnable {
 
     @Override
     public Integer call() {
-      Coupon coupon = context.requireCoupon(id);
-      boolean changed = false;
-      for (int attempt = 0; coupon.status() != target; attempt++) {
-        if (attempt == MAX_TRIES) {
-          throw new OpsException("coupon " + id + " keeps changing in MySQL; try again");
-        }
-        int updated;
-        try (SqlSession session = context.database().sessions().openSession(true)) {
-          updated =
-              session.getMapper(CouponMapper.class).updateStatus(id, target, coupon.version());
-        }
-        if (updated == 1) {
-          coupon = coupon.withStatus(target, coupon.version() + 1);
-          changed = true;
-        } else {
-          coupon = context.requireCoupon(id);
-        }
+      // Redis must answer before MySQL changes, so that an unreachable Redis changes nothing.
+      CouponAdmin admin = context.admin();
+      StatusOutcome outcome = admin.setStatus(context.operator(), id, target);
+      if (outcome instanceof StatusOutcome.NotFound) {
+        throw new OpsException("coupon " + id + " does not exist");
       }
-      Optional<CouponStatus> redis =
-          OpsContext.await(context.functions().setStatus(id, target, coupon.version()));
-      context.publishChanged(id);
+      if (outcome instanceof StatusOutcome.KeepsChanging) {
+        throw new OpsException("coupon " + id + " keeps changing in MySQL; try again");
+      }
+      StatusOutcome.Done done = (StatusOutcome.Done) outcome;
       new Output(out, json.json)
           .record(
               Output.fields(
                   "couponId", id,
-                  "status", coupon.status().name(),
-                  "version", coupon.version(),
-                  "changed", changed,
+                  "status", done.after().status().name(),
+                  "version", done.after().version(),
+                  "changed", done.changed(),
                   "redis",
-                      redis
+                      done.redis()
                           .map(CouponStatus::name)
                           .orElse("NOT_LIVE (loaded with this status when first needed)")));
       return 0;
@@ -409,8 +396,6 @@ final class CouponCommand implements Runnable {
         ""
       })
   static final class Restock implements Callable<Integer> {
-    static final long MAX_ADD = 1_000_000_000L;
-
     private final OpsContext context;
     private final PrintWriter out;
 
@@ -433,22 +418,48 @@ final class CouponCommand implements Runnable {
 
     @Override
     public Integer call() {
-      if (add < 1 || add > MAX_ADD) {
-        throw new OpsException("--add: " + add + " (expected: 1.." + MAX_ADD + ")", 2);
+      if (add < 1 || add > CouponAdmin.MAX_RESTOCK) {
+        throw new OpsException(
+            "--add: " + add + " (expected: 1.." + CouponAdmin.MAX_RESTOCK + ")", 2);
       }
       // Redis must answer before MySQL changes, so that an unreachable Redis changes nothing.
-      CouponFunctions functions = context.functions();
-      Coupon restocked = addInMySql();
-      Optional<LoadOutcome> loaded;
+      CouponAdmin admin = context.admin();
+      RestockOutcome outcome;
       try {
-        loaded = loadIntoRedis(functions, restocked);
-      } catch (OpsException e) {
-        throw notInRedisYet(restocked, e.getMessage());
-      } catch (RuntimeException e) {
-        throw notInRedisYet(restocked, OpsException.rootLine(e));
+        outcome = admin.restock(context.operator(), id, add);
+      } catch (PersistenceException e) {
+        throw new OpsException(
+            "cannot restock coupon " + id + " in MySQL: " + OpsException.rootLine(e));
       }
+      if (outcome instanceof RestockOutcome.NotFound) {
+        throw new OpsException("coupon " + id + " does not exist");
+      }
+      if (outcome instanceof RestockOutcome.WouldPassMax max) {
+        throw new OpsException(
+            "coupon "
+                + id
+                + ": total stock "
+                + max.totalStock()
+                + " + "
+                + add
+                + " would pass "
+                + Coupon.MAX_NUMBER
+                + ", the largest stock Redis holds exactly; nothing changed");
+      }
+      if (outcome instanceof RestockOutcome.NotInRedisYet failed) {
+        throw notInRedisYet(failed.after(), OpsException.rootLine(failed.failure()));
+      }
+      if (outcome instanceof RestockOutcome.RefusedByRedis refused) {
+        throw new OpsException(
+            inMySqlOnly(refused.after())
+                + " but Redis refused it ("
+                + refused.reason()
+                + ") and keeps the definition it had");
+      }
+      RestockOutcome.Restocked done = (RestockOutcome.Restocked) outcome;
       String redis;
       Long remaining = null;
+      Optional<LoadOutcome> loaded = done.redis();
       if (loaded.isEmpty()) {
         redis = "NOT_LIVE (loaded with the new total when first needed)";
       } else if (loaded.get() instanceof LoadOutcome.Updated updated) {
@@ -457,25 +468,19 @@ final class CouponCommand implements Runnable {
       } else if (loaded.get() instanceof LoadOutcome.Created created) {
         redis = "CREATED";
         remaining = created.stock();
-      } else if (loaded.get() instanceof LoadOutcome.Unchanged unchanged) {
+      } else {
+        LoadOutcome.Unchanged unchanged = (LoadOutcome.Unchanged) loaded.get();
         redis = "UNCHANGED (Redis holds version " + unchanged.liveVersion() + ")";
         remaining = unchanged.stock();
-      } else {
-        throw new OpsException(
-            inMySqlOnly(restocked)
-                + " but Redis refused it ("
-                + ((LoadOutcome.Refused) loaded.get()).reason()
-                + ") and keeps the definition it had");
       }
-      try {
-        context.publishChanged(id);
-      } catch (RuntimeException e) {
+      if (done.notTold().isPresent()) {
         // The restock is complete; a failure to exit 0 would invite running it again.
         redis +=
             "; gateways not told ("
-                + OpsException.rootLine(e)
+                + OpsException.rootLine(done.notTold().get())
                 + "), they refresh within COUPON_CACHE_REFRESH";
       }
+      Coupon restocked = done.after();
       new Output(out, json.json)
           .record(
               Output.fields(
@@ -486,51 +491,6 @@ final class CouponCommand implements Runnable {
                   "version", restocked.version(),
                   "redis", redis));
       return 0;
-    }
-
-    /** {@code cf_load} of the restocked definition; empty when Redis does not hold the coupon. */
-    private Optional<LoadOutcome> loadIntoRedis(CouponFunctions functions, Coupon restocked) {
-      if (OpsContext.await(functions.coupon(id)).isEmpty()) {
-        return Optional.empty();
-      }
-      RedemptionCounts rows;
-      try (SqlSession session = context.database().sessions().openSession(true)) {
-        rows = session.getMapper(RedemptionMapper.class).countsFor(id);
-      }
-      return Optional.of(
-          OpsContext.await(functions.load(restocked, rows.accepted(), rows.reversed())));
-    }
-
-    /**
-     * Adds to the total and bumps the version in one transaction, whose statement refuses a total
-     * past {@link Coupon#MAX_NUMBER}; returns the coupon as committed.
-     */
-    private Coupon addInMySql() {
-      try (SqlSession session = context.database().sessions().openSession(false)) {
-        CouponMapper coupons = session.getMapper(CouponMapper.class);
-        if (coupons.addStock(id, add) == 1) {
-          Coupon restocked = coupons.findById(id).orElseThrow();
-          session.commit();
-          return restocked;
-        }
-        CouponRow row =
-            coupons
-                .findRowById(id)
-                .orElseThrow(() -> new OpsException("coupon " + id + " does not exist"));
-        throw new OpsException(
-            "coupon "
-                + id
-                + ": total stock "
-                + row.totalStock()
-                + " + "
-                + add
-                + " would pass "
-                + Coupon.MAX_NUMBER
-                + ", the largest stock Redis holds exactly; nothing changed");
-      } catch (PersistenceException e) {
-        throw new OpsException(
-            "cannot restock coupon " + id + " in MySQL: " + OpsException.rootLine(e));
-      }
     }
 
     private String inMySqlOnly(Coupon restocked) {

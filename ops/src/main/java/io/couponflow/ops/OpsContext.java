@@ -3,6 +3,12 @@ package io.couponflow.ops;
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
+import io.couponflow.core.Await;
+import io.couponflow.core.admin.CouponAdmin;
+import io.couponflow.core.admin.InvalidCouponException;
+import io.couponflow.core.live.CouponRepair;
+import io.couponflow.core.live.DirectCoupons;
+import io.couponflow.core.live.LiveCoupons;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.RedisStore;
@@ -10,21 +16,19 @@ import io.couponflow.model.Coupon;
 import io.couponflow.sink.BatchWriter;
 import io.couponflow.sink.Sink;
 import io.couponflow.sink.SinkSettings;
-import io.couponflow.sql.CouponMapper;
-import io.couponflow.sql.CouponRow;
 import io.couponflow.sql.Database;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.ibatis.session.SqlSession;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * What a command talks to, opened on first use from the COUPON_* environment and closed when the
- * command ends. Thread-safety: one command thread.
+ * command ends. Thread-safety: one thread at a time, the command's, or a use case's blocking step
+ * on {@link #blocking()} while the command waits for it.
  */
 public final class OpsContext implements AutoCloseable {
   /** How long the CLI waits for one Redis answer before it gives up. */
@@ -35,6 +39,7 @@ public final class OpsContext implements AutoCloseable {
   private RedisStore redis;
   private CouponFunctions functions;
   private BatchWriter writer;
+  private ExecutorService blocking;
 
   public OpsContext(Env env) {
     this.env = env;
@@ -89,21 +94,52 @@ public final class OpsContext implements AutoCloseable {
     return writer;
   }
 
+  /** Coupon administration (create, pause, resume, restock), waiting for Redis as the CLI does. */
+  public CouponAdmin admin() {
+    return new CouponAdmin(functions(), database().sessions(), REDIS_WAIT);
+  }
+
+  /**
+   * Who runs the command, for the use cases that will audit operator writes: COUPON_OPERATOR, or
+   * the OS user.
+   */
+  public String operator() {
+    return env.string("COUPON_OPERATOR", System.getProperty("user.name"));
+  }
+
+  /** Runs the blocking steps (MySQL, repairs) of a use case off the Redis client's threads. */
+  public Executor blocking() {
+    if (blocking == null) {
+      blocking =
+          Executors.newCachedThreadPool(
+              task -> {
+                Thread thread = new Thread(task, "couponflow-ops-blocking");
+                thread.setDaemon(true);
+                return thread;
+              });
+    }
+    return blocking;
+  }
+
+  /** The coupons the use cases run on: asked of Redis each time, made live from MySQL. */
+  public LiveCoupons liveCoupons() {
+    return new DirectCoupons(
+        functions(),
+        new CouponRepair(functions(), database().sessions()),
+        this::findCoupon,
+        blocking());
+  }
+
   /**
    * The coupon as MySQL defines it.
    *
    * @throws OpsException naming the coupon and the field when its row is no valid coupon
    */
   public Optional<Coupon> findCoupon(long couponId) {
-    Optional<CouponRow> row;
-    try (SqlSession session = database().sessions().openSession(true)) {
-      row = session.getMapper(CouponMapper.class).findRowById(couponId);
-    }
     try {
-      return row.map(CouponRow::toCoupon);
-    } catch (IllegalArgumentException | NullPointerException e) {
-      throw new OpsException(
-          "coupon " + couponId + ": its definition in MySQL is invalid: " + e.getMessage());
+      return CouponAdmin.find(database().sessions(), couponId);
+    } catch (InvalidCouponException e) {
+      throw new OpsException(e.getMessage());
     }
   }
 
@@ -120,24 +156,14 @@ public final class OpsContext implements AutoCloseable {
 
   /** Waits for a Redis call, with the CLI's patience, and rethrows what it failed with. */
   public static <T> T await(CompletableFuture<T> future) {
-    try {
-      return future.get(REDIS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new OpsException("interrupted");
-    } catch (TimeoutException e) {
-      throw new OpsException("Redis did not answer within " + Env.human(REDIS_WAIT));
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      throw new IllegalStateException(cause);
-    }
+    return Await.of(future, REDIS_WAIT);
   }
 
   @Override
   public void close() {
+    if (blocking != null) {
+      blocking.shutdownNow();
+    }
     if (redis != null) {
       redis.close();
     }

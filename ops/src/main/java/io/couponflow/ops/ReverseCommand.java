@@ -1,24 +1,27 @@
 package io.couponflow.ops;
 
-import io.couponflow.core.live.CouponRepair;
-import io.couponflow.lua.LiveCoupon;
+import io.couponflow.core.Await;
+import io.couponflow.core.live.RedisCalls;
+import io.couponflow.core.reverse.Reversal;
 import io.couponflow.lua.OutboxEntry;
 import io.couponflow.lua.ReverseOutcome;
-import io.couponflow.model.Coupon;
 import io.couponflow.model.Redemption;
 import io.couponflow.model.RedemptionId;
 import io.couponflow.sink.BatchWriter;
 import io.couponflow.sink.MySqlUnavailableException;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coupons reverse}: the reversal (冲正) of one redemption, exactly as over HTTP. */
+/**
+ * {@code coupons reverse}: the reversal (冲正) of one redemption, core's {@link Reversal} as over
+ * HTTP; the entry is stored in MySQL at once.
+ */
 @Command(
     name = "reverse",
     mixinStandardHelpOptions = true,
@@ -32,8 +35,6 @@ import picocli.CommandLine.Parameters;
       ""
     })
 final class ReverseCommand implements Callable<Integer> {
-  static final int MAX_REASON = 256;
-
   private final OpsContext context;
   private final PrintWriter out;
 
@@ -64,25 +65,37 @@ final class ReverseCommand implements Callable<Integer> {
                             + "' is not a redemption id (expected <coupon>.<order>.<generation>,"
                             + " e.g. 42.SO-123.1)",
                         2));
-    if (reason != null && reason.codePointCount(0, reason.length()) > MAX_REASON) {
+    if (reason != null && reason.codePointCount(0, reason.length()) > Reversal.MAX_REASON) {
       throw new OpsException(
           "--reason: "
               + reason.codePointCount(0, reason.length())
               + " characters (expected: at most "
-              + MAX_REASON
+              + Reversal.MAX_REASON
               + ")",
           2);
     }
     String why = reason == null || reason.isEmpty() ? null : reason;
-    ReverseOutcome outcome = reverse(id, why);
+    Reversal.Result<String> result =
+        Await.join(
+            new Reversal<>(
+                    context.functions(), RedisCalls.DIRECT, context.liveCoupons(), this::store)
+                .reverse(id, why, context.operator()));
+    ReverseOutcome outcome = result.outcome();
     if (outcome instanceof ReverseOutcome.CouponMissing) {
       throw new OpsException(
           "redemption " + id + " does not exist (no coupon " + id.couponId() + ")");
     }
+    if (outcome instanceof ReverseOutcome.Fenced) {
+      throw new OpsException(
+          "coupon "
+              + id.couponId()
+              + " is fenced (Redis restarted or failed over) and its repair from MySQL has not"
+              + " finished; nothing was reversed, try again shortly");
+    }
     if (!(outcome instanceof ReverseOutcome.Reversed reversed)) {
       throw new OpsException("redemption " + id + " does not exist");
     }
-    String mysql = reversed.replayed() ? "UNCHANGED (already reversed)" : store(reversed, why);
+    String mysql = result.recorded().orElse("UNCHANGED (already reversed)");
     context.publishChanged(id.couponId());
     Redemption r = reversed.redemption();
     new Output(out, json.json)
@@ -103,29 +116,14 @@ final class ReverseCommand implements Callable<Integer> {
   }
 
   /**
-   * Reverses like the gateway does: when Redis does not hold the coupon (not loaded yet, or lost),
-   * it is loaded from MySQL with its redemption records first, then the reversal runs.
+   * The reversal's recorder: stores the entry in MySQL now (off the Redis client's threads), or
+   * says why it is left to the sweeper.
    */
-  private ReverseOutcome reverse(RedemptionId id, String why) {
-    Optional<LiveCoupon> live = OpsContext.await(context.functions().coupon(id.couponId()));
-    if (live.isPresent()) {
-      ReverseOutcome outcome =
-          OpsContext.await(context.functions().reverse(id, live.get().buckets(), why));
-      if (!(outcome instanceof ReverseOutcome.CouponMissing)) {
-        return outcome;
-      }
-    }
-    Optional<Coupon> coupon = context.findCoupon(id.couponId());
-    if (coupon.isEmpty()) {
-      return new ReverseOutcome.CouponMissing();
-    }
-    new CouponRepair(context.functions(), context.database().sessions()).makeLive(coupon.get());
-    return OpsContext.await(context.functions().reverse(id, coupon.get().buckets(), why));
+  private CompletableFuture<String> store(Reversal.Entry reversal) {
+    return CompletableFuture.supplyAsync(() -> store(reversal.outboxEntry()), context.blocking());
   }
 
-  /** Stores the reversal's outbox entry in MySQL now, or says why it is left to the sweeper. */
-  private String store(ReverseOutcome.Reversed reversed, String why) {
-    OutboxEntry entry = OutboxEntry.reversed(reversed.outboxId(), reversed.redemption(), why);
+  private String store(OutboxEntry entry) {
     try {
       BatchWriter.Report report = context.writer().write(List.of(entry));
       if (report.stored() == 1) {

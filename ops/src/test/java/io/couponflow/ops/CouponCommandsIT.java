@@ -255,6 +255,21 @@ class CouponCommandsIT {
   }
 
   @Test
+  void pauseResumeAndCreate_redisUnreachable_refuseAndChangeNothingInMySql() {
+    cli.create(43, 5, 1);
+    String row = db.queryRow("SELECT * FROM coupon WHERE coupon_id = 43");
+    OpsCli noRedis = new OpsCli(db, redis, "redis://127.0.0.1:1");
+
+    assertRefused(noRedis.run("coupon", "pause", "43"), 1, "Redis at ");
+    assertRefused(noRedis.run("coupon", "resume", "43"), 1, "Redis at ");
+    assertRefused(noRedis.create(43, 5, 1), 1, "Redis at ");
+    assertRefused(noRedis.create(44, 5, 1), 1, "Redis at ");
+
+    assertThat(db.queryRow("SELECT * FROM coupon WHERE coupon_id = 43")).isEqualTo(row);
+    assertThat(db.queryLong("SELECT COUNT(*) FROM coupon WHERE coupon_id = 44")).isZero();
+  }
+
+  @Test
   void restock_liveCoupon_addsToRemainingStockWithoutResettingRedemptions() {
     cli.create(7, 10, 5);
     for (int i = 1; i <= 3; i++) {
@@ -384,6 +399,23 @@ class CouponCommandsIT {
     assertThat(r.out()).containsPattern("(?m)^status\\s+REVERSED$");
     assertThat(live(41).stock()).isEqualTo(5);
     assertThat(live(41).reversed()).isEqualTo(1);
+  }
+
+  @Test
+  void reverse_fencedCoupon_repairsItFromMySqlThenReverses() {
+    cli.create(42, 5, 1);
+    cli.store(List.of(cli.redeem(42, "u-1", "SO-1")));
+    RedisFixture.join(functions.fence(42));
+
+    Result r = cli.run("reverse", "42.SO-1.1");
+
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out())
+        .containsPattern("(?m)^status\\s+REVERSED$")
+        .containsPattern("(?m)^mysql\\s+STORED$");
+    assertThat(inspect(42).fenced()).isFalse();
+    assertThat(live(42).stock()).isEqualTo(5);
+    assertThat(live(42).reversed()).isEqualTo(1);
   }
 
   @Test

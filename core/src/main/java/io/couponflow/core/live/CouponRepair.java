@@ -48,6 +48,7 @@ public final class CouponRepair {
   static final int PAGE = 1000;
   private static final int ATTEMPTS = 5;
   private static final int MERGES = 10;
+  private static final Duration SETTLE_MARGIN = Duration.ofSeconds(5);
 
   private final CouponFunctions functions;
   private final SqlSessionFactory sessions;
@@ -84,6 +85,67 @@ public final class CouponRepair {
   /** Makes the coupon live, given its definition as MySQL holds it. */
   public Outcome makeLive(Coupon coupon) {
     return attempt(coupon.couponId(), () -> Optional.of(coupon));
+  }
+
+  /**
+   * Puts a coupon MySQL has just defined, so that no redemption of it can exist, into Redis: {@code
+   * cf_load} with counts of zero read just now. It is live at once on a settled Redis node, and
+   * created fenced on a young one (and repaired when first used); a copy Redis already held is
+   * refreshed instead.
+   */
+  public CompletableFuture<LoadOutcome> create(Coupon coupon) {
+    return functions.load(coupon, 0, 0, Duration.ZERO);
+  }
+
+  /**
+   * Applies MySQL's definition to the coupon Redis holds ({@code cf_load}: a newer version only,
+   * and a change of total stock as the same delta of the remaining stock). It reads MySQL's counts
+   * of the coupon's redemptions first (blocking): they count only if Redis lost the coupon
+   * meanwhile, which is then created fenced and repaired when first used.
+   */
+  public CompletableFuture<LoadOutcome> refresh(Coupon coupon) {
+    RedemptionCounts counts = counts(coupon.couponId());
+    return functions.load(coupon, counts.accepted(), counts.reversed());
+  }
+
+  /**
+   * How long a caller that may block waits for a young Redis node to settle: the settle time
+   * (COUPON_REPAIR_SETTLE) and 5 s more.
+   */
+  public Duration settleBound() {
+    return functions.repairSettle().plus(SETTLE_MARGIN);
+  }
+
+  /** What {@link #makeLiveWaiting} did, and how long it slept while the Redis node settled. */
+  public record Waited(Outcome outcome, Duration waited) {}
+
+  /**
+   * Makes the coupon live like {@link #makeLive(Coupon)}, sleeping while the Redis node settles as
+   * long as the whole wait stays within {@code bound}: the form for callers that may block (the
+   * CLI, reconcile).
+   *
+   * @return the outcome, {@link Outcome.Settling} when waiting longer would pass {@code bound}
+   */
+  public Waited makeLiveWaiting(Coupon coupon, Duration bound) {
+    Duration waited = Duration.ZERO;
+    while (true) {
+      Outcome outcome = makeLive(coupon);
+      if (!(outcome instanceof Outcome.Settling settling)
+          || waited.plus(settling.remaining()).compareTo(bound) > 0) {
+        return new Waited(outcome, waited);
+      }
+      sleep(settling.remaining());
+      waited = waited.plus(settling.remaining());
+    }
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(Math.max(1, d.toMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    }
   }
 
   private Outcome attempt(long couponId, java.util.function.Supplier<Optional<Coupon>> definition) {

@@ -4,12 +4,14 @@ import static io.couponflow.lua.TestCoupons.coupon;
 import static io.couponflow.testkit.RedisFixture.join;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.couponflow.config.RedisSettings;
 import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.lua.RedemptionLookup;
+import io.couponflow.lua.RedisStore;
 import io.couponflow.lua.Rejection;
 import io.couponflow.lua.ReverseOutcome;
 import io.couponflow.model.Coupon;
@@ -18,9 +20,11 @@ import io.couponflow.model.RedemptionStatus;
 import io.couponflow.sql.CouponMapper;
 import io.couponflow.sql.RedemptionMapper;
 import io.couponflow.sql.RedemptionRow;
+import io.couponflow.testkit.PrivateRedis;
 import io.couponflow.testkit.RedisFixture;
 import io.couponflow.testkit.RedisSnapshot;
 import io.couponflow.testkit.TestDatabase;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -294,5 +298,32 @@ class CouponRepairIT {
 
     assertThat(((CouponRepair.Outcome.Repaired) again).report().changedAnything()).isFalse();
     assertThat(redis.snapshot()).isEqualTo(after);
+  }
+
+  @Test
+  void makeLiveWaiting_onANodeThatIsStillSettling_sleepsWithinTheBoundThenCreatesIt() {
+    try (PrivateRedis server = PrivateRedis.launch();
+        RedisFixture young = RedisFixture.create(server.uri(), CouponRepairIT.class);
+        RedisStore settling =
+            RedisStore.connect(
+                RedisSettings.of(server.uri(), young.prefix())
+                    .withRepairSettle(Duration.ofSeconds(4)))) {
+      CouponRepair onYoung =
+          new CouponRepair(
+              new CouponFunctions(settling, RedisFixture.RETENTION), db.database().sessions());
+      Coupon c = coupon(7).stock(3).build();
+      define(c);
+
+      CouponRepair.Waited refused = onYoung.makeLiveWaiting(c, Duration.ZERO);
+
+      assertThat(refused.outcome()).isInstanceOf(CouponRepair.Outcome.Settling.class);
+      assertThat(refused.waited()).isZero();
+      assertThat(join(young.functions().coupon(7))).isEmpty();
+
+      CouponRepair.Waited made = onYoung.makeLiveWaiting(c, Duration.ofSeconds(10));
+
+      assertThat(made.outcome()).isEqualTo(new CouponRepair.Outcome.Created(3));
+      assertThat(made.waited()).isPositive();
+    }
   }
 }

@@ -1,5 +1,9 @@
 package io.couponflow.gateway.redeem;
 
+import io.couponflow.core.live.CouponCalls;
+import io.couponflow.core.live.LiveCoupons;
+import io.couponflow.core.live.RedisCalls;
+import io.couponflow.core.reverse.Reversal;
 import io.couponflow.gateway.coupon.CouponDirectory;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
@@ -16,20 +20,20 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
  * Redeem, reverse and look up, as the API offers them: Redis decides through the couponflow
  * functions (behind the {@link RedisGuard}), and what Redis accepted or reversed goes onto the
- * sink's queue. A sold-out coupon's storm is answered from the {@link CouponDirectory}'s ledger. It
- * returns what Redis decided, as outcome values; what they mean in HTTP is the API's business.
+ * sink's queue. The reversal is core's use case ({@link Reversal}), the one the CLI runs too. A
+ * sold-out coupon's storm is answered from the {@link CouponDirectory}'s ledger. It returns what
+ * Redis decided, as outcome values; what they mean in HTTP is the API's business.
  *
  * <p>Fenced coupons: when Redis answers FENCED (it restarted or failed over since the coupon's
  * state was last known whole), the call waits up to the repair wait for the coupon's repair from
- * MySQL ({@link CouponDirectory#repair}) and is then made once more; a coupon still fenced by then
- * is answered with the fenced outcome (503 with Retry-After).
+ * MySQL ({@link CouponDirectory#repair}) and is then made once more ({@link CouponCalls}, the rule
+ * every use case's call follows); a coupon still fenced by then is answered with the fenced outcome
+ * (503 with Retry-After).
  *
  * <p>Thread-safety: safe for use by many threads; nothing here blocks.
  */
@@ -48,9 +52,10 @@ public final class RedemptionService implements Redemptions {
   private final RedisGuard redis;
   private final CouponDirectory coupons;
   private final Sink sink;
-  private final Duration repairWait;
   private final Durability durability;
   private final Duration durabilityWait;
+  private final CouponCalls calls;
+  private final Reversal<Boolean> reversal;
 
   /**
    * @param repairWait how long a request for a fenced coupon waits for its repair
@@ -71,9 +76,12 @@ public final class RedemptionService implements Redemptions {
     this.redis = redis;
     this.coupons = coupons;
     this.sink = sink;
-    this.repairWait = repairWait;
     this.durability = durability;
     this.durabilityWait = durabilityWait;
+    LiveCoupons tier = tier(coupons, repairWait);
+    this.calls = new CouponCalls(tier);
+    this.reversal =
+        new Reversal<>(functions, guarded(redis, RedisGuard.Call.REVERSE), tier, this::queue);
   }
 
   @Override
@@ -81,7 +89,8 @@ public final class RedemptionService implements Redemptions {
     if (coupons.soldOutLocally(request)) {
       return SOLD_OUT;
     }
-    return withCoupon(
+    return calls
+        .run(
             request.couponId(),
             () -> new RedeemOutcome.Rejected(Rejection.COUPON_NOT_FOUND),
             coupon ->
@@ -139,29 +148,19 @@ public final class RedemptionService implements Redemptions {
 
   @Override
   public CompletableFuture<ReverseOutcome> reverse(RedemptionId id, String reason) {
-    return withCoupon(
-            id.couponId(),
-            ReverseOutcome.CouponMissing::new,
-            coupon ->
-                redis.call(
-                    RedisGuard.Call.REVERSE, () -> functions.reverse(id, coupon.buckets(), reason)),
-            outcome -> outcome instanceof ReverseOutcome.CouponMissing,
-            ReverseOutcome.Fenced.class::isInstance)
-        .thenApply(
-            outcome -> {
-              if (outcome instanceof ReverseOutcome.Reversed reversed
-                  && reversed.outboxId() != null) {
-                sink.offer(
-                    OutboxEntry.reversed(reversed.outboxId(), reversed.redemption(), reason));
-                coupons.changedHere(id.couponId());
-              }
-              return outcome;
-            });
+    return reversal.reverse(id, reason, null).thenApply(Reversal.Result::outcome);
+  }
+
+  /** The reversal's recorder: the entry goes onto the sink's queue, and every gateway is told. */
+  private CompletableFuture<Boolean> queue(Reversal.Entry reversal) {
+    boolean queued = sink.offer(reversal.outboxEntry());
+    coupons.changedHere(reversal.redemption().couponId());
+    return CompletableFuture.completedFuture(queued);
   }
 
   @Override
   public CompletableFuture<RedemptionLookup> get(RedemptionId id) {
-    return withCoupon(
+    return calls.run(
         id.couponId(),
         RedemptionLookup.CouponMissing::new,
         coupon -> redis.call(RedisGuard.Call.GET, () -> functions.get(id, coupon.buckets())),
@@ -174,63 +173,33 @@ public final class RedemptionService implements Redemptions {
     return coupons.fresh(couponId);
   }
 
-  /**
-   * Runs a call that needs the coupon's metadata. When Redis turns out not to hold the coupon (it
-   * restarted empty since the metadata was cached), the cache entry is dropped, the coupon is
-   * loaded again, and the call is repeated once. When Redis answers that the coupon is fenced, the
-   * call waits for the coupon's repair (at most the repair wait) and is repeated once.
-   */
-  private <T> CompletableFuture<T> withCoupon(
-      long couponId,
-      Supplier<T> unknown,
-      Function<LiveCoupon, CompletableFuture<T>> call,
-      Predicate<T> couponMissing,
-      Predicate<T> fenced) {
-    return withCoupon(couponId, unknown, call, couponMissing)
-        .thenCompose(
-            result -> {
-              if (!fenced.test(result)) {
-                return CompletableFuture.completedFuture(result);
-              }
-              return coupons
-                  .repair(couponId)
-                  .orTimeout(repairWait.toMillis(), TimeUnit.MILLISECONDS)
-                  .handle((known, e) -> e == null)
-                  .thenCompose(
-                      repaired ->
-                          repaired
-                              ? withCoupon(couponId, unknown, call, couponMissing)
-                              : CompletableFuture.completedFuture(result));
-            });
+  /** The guard as the use cases' port, for calls of one kind. */
+  private static RedisCalls guarded(RedisGuard redis, RedisGuard.Call kind) {
+    return new RedisCalls() {
+      @Override
+      public <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> call) {
+        return redis.call(kind, call);
+      }
+    };
   }
 
-  private <T> CompletableFuture<T> withCoupon(
-      long couponId,
-      Supplier<T> unknown,
-      Function<LiveCoupon, CompletableFuture<T>> call,
-      Predicate<T> couponMissing) {
-    return coupons
-        .find(couponId)
-        .thenCompose(
-            coupon -> {
-              if (coupon.isEmpty()) {
-                return CompletableFuture.completedFuture(unknown.get());
-              }
-              return call.apply(coupon.get())
-                  .thenCompose(
-                      result -> {
-                        if (!couponMissing.test(result)) {
-                          return CompletableFuture.completedFuture(result);
-                        }
-                        coupons.invalidate(couponId);
-                        return coupons
-                            .find(couponId)
-                            .thenCompose(
-                                again ->
-                                    again.isEmpty()
-                                        ? CompletableFuture.completedFuture(unknown.get())
-                                        : call.apply(again.get()));
-                      });
-            });
+  /** The coupon tier as the use cases' port: a repair is waited for at most the repair wait. */
+  private static LiveCoupons tier(CouponDirectory coupons, Duration repairWait) {
+    return new LiveCoupons() {
+      @Override
+      public CompletableFuture<Optional<LiveCoupon>> find(long couponId) {
+        return coupons.find(couponId);
+      }
+
+      @Override
+      public void forget(long couponId) {
+        coupons.invalidate(couponId);
+      }
+
+      @Override
+      public CompletableFuture<?> repair(long couponId) {
+        return coupons.repair(couponId).orTimeout(repairWait.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    };
   }
 }

@@ -1,5 +1,6 @@
 package io.couponflow.ops.reconcile;
 
+import io.couponflow.core.Await;
 import io.couponflow.core.live.CouponRepair;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.LoadOutcome;
@@ -8,7 +9,6 @@ import io.couponflow.model.Coupon;
 import io.couponflow.model.Redemption;
 import io.couponflow.sink.BatchWriter;
 import io.couponflow.sql.Database;
-import io.couponflow.sql.RedemptionCounts;
 import io.couponflow.sql.RedemptionMapper;
 import io.couponflow.sql.RedemptionRow;
 import java.time.Duration;
@@ -32,17 +32,18 @@ import org.apache.ibatis.session.SqlSession;
  */
 final class Repairs {
   private static final int PAGE = 500;
-  private static final Duration SETTLE_MARGIN = Duration.ofSeconds(5);
 
   private final Database database;
   private final CouponFunctions functions;
   private final BatchWriter writer;
+  private final CouponRepair repair;
   private final Duration redisWait;
 
   Repairs(Database database, CouponFunctions functions, BatchWriter writer, Duration redisWait) {
     this.database = database;
     this.functions = functions;
     this.writer = writer;
+    this.repair = new CouponRepair(functions, database.sessions());
     this.redisWait = redisWait;
   }
 
@@ -73,53 +74,29 @@ final class Repairs {
 
   private Done makeLive(Coupon coupon, boolean fence) {
     boolean fenced = fence && Await.of(functions.fence(coupon.couponId()), redisWait);
-    CouponRepair repair = new CouponRepair(functions, database.sessions());
-    Duration bound = functions.repairSettle().plus(SETTLE_MARGIN);
-    Duration waited = Duration.ZERO;
-    while (true) {
-      CouponRepair.Outcome made;
-      try {
-        made = repair.makeLive(coupon);
-      } catch (IllegalStateException e) {
-        return new Done.Failed(rootMessage(e));
-      }
-      if (made instanceof CouponRepair.Outcome.Settling settling) {
-        if (waited.plus(settling.remaining()).compareTo(bound) > 0) {
-          return new Done.StillSettling(waited, settling.remaining());
-        }
-        sleep(settling.remaining());
-        waited = waited.plus(settling.remaining());
-        continue;
-      }
-      if (made instanceof CouponRepair.Outcome.Repaired r) {
-        return new Done.Repaired(fenced, r.report(), waited);
-      }
-      if (made instanceof CouponRepair.Outcome.Created c) {
-        return new Done.Created(c.stock());
-      }
-      if (made instanceof CouponRepair.Outcome.Live) {
-        return new Done.AlreadyLive();
-      }
-      return new Done.Undefined();
-    }
-  }
-
-  private static void sleep(Duration d) {
+    CouponRepair.Waited made;
     try {
-      Thread.sleep(Math.max(1, d.toMillis()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted");
+      made = repair.makeLiveWaiting(coupon, repair.settleBound());
+    } catch (IllegalStateException e) {
+      return new Done.Failed(rootMessage(e));
     }
+    if (made.outcome() instanceof CouponRepair.Outcome.Settling settling) {
+      return new Done.StillSettling(made.waited(), settling.remaining());
+    }
+    if (made.outcome() instanceof CouponRepair.Outcome.Repaired r) {
+      return new Done.Repaired(fenced, r.report(), made.waited());
+    }
+    if (made.outcome() instanceof CouponRepair.Outcome.Created c) {
+      return new Done.Created(c.stock());
+    }
+    if (made.outcome() instanceof CouponRepair.Outcome.Live) {
+      return new Done.AlreadyLive();
+    }
+    return new Done.Undefined();
   }
 
   private Done load(Coupon coupon) {
-    RedemptionCounts rows;
-    try (SqlSession session = database.sessions().openSession(true)) {
-      rows = session.getMapper(RedemptionMapper.class).countsFor(coupon.couponId());
-    }
-    LoadOutcome loaded =
-        Await.of(functions.load(coupon, rows.accepted(), rows.reversed()), redisWait);
+    LoadOutcome loaded = Await.of(repair.refresh(coupon), redisWait);
     return new Done.DefinitionLoaded(coupon.version(), loaded);
   }
 

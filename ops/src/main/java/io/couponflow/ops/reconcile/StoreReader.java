@@ -1,5 +1,6 @@
 package io.couponflow.ops.reconcile;
 
+import io.couponflow.core.Await;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.CouponRecords;
