@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -365,6 +366,57 @@ public final class RedisStore implements AutoCloseable {
   /** Publishes a message; on a cluster the message reaches subscribers on every node. */
   public CompletableFuture<Long> publish(String channel, String message) {
     return commands.publish(channel, message).toCompletableFuture();
+  }
+
+  /**
+   * A server setting ({@code CONFIG GET}) of the node the connection's default routing picks (the
+   * one server; on a cluster, a master): empty when the server has no such setting.
+   */
+  public CompletableFuture<Optional<String>> config(String parameter) {
+    return commands
+        .configGet(parameter)
+        .toCompletableFuture()
+        .thenApply(values -> Optional.ofNullable(values.get(parameter)));
+  }
+
+  /**
+   * {@code INFO} of these sections on every master, in node order (see {@link #onEveryMaster}): per
+   * master, the sections' text one after the other.
+   */
+  public CompletableFuture<List<String>> infoOnEveryMaster(String... sections) {
+    return onEveryMaster(
+        node -> {
+          CompletableFuture<String> text = CompletableFuture.completedFuture("");
+          for (String section : sections) {
+            CompletableFuture<String> next = node.info(section).toCompletableFuture();
+            text = text.thenCombine(next, String::concat);
+          }
+          return text;
+        });
+  }
+
+  /** One command the server logged as slow ({@code SLOWLOG GET}). */
+  public record SlowCommand(long startedAtEpochSecond, long durationMicros) {}
+
+  /**
+   * The newest {@code count} commands the server logged as slow, newest first, of the node the
+   * connection's default routing picks (the one server).
+   */
+  public CompletableFuture<List<SlowCommand>> slowCommands(int count) {
+    return commands
+        .slowlogGet(count)
+        .toCompletableFuture()
+        .thenApply(
+            log ->
+                log.stream()
+                    .map(
+                        entry -> {
+                          List<?> fields = (List<?>) entry;
+                          return new SlowCommand(
+                              ((Number) fields.get(1)).longValue(),
+                              ((Number) fields.get(2)).longValue());
+                        })
+                    .toList());
   }
 
   @Override
