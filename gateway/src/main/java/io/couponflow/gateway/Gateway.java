@@ -32,7 +32,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -229,19 +228,18 @@ public final class Gateway implements AutoCloseable {
 
   private void warnAboutRedisDurability() {
     try {
-      Map<String, String> policy =
-          redis.commands().configGet("maxmemory-policy").get(2, TimeUnit.SECONDS);
-      if (!"noeviction".equals(policy.get("maxmemory-policy"))) {
+      String policy = redis.config("maxmemory-policy").get(2, TimeUnit.SECONDS).orElse(null);
+      if (!"noeviction".equals(policy)) {
         log.warn(
             "Redis maxmemory-policy is {}; set it to noeviction, or Redis may evict coupon state under memory pressure",
-            policy.get("maxmemory-policy"));
+            policy);
       }
-      Map<String, String> aof = redis.commands().configGet("appendonly").get(2, TimeUnit.SECONDS);
-      if (!"yes".equals(aof.get("appendonly"))) {
+      String aof = redis.config("appendonly").get(2, TimeUnit.SECONDS).orElse(null);
+      if (!"yes".equals(aof)) {
         log.warn(
             "Redis runs without AOF (appendonly {}): if Redis crashes, the redemptions it accepted last are lost"
                 + " together with their stock. Turn on appendonly for production.",
-            aof.get("appendonly"));
+            aof);
       }
     } catch (Exception e) {
       log.info(

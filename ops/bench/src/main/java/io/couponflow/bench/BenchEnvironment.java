@@ -7,6 +7,7 @@ import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.CouponLibrary;
+import io.couponflow.lua.Keyspace;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
@@ -48,6 +49,7 @@ final class BenchEnvironment implements AutoCloseable {
   private final Database database;
   private final RedisStore redis;
   private final CouponFunctions functions;
+  private final Keyspace keyspace;
 
   private BenchEnvironment(JdbcSettings jdbc, RedisSettings redisSettings) {
     this.jdbc = jdbc;
@@ -57,6 +59,7 @@ final class BenchEnvironment implements AutoCloseable {
     this.redis = RedisStore.connect(redisSettings);
     CouponLibrary.ensureLoaded(redis).join();
     this.functions = new CouponFunctions(redis, RETENTION);
+    this.keyspace = new Keyspace(redis);
   }
 
   /** A new scratch database and key prefix on the servers COUPON_* names (loopback by default). */
@@ -183,9 +186,9 @@ final class BenchEnvironment implements AutoCloseable {
     }
   }
 
-  /** Entries in a coupon's outbox ({@code XLEN}). */
+  /** Entries in a coupon's outbox ({@code cf_outbox_backlog}). */
   long outboxLength(long couponId) {
-    return await(redis.commands().xlen(CouponKeys.outbox(prefix(), couponId)));
+    return await(functions.outboxBacklog(couponId)).pending();
   }
 
   /**
@@ -239,17 +242,12 @@ final class BenchEnvironment implements AutoCloseable {
 
   /** Every key of one coupon. */
   List<String> keysOf(long couponId) {
-    return redis.scan(prefix() + ":{" + couponId + "}:*", null, Duration.ofSeconds(60));
+    return keyspace.keysOf(couponId, Duration.ofSeconds(60));
   }
 
   /** The sum of {@code MEMORY USAGE} over every key of a coupon, in bytes. */
   long memoryUsage(long couponId) {
-    long sum = 0;
-    for (String key : keysOf(couponId)) {
-      Long bytes = await(redis.commands().memoryUsage(key));
-      sum += bytes == null ? 0 : bytes;
-    }
-    return sum;
+    return keyspace.memoryUsage(couponId, Duration.ofSeconds(60));
   }
 
   /**
@@ -273,7 +271,7 @@ final class BenchEnvironment implements AutoCloseable {
 
   /** One field of an {@code INFO} section, e.g. {@code used_memory} of {@code memory}. */
   private Optional<String> info(String section, String field) {
-    for (String line : await(redis.commands().info(section)).split("\r?\n")) {
+    for (String line : await(redis.infoOnEveryMaster(section)).get(0).split("\r?\n")) {
       if (line.startsWith(field + ":")) {
         return Optional.of(line.substring(field.length() + 1).trim());
       }
@@ -302,14 +300,12 @@ final class BenchEnvironment implements AutoCloseable {
    * sinceEpochSecond}, whoever sent them: the count and the longest in microseconds. Read only.
    */
   long[] slowCommandsSince(long sinceEpochSecond) {
-    List<Object> log = await(redis.commands().slowlogGet(128));
     long count = 0;
     long longest = 0;
-    for (Object entry : log) {
-      List<?> fields = (List<?>) entry;
-      if (((Number) fields.get(1)).longValue() >= sinceEpochSecond) {
+    for (RedisStore.SlowCommand slow : await(redis.slowCommands(128))) {
+      if (slow.startedAtEpochSecond() >= sinceEpochSecond) {
         count++;
-        longest = Math.max(longest, ((Number) fields.get(2)).longValue());
+        longest = Math.max(longest, slow.durationMicros());
       }
     }
     return new long[] {count, longest};
@@ -317,24 +313,13 @@ final class BenchEnvironment implements AutoCloseable {
 
   /** Deletes every key of a coupon (after a scenario whose outbox nothing drains). */
   void deleteCoupon(long couponId) {
-    unlink(keysOf(couponId));
-  }
-
-  private void unlink(List<String> keys) {
-    for (int i = 0; i < keys.size(); i += 500) {
-      redis
-          .commands()
-          .unlink(keys.subList(i, Math.min(keys.size(), i + 500)).toArray(String[]::new))
-          .toCompletableFuture()
-          .orTimeout(30, TimeUnit.SECONDS)
-          .join();
-    }
+    keyspace.deleteCoupon(couponId, Duration.ofSeconds(60));
   }
 
   @Override
   public void close() {
     try {
-      unlink(redis.scan(prefix() + ":*", null, Duration.ofSeconds(60)));
+      keyspace.deleteAll(Duration.ofSeconds(60));
     } catch (RuntimeException e) {
       System.err.println("bench: could not delete the keys under " + prefix() + ": " + e);
     } finally {
