@@ -219,7 +219,7 @@ class CouponTierIT {
   private static void publish(String message) {
     try {
       fx.redis()
-          .redis()
+          .commands()
           .publish(CouponEvents.channel(fx.redis().prefix()), message)
           .get(5, TimeUnit.SECONDS);
     } catch (Exception e) {

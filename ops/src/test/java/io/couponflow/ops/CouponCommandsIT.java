@@ -155,12 +155,7 @@ class CouponCommandsIT {
         .contains("\"remainingStock\":8,")
         .contains("\"agree\":true,\"drifts\":[]");
 
-    functions
-        .redis()
-        .commands()
-        .hset(functions.keys(4, 1).meta(), "stock", "5")
-        .toCompletableFuture()
-        .join();
+    redis.commands().hset(functions.keys(4, 1).meta(), "stock", "5").toCompletableFuture().join();
     Result drifted = cli.run("coupon", "show", "4");
     assertThat(drifted.out())
         .containsPattern("(?m)^agree\\s+no$")
@@ -213,7 +208,7 @@ class CouponCommandsIT {
   void pauseThenResume_changeMySqlThenRedisAndTellTheGateways() throws Exception {
     cli.create(6, 10, 1);
     BlockingQueue<String> events = new LinkedBlockingQueue<>();
-    try (StatefulRedisPubSubConnection<String, String> sub = functions.redis().connectPubSub()) {
+    try (StatefulRedisPubSubConnection<String, String> sub = redis.connectPubSub()) {
       sub.addListener(
           new RedisPubSubAdapter<>() {
             @Override
@@ -311,7 +306,7 @@ class CouponCommandsIT {
       OpsCli onOwn = new OpsCli(db, own, server.uri());
       Result created = onOwn.create(13, 10, 1);
       assertThat(created.exit()).as(created.toString()).isZero();
-      RedisFixture.join(own.redis().commands().configSet("maxmemory", "1"));
+      RedisFixture.join(own.commands().configSet("maxmemory", "1"));
 
       Result r = onOwn.run("coupon", "restock", "13", "--add", "5");
 
@@ -327,7 +322,7 @@ class CouponCommandsIT {
       assertThat(db.queryLong("SELECT total_stock FROM coupon WHERE coupon_id = 13")).isEqualTo(15);
       assertThat(own.functions().coupon(13).join().orElseThrow().totalStock()).isEqualTo(10);
 
-      RedisFixture.join(own.redis().commands().configSet("maxmemory", "0"));
+      RedisFixture.join(own.commands().configSet("maxmemory", "0"));
       Result repaired = onOwn.run("reconcile", "--coupon", "13", "--apply");
 
       assertThat(repaired.exit()).as(repaired.toString()).isZero();
@@ -374,7 +369,7 @@ class CouponCommandsIT {
     cli.store(List.of(cli.redeem(41, "u-1", "SO-1")));
     for (String key : redis.keys()) {
       if (key.contains("{41}")) {
-        redis.redis().commands().del(key).toCompletableFuture().join();
+        redis.commands().del(key).toCompletableFuture().join();
       }
     }
 

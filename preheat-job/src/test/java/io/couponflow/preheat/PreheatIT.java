@@ -10,9 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponKeys;
+import io.couponflow.lua.HotSet;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
@@ -75,15 +75,14 @@ class PreheatIT {
   }
 
   private List<String> hotSet() {
-    return RedisFixture.join(
-            redis.redis().commands().smembers(CouponEvents.hotSetKey(redis.prefix())))
-        .stream()
+    return RedisFixture.join(new HotSet(redis.redis()).members()).stream()
+        .map(String::valueOf)
         .sorted()
         .toList();
   }
 
   private Map<String, String> meta(long id) {
-    return RedisFixture.join(redis.redis().commands().hgetall(CouponKeys.meta(redis.prefix(), id)));
+    return RedisFixture.join(redis.commands().hgetall(CouponKeys.meta(redis.prefix(), id)));
   }
 
   private RedeemOutcome redeem(Coupon c, String user, String order) {

@@ -8,6 +8,7 @@ import io.couponflow.bench.load.RedisBenchmark;
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.lua.CouponKeys;
+import io.couponflow.lua.RawRedis;
 import io.couponflow.testkit.TestSettings;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -117,8 +118,7 @@ class BenchIT {
   }
 
   private void setCounters(long couponId, long stock, long accepted) {
-    env.redis()
-        .commands()
+    RawRedis.commands(env.redis())
         .hset(
             CouponKeys.meta(env.prefix(), couponId),
             Map.of("stock", Long.toString(stock), "accepted", Long.toString(accepted)))
