@@ -37,11 +37,6 @@ public final class CouponEvents {
     return prefix + ":events";
   }
 
-  /** The set of coupon ids the preheat job loaded; gateways warm these at start. */
-  public static String hotSetKey(String prefix) {
-    return prefix + ":hot";
-  }
-
   /** A subscription to the channel; closing it ends it. */
   public interface Subscription extends AutoCloseable {
     @Override

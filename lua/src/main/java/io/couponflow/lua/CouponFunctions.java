@@ -56,10 +56,6 @@ public final class CouponFunctions {
     this.repairSettle = redis.settings().repairSettle();
   }
 
-  public RedisStore redis() {
-    return redis;
-  }
-
   public String prefix() {
     return prefix;
   }

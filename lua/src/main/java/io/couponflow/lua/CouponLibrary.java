@@ -85,7 +85,7 @@ public final class CouponLibrary {
   }
 
   /** The library version on one node, 0 when it is not loaded. */
-  public static CompletableFuture<Integer> installedVersion(
+  static CompletableFuture<Integer> installedVersion(
       RedisClusterAsyncCommands<String, String> node) {
     return node.<Long>fcallReadOnly("cf_version", ScriptOutputType.INTEGER, new String[0])
         .toCompletableFuture()

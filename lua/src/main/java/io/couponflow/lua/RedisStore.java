@@ -213,8 +213,11 @@ public final class RedisStore implements AutoCloseable {
     return settings.cluster();
   }
 
-  /** The shared asynchronous commands; on a cluster, routed by each command's key slot. */
-  public RedisClusterAsyncCommands<String, String> commands() {
+  /**
+   * The shared asynchronous commands; on a cluster, routed by each command's key slot. Only this
+   * package sends commands: every other piece calls the typed methods of the Redis contract.
+   */
+  RedisClusterAsyncCommands<String, String> commands() {
     return commands;
   }
 
@@ -245,7 +248,7 @@ public final class RedisStore implements AutoCloseable {
    * finish in time, the current view is used. The result fails when the command fails on any
    * master.
    */
-  public <T> CompletableFuture<List<T>> onEveryMaster(
+  <T> CompletableFuture<List<T>> onEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
     return askEveryMaster(command)
         .thenCompose(
@@ -269,7 +272,7 @@ public final class RedisStore implements AutoCloseable {
    * error) is that master's reply instead of the whole result's: the result never fails, and holds
    * one reply per master, naming it by address ({@code host:port}).
    */
-  public <T> CompletableFuture<List<MasterReply<T>>> askEveryMaster(
+  <T> CompletableFuture<List<MasterReply<T>>> askEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
     if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
       String node = settings.uris().get(0).getAuthority();
@@ -320,7 +323,7 @@ public final class RedisStore implements AutoCloseable {
    * Every key matching a pattern (and of a type, unless null) on every master, by SCAN (never
    * KEYS): bounded work per call, so Redis keeps serving while a sweep walks a large keyspace.
    */
-  public List<String> scan(String pattern, String type, Duration timeout) {
+  List<String> scan(String pattern, String type, Duration timeout) {
     List<List<String>> perNode =
         onEveryMaster(c -> scanAll(c, pattern, type))
             .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -356,7 +359,7 @@ public final class RedisStore implements AutoCloseable {
   }
 
   /** A new connection for pub/sub (subscribers need one of their own). */
-  public StatefulRedisPubSubConnection<String, String> connectPubSub() {
+  StatefulRedisPubSubConnection<String, String> connectPubSub() {
     if (client instanceof RedisClusterClient cluster) {
       return cluster.connectPubSub();
     }
@@ -364,7 +367,7 @@ public final class RedisStore implements AutoCloseable {
   }
 
   /** Publishes a message; on a cluster the message reaches subscribers on every node. */
-  public CompletableFuture<Long> publish(String channel, String message) {
+  CompletableFuture<Long> publish(String channel, String message) {
     return commands.publish(channel, message).toCompletableFuture();
   }
 
