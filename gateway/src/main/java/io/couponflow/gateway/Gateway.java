@@ -23,6 +23,7 @@ import io.couponflow.lua.RedisStore;
 import io.couponflow.sink.Sink;
 import io.couponflow.sql.Database;
 import io.couponflow.sql.Migrations;
+import io.couponflow.sql.MySqlFailures;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -32,6 +33,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -163,10 +165,13 @@ public final class Gateway implements AutoCloseable {
       database.close();
       throw e;
     } catch (RuntimeException e) {
-      String misconfigured = misconfiguration(e);
-      if (misconfigured != null) {
+      // A MySQL that answered but refused this configuration (no such database, wrong
+      // credentials) is not an outage to ride out: the gateway stops rather than fill the outbox
+      // for a database that will never take it.
+      Optional<String> misconfigured = MySqlFailures.misconfiguration(e, config.jdbc());
+      if (misconfigured.isPresent()) {
         database.close();
-        throw new IllegalStateException(misconfigured, e);
+        throw new IllegalStateException(misconfigured.get(), e);
       }
       log.warn(
           "MySQL at {} cannot be reached to check the schema ({}); starting anyway: redemptions go on"
@@ -174,32 +179,6 @@ public final class Gateway implements AutoCloseable {
           config.jdbc().address(),
           e.getMessage());
     }
-  }
-
-  /**
-   * A MySQL that answered but refused this configuration (no such database, wrong credentials) is
-   * not an outage to ride out: the gateway stops rather than fill the outbox for a database that
-   * will never take it. Null when the failure looks like an outage.
-   */
-  private String misconfiguration(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof java.sql.SQLException sql) {
-        if (sql.getErrorCode() == 1049) {
-          return "MySQL at "
-              + config.jdbc().address()
-              + " has no database '"
-              + config.jdbc().database()
-              + "' (COUPON_JDBC_URL); create it with: ops/coupons db migrate";
-        }
-        if (sql.getErrorCode() == 1045) {
-          return "MySQL at "
-              + config.jdbc().address()
-              + " refused the credentials (COUPON_JDBC_USER / COUPON_JDBC_PASSWORD): "
-              + sql.getMessage();
-        }
-      }
-    }
-    return null;
   }
 
   private static RedisStore connectRedis(GatewayConfig config, HttpServer api) {
