@@ -825,22 +825,26 @@ public final class CouponFunctions {
             : null);
   }
 
+  /** The meta hash's fields as a coupon: the definition cf_load wrote, and the counters. */
   private static LiveCoupon liveCoupon(long couponId, Map<String, String> f) {
     return new LiveCoupon(
-        couponId,
-        f.get("name"),
-        Long.parseLong(f.get("total")),
-        Integer.parseInt(f.get("limit")),
-        Long.parseLong(f.get("threshold")),
-        Long.parseLong(f.get("discount")),
-        Instant.ofEpochMilli(Long.parseLong(f.get("starts"))),
-        Instant.ofEpochMilli(Long.parseLong(f.get("ends"))),
-        CouponStatus.valueOf(f.get("status")),
-        Integer.parseInt(f.get("buckets")),
-        Long.parseLong(f.get("version")),
-        Long.parseLong(f.get("stock")),
-        Long.parseLong(f.get("accepted")),
-        Long.parseLong(f.get("reversed")));
+        new Coupon(
+            couponId,
+            f.get("name"),
+            Long.parseLong(f.get("total")),
+            Integer.parseInt(f.get("limit")),
+            Long.parseLong(f.get("threshold")),
+            Long.parseLong(f.get("discount")),
+            Instant.ofEpochMilli(Long.parseLong(f.get("starts"))),
+            Instant.ofEpochMilli(Long.parseLong(f.get("ends"))),
+            CouponStatus.valueOf(f.get("status")),
+            false,
+            Integer.parseInt(f.get("buckets")),
+            Long.parseLong(f.get("version"))),
+        new Counters(
+            Long.parseLong(f.get("stock")),
+            Long.parseLong(f.get("accepted")),
+            Long.parseLong(f.get("reversed"))));
   }
 
   @SuppressWarnings("unchecked")

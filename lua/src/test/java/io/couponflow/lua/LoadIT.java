@@ -377,8 +377,8 @@ class LoadIT {
       assertThat(deltas).as("the restocks applied once each").isEqualTo(1_000);
       assertThat(loads).hasSize(20).allMatch(o -> !(o instanceof LoadOutcome.Refused));
       LiveCoupon live = join(functions.coupon(v1.couponId())).orElseThrow();
-      assertThat(live.totalStock()).isEqualTo(1_500);
-      assertThat(live.version()).isEqualTo(11);
+      assertThat(live.definition().totalStock()).isEqualTo(1_500);
+      assertThat(live.definition().version()).isEqualTo(11);
       assertThat(live.accepted()).isEqualTo(accepted);
       assertThat(live.accepted() + live.stock()).isEqualTo(1_500);
       assertThat(join(functions.inspect(v1.couponId())).orElseThrow().pendingAccepts())

@@ -69,20 +69,20 @@ class OperatorFunctionsIT {
     assertThat(join(functions.coupon(c.couponId())))
         .contains(
             new LiveCoupon(
-                c.couponId(),
-                c.name(),
-                10,
-                2,
-                c.thresholdCents(),
-                c.discountCents(),
-                c.startsAt(),
-                c.endsAt(),
-                c.status(),
-                4,
-                1,
-                9,
-                1,
-                0));
+                new Coupon(
+                    c.couponId(),
+                    c.name(),
+                    10,
+                    2,
+                    c.thresholdCents(),
+                    c.discountCents(),
+                    c.startsAt(),
+                    c.endsAt(),
+                    c.status(),
+                    false,
+                    4,
+                    1),
+                new Counters(9, 1, 0)));
     assertThat(join(functions.coupon(999_999))).isEqualTo(Optional.empty());
   }
 

@@ -124,7 +124,9 @@ public final class RedisFixture implements AutoCloseable {
                 couponId,
                 fenced.epoch(),
                 new Counters(
-                    Math.max(0, live.totalStock() - accepted), accepted, records.reversed())));
+                    Math.max(0, live.definition().totalStock() - accepted),
+                    accepted,
+                    records.reversed())));
     if (!(end instanceof RepairEnd.Done)) {
       throw new IllegalStateException("coupon " + couponId + " was not unfenced: " + end);
     }

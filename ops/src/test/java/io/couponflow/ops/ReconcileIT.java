@@ -135,7 +135,7 @@ class ReconcileIT {
                     + " AND idempotency_key = 'key-22-SO-2' AND user_id = 'u-2'"
                     + " AND status = 'ACCEPTED' AND order_amount_cents = 5000"))
         .isEqualTo(1);
-    assertThat(live(25).status()).isEqualTo(CouponStatus.ACTIVE);
+    assertThat(live(25).definition().status()).isEqualTo(CouponStatus.ACTIVE);
     assertThat(
             functions.redeem(new RedeemRequest(25, "another-key", "u-9", "SO-1", 5000), 1).join())
         .isEqualTo(new RedeemOutcome.Rejected(Rejection.ORDER_ALREADY_REDEEMED));
@@ -179,8 +179,8 @@ class ReconcileIT {
     assertThat(cli.run("reconcile", "--grace", "0s").exit()).isZero();
     assertInvariants(31, 10, 1);
     assertInvariants(32, 5, 1);
-    assertThat(live(32).status()).isEqualTo(CouponStatus.PAUSED);
-    assertThat(live(31).status()).isEqualTo(CouponStatus.ACTIVE);
+    assertThat(live(32).definition().status()).isEqualTo(CouponStatus.PAUSED);
+    assertThat(live(31).definition().status()).isEqualTo(CouponStatus.ACTIVE);
     assertThat(cli.redeemAny(31, "u-1", "SO-99"))
         .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
     assertThat(cli.redeemAny(31, "u-2", "SO-2")).isInstanceOf(RedeemOutcome.Replayed.class);
@@ -490,7 +490,7 @@ class ReconcileIT {
     assertThat(inspection.pending()).as("outbox of " + coupon).isZero();
     assertThat(db.queryLong("SELECT total_stock FROM coupon WHERE coupon_id = " + coupon))
         .isEqualTo(total);
-    assertThat(inspection.coupon().totalStock()).isEqualTo(total);
+    assertThat(inspection.coupon().definition().totalStock()).isEqualTo(total);
     assertThat(inspection.coupon().stock())
         .as("remaining stock of " + coupon)
         .isEqualTo(total - acceptedRows)

@@ -72,7 +72,7 @@ class PreheatFaultIT {
               "preheat: loaded=0 already_live=0 updated=1 restocked=1 failed=1 source=snapshot")
           .contains("result=partial reason=\"MySQL unreachable (");
       LiveCoupon refreshed = region.functions().coupon(1).join().orElseThrow();
-      assertThat(refreshed.totalStock()).isEqualTo(120);
+      assertThat(refreshed.definition().totalStock()).isEqualTo(120);
       assertThat(refreshed.stock()).isEqualTo(119);
       assertThat(refreshed.accepted()).isEqualTo(1);
       assertThat(region.functions().coupon(2).join()).isEmpty();

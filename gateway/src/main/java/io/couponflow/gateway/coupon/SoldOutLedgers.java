@@ -128,8 +128,8 @@ final class SoldOutLedgers {
       return false;
     }
     LiveCoupon c = ledger.coupon();
-    if (c.status() != CouponStatus.ACTIVE
-        || request.orderAmountCents() < c.thresholdCents()
+    if (c.definition().status() != CouponStatus.ACTIVE
+        || request.orderAmountCents() < c.definition().thresholdCents()
         || ledger.keys().contains(request.idempotencyKey())
         || ledger.users().contains(request.userId())
         || ledger.orders().contains(request.orderId())) {
@@ -228,8 +228,9 @@ final class SoldOutLedgers {
     }
     LiveCoupon c = coupon.get();
     long now = redisNow.toEpochMilli();
-    long untilEnd = c.endsAt().toEpochMilli() - WINDOW_MARGIN.toMillis() - now;
-    if (now < c.startsAt().toEpochMilli() + WINDOW_MARGIN.toMillis() || untilEnd <= 0) {
+    long untilEnd = c.definition().endsAt().toEpochMilli() - WINDOW_MARGIN.toMillis() - now;
+    if (now < c.definition().startsAt().toEpochMilli() + WINDOW_MARGIN.toMillis()
+        || untilEnd <= 0) {
       return OptionalLong.empty();
     }
     return OptionalLong.of(
@@ -240,8 +241,8 @@ final class SoldOutLedgers {
     return a.stock() == b.stock()
         && a.accepted() == b.accepted()
         && a.reversed() == b.reversed()
-        && a.version() == b.version()
-        && a.status() == b.status()
+        && a.definition().version() == b.definition().version()
+        && a.definition().status() == b.definition().status()
         && a.buckets() == b.buckets();
   }
 }

@@ -219,15 +219,15 @@ final class ApiJson {
         g -> {
           g.writeStartObject();
           g.writeNumberField("couponId", c.couponId());
-          g.writeStringField("name", c.name());
-          g.writeNumberField("totalStock", c.totalStock());
+          g.writeStringField("name", c.definition().name());
+          g.writeNumberField("totalStock", c.definition().totalStock());
           g.writeNumberField("remainingStock", c.stock());
-          g.writeNumberField("perUserLimit", c.perUserLimit());
-          g.writeNumberField("thresholdCents", c.thresholdCents());
-          g.writeNumberField("discountCents", c.discountCents());
-          g.writeStringField("startsAt", iso(c.startsAt()));
-          g.writeStringField("endsAt", iso(c.endsAt()));
-          g.writeStringField("status", c.status().name());
+          g.writeNumberField("perUserLimit", c.definition().perUserLimit());
+          g.writeNumberField("thresholdCents", c.definition().thresholdCents());
+          g.writeNumberField("discountCents", c.definition().discountCents());
+          g.writeStringField("startsAt", iso(c.definition().startsAt()));
+          g.writeStringField("endsAt", iso(c.definition().endsAt()));
+          g.writeStringField("status", c.definition().status().name());
           g.writeEndObject();
         });
   }

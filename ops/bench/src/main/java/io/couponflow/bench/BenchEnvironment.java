@@ -168,7 +168,7 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   private static void check(String scenario, LiveCoupon c) {
-    long total = c.totalStock();
+    long total = c.definition().totalStock();
     long stock = c.stock();
     long accepted = c.accepted();
     if (stock < 0 || accepted > total || stock != total - accepted || c.reversed() != 0) {

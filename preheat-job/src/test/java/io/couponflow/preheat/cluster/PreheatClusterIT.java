@@ -191,10 +191,10 @@ class PreheatClusterIT {
         .startsWith("preheat: loaded=0 already_live=3 updated=0 restocked=0 failed=0");
     for (Coupon c : coupons) {
       LiveCoupon after = live(c.couponId());
-      assertThat(after.totalStock()).isEqualTo(150);
+      assertThat(after.definition().totalStock()).isEqualTo(150);
       assertThat(after.stock()).isEqualTo(147);
       assertThat(after.accepted()).isEqualTo(3);
-      assertThat(after.version()).isEqualTo(2);
+      assertThat(after.definition().version()).isEqualTo(2);
     }
   }
 
