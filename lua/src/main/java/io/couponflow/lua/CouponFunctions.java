@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
@@ -567,28 +568,8 @@ public final class CouponFunctions {
         change(changes, k.history()).set.put(RecordFormat.historyField(r.redemptionId()), value);
       }
     }
-    target
-        .users()
-        .forEach(
-            (user, count) -> {
-              if (!count.equals(current.users().get(user))) {
-                change(changes, k.users(user)).set.put(user, Long.toString(count));
-              }
-            });
-    current.users().keySet().stream()
-        .filter(user -> !target.users().containsKey(user))
-        .forEach(user -> change(changes, k.users(user)).delete.add(user));
-    target
-        .keys()
-        .forEach(
-            (key, id) -> {
-              if (!id.equals(current.keys().get(key))) {
-                change(changes, k.idempotency(key)).set.put(key, RecordFormat.historyField(id));
-              }
-            });
-    current.keys().keySet().stream()
-        .filter(key -> !target.keys().containsKey(key))
-        .forEach(key -> change(changes, k.idempotency(key)).delete.add(key));
+    diff(changes, current.users(), target.users(), k::users, count -> Long.toString(count));
+    diff(changes, current.keys(), target.keys(), k::idempotency, RecordFormat::historyField);
 
     List<CompletableFuture<List<Object>>> writes = new ArrayList<>();
     changes.forEach(
@@ -675,6 +656,27 @@ public final class CouponFunctions {
       }
       return calls;
     }
+  }
+
+  /**
+   * One field per entry, in the hash {@code hashOf} names: sets what {@code target} holds and
+   * {@code current} lacks or holds otherwise, deletes what only {@code current} holds.
+   */
+  private static <V> void diff(
+      Map<String, HashChange> changes,
+      Map<String, V> current,
+      Map<String, V> target,
+      Function<String, String> hashOf,
+      Function<V, String> format) {
+    target.forEach(
+        (field, value) -> {
+          if (!value.equals(current.get(field))) {
+            change(changes, hashOf.apply(field)).set.put(field, format.apply(value));
+          }
+        });
+    current.keySet().stream()
+        .filter(field -> !target.containsKey(field))
+        .forEach(field -> change(changes, hashOf.apply(field)).delete.add(field));
   }
 
   private static HashChange change(Map<String, HashChange> changes, String hashKey) {

@@ -179,24 +179,25 @@ local function arg_entry_id(args, i, name)
   return v
 end
 
--- A user or order id as the API allows them (1-64 of A-Z a-z 0-9 _ -): they become parts of
--- records and redemption ids, so no separator may slip in.
-local function arg_id(args, i, name)
+-- 1..max characters out of a set (a Lua character class), refused in the words of the rule.
+local function arg_chars(args, i, name, max, class, rule)
   local v = args[i]
-  if v == nil or #v > 64 or not string.match(v, '^[%w_%-]+$') then
-    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be 1-64 characters of ' ..
-      'A-Z a-z 0-9 _ -, got ' .. tostring(v))
+  if v == nil or #v > max or not string.match(v, '^[' .. class .. ']+$') then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be ' .. rule .. ', got ' ..
+      tostring(v))
   end
   return v
 end
 
+-- A user or order id as the API allows them (1-64 of A-Z a-z 0-9 _ -): they become parts of
+-- records and redemption ids, so no separator may slip in.
+local function arg_id(args, i, name)
+  return arg_chars(args, i, name, 64, '%w_%-', '1-64 characters of A-Z a-z 0-9 _ -')
+end
+
+-- An idempotency key as the API allows them (1-128 of A-Z a-z 0-9 . _ : -).
 local function arg_key(args, i, name)
-  local v = args[i]
-  if v == nil or #v > 128 or not string.match(v, '^[%w%._:%-]+$') then
-    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be 1-128 characters of ' ..
-      'A-Z a-z 0-9 . _ : -, got ' .. tostring(v))
-  end
-  return v
+  return arg_chars(args, i, name, 128, '%w%._:%-', '1-128 characters of A-Z a-z 0-9 . _ : -')
 end
 
 -- generation|user|amount|discount|acceptedAt|status|reversedAt
