@@ -253,6 +253,19 @@ local function arg_buckets(args, i)
   return b
 end
 
+-- The bucket count of a coupon that decides in this incarnation; else nil and the reply that says
+-- why not (COUPON_NOT_FOUND, or FENCED: see "Fencing").
+local function deciding_buckets(meta_key)
+  local m = redis.call('HMGET', meta_key, 'buckets', 'epoch')
+  if not m[1] then
+    return nil, { 'COUPON_NOT_FOUND' }
+  end
+  if m[2] ~= current_epoch() then
+    return nil, { 'FENCED' }
+  end
+  return m[1], nil
+end
+
 local function check_buckets(meta_buckets, args_buckets)
   if tonumber(meta_buckets) ~= args_buckets then
     return { 'STALE_BUCKETS', meta_buckets }
@@ -419,13 +432,9 @@ local function reverse(keys, args)
   local user = arg_id(args, 4, 'userId')
   local reason = arg_utf8(args, 5, 'reason', 256, true)
 
-  local m = redis.call('HMGET', keys[1], 'buckets', 'epoch')
-  local b = m[1]
-  if not b then
-    return { 'COUPON_NOT_FOUND' }
-  end
-  if m[2] ~= current_epoch() then
-    return { 'FENCED' }
+  local b, refusal = deciding_buckets(keys[1])
+  if refusal then
+    return refusal
   end
   local stale = check_buckets(b, buckets)
   if stale then
@@ -483,13 +492,9 @@ Reply: FOUND gen user amount discount acceptedAt status reversedAt | REDEMPTION_
 local function get(keys, args)
   local order = arg_id(args, 1, 'orderId')
   local gen = arg_count(args, 2, 'generation', MAX_GENERATION)
-  local m = redis.call('HMGET', keys[1], 'buckets', 'epoch')
-  local b = m[1]
-  if not b then
-    return { 'COUPON_NOT_FOUND' }
-  end
-  if m[2] ~= current_epoch() then
-    return { 'FENCED' }
+  local b, refusal = deciding_buckets(keys[1])
+  if refusal then
+    return refusal
   end
   if args[3] ~= nil and args[3] ~= '' then
     local stale = check_buckets(b, arg_buckets(args, 3))
