@@ -1035,18 +1035,23 @@ local function check_record_hashes(keys)
   end
 end
 
+-- One read-only command (HGETALL, HKEYS) on each of the keys, checked first; the replies in order.
+local function on_record_hashes(keys, command)
+  check_record_hashes(keys)
+  local reply = {}
+  for i, key in ipairs(keys) do
+    reply[i] = redis.call(command, key)
+  end
+  return reply
+end
+
 --[[
 cf_read (read-only): some of one coupon's record hashes whole, for a repair or a reconcile.
 KEYS: any of the coupon's o:<b>, u:<b>, i:<b> and h keys (the first sets the coupon)
 Reply: per key, its field/value pairs (empty when the key does not exist)
 ]]
 local function read_hashes(keys, args)
-  check_record_hashes(keys)
-  local reply = {}
-  for i, key in ipairs(keys) do
-    reply[i] = redis.call('HGETALL', key)
-  end
-  return reply
+  return on_record_hashes(keys, 'HGETALL')
 end
 
 --[[
@@ -1056,12 +1061,7 @@ KEYS: any of the coupon's o:<b>, u:<b>, i:<b> and h keys (the first sets the cou
 Reply: per key, its field names (empty when the key does not exist)
 ]]
 local function members(keys, args)
-  check_record_hashes(keys)
-  local reply = {}
-  for i, key in ipairs(keys) do
-    reply[i] = redis.call('HKEYS', key)
-  end
-  return reply
+  return on_record_hashes(keys, 'HKEYS')
 end
 
 --[[
