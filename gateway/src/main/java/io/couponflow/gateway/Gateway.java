@@ -23,6 +23,7 @@ import io.couponflow.lua.RedisStore;
 import io.couponflow.sink.Sink;
 import io.couponflow.sql.Database;
 import io.couponflow.sql.Migrations;
+import io.couponflow.sql.MySqlFailures;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -32,7 +33,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.time.Duration;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -171,10 +172,13 @@ public final class Gateway implements AutoCloseable {
       database.close();
       throw e;
     } catch (RuntimeException e) {
-      String misconfigured = misconfiguration(e);
-      if (misconfigured != null) {
+      // A MySQL that answered but refused this configuration (no such database, wrong
+      // credentials) is not an outage to ride out: the gateway stops rather than fill the outbox
+      // for a database that will never take it.
+      Optional<String> misconfigured = MySqlFailures.misconfiguration(e, config.jdbc());
+      if (misconfigured.isPresent()) {
         database.close();
-        throw new IllegalStateException(misconfigured, e);
+        throw new IllegalStateException(misconfigured.get(), e);
       }
       log.warn(
           "MySQL at {} cannot be reached to check the schema ({}); starting anyway: redemptions go on"
@@ -182,32 +186,6 @@ public final class Gateway implements AutoCloseable {
           config.jdbc().address(),
           e.getMessage());
     }
-  }
-
-  /**
-   * A MySQL that answered but refused this configuration (no such database, wrong credentials) is
-   * not an outage to ride out: the gateway stops rather than fill the outbox for a database that
-   * will never take it. Null when the failure looks like an outage.
-   */
-  private String misconfiguration(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof java.sql.SQLException sql) {
-        if (sql.getErrorCode() == 1049) {
-          return "MySQL at "
-              + config.jdbc().address()
-              + " has no database '"
-              + config.jdbc().database()
-              + "' (COUPON_JDBC_URL); create it with: ops/coupons db migrate";
-        }
-        if (sql.getErrorCode() == 1045) {
-          return "MySQL at "
-              + config.jdbc().address()
-              + " refused the credentials (COUPON_JDBC_USER / COUPON_JDBC_PASSWORD): "
-              + sql.getMessage();
-        }
-      }
-    }
-    return null;
   }
 
   private static RedisStore connectRedis(GatewayConfig config, HttpServer api) {
@@ -236,19 +214,18 @@ public final class Gateway implements AutoCloseable {
 
   private void warnAboutRedisDurability() {
     try {
-      Map<String, String> policy =
-          redis.commands().configGet("maxmemory-policy").get(2, TimeUnit.SECONDS);
-      if (!"noeviction".equals(policy.get("maxmemory-policy"))) {
+      String policy = redis.config("maxmemory-policy").get(2, TimeUnit.SECONDS).orElse(null);
+      if (!"noeviction".equals(policy)) {
         log.warn(
             "Redis maxmemory-policy is {}; set it to noeviction, or Redis may evict coupon state under memory pressure",
-            policy.get("maxmemory-policy"));
+            policy);
       }
-      Map<String, String> aof = redis.commands().configGet("appendonly").get(2, TimeUnit.SECONDS);
-      if (!"yes".equals(aof.get("appendonly"))) {
+      String aof = redis.config("appendonly").get(2, TimeUnit.SECONDS).orElse(null);
+      if (!"yes".equals(aof)) {
         log.warn(
             "Redis runs without AOF (appendonly {}): if Redis crashes, the redemptions it accepted last are lost"
                 + " together with their stock. Turn on appendonly for production.",
-            aof.get("appendonly"));
+            aof);
       }
     } catch (Exception e) {
       log.info(

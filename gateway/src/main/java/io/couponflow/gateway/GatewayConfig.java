@@ -2,6 +2,7 @@ package io.couponflow.gateway;
 
 import io.couponflow.config.ConfigException;
 import io.couponflow.config.Env;
+import io.couponflow.config.IdempotencyRetention;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
 import io.couponflow.gateway.redeem.Durability;
@@ -93,11 +94,7 @@ public record GatewayConfig(
         Duration.ofMillis(100),
         Duration.ofMinutes(10));
     Env.require("COUPON_HTTP_MAX_IN_FLIGHT", maxInFlight, 1, 1_000_000);
-    Env.require(
-        "COUPON_IDEMPOTENCY_RETENTION",
-        idempotencyRetention,
-        Duration.ofHours(24),
-        Duration.ofDays(3650));
+    IdempotencyRetention.require(idempotencyRetention);
     Env.require("COUPON_CACHE_REFRESH", cacheRefresh, Duration.ofMillis(50), Duration.ofHours(1));
     Env.require("COUPON_CACHE_NEGATIVE_TTL", negativeCacheTtl, Duration.ZERO, Duration.ofHours(1));
     Env.require("COUPON_CACHE_SOLD_OUT_HINT", soldOutHint, Duration.ZERO, Duration.ofMinutes(10));
@@ -130,7 +127,7 @@ public record GatewayConfig(
         env.duration("COUPON_HTTP_IDLE_TIMEOUT", Duration.ofSeconds(60)),
         env.duration("COUPON_HTTP_REQUEST_TIMEOUT", Duration.ofSeconds(10)),
         env.integer("COUPON_HTTP_MAX_IN_FLIGHT", 10_000),
-        env.duration("COUPON_IDEMPOTENCY_RETENTION", Duration.ofHours(24)),
+        IdempotencyRetention.from(env).duration(),
         env.duration("COUPON_CACHE_REFRESH", Duration.ofSeconds(2)),
         env.duration("COUPON_CACHE_NEGATIVE_TTL", Duration.ofSeconds(2)),
         env.duration("COUPON_CACHE_SOLD_OUT_HINT", Duration.ofSeconds(1)),

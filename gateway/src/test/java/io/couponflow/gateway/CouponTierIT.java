@@ -3,6 +3,11 @@ package io.couponflow.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.read.ListAppender;
 import io.couponflow.gateway.coupon.CouponDefinitions;
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.LoadOutcome;
@@ -24,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Caffeine tier against real Redis and MariaDB: single-flight loads, negative entries, the
@@ -94,6 +100,65 @@ class CouponTierIT {
     assertThat(reads(1)).isEqualTo(1);
     assertThat(fx.get("/v1/coupons/1").body()).contains("\"remainingStock\":900");
     assertThat(reads(1)).isEqualTo(1);
+  }
+
+  /**
+   * A row no coupon can be made of (a blank name: the schema's checks let it through, the model
+   * refuses it) is a bug, not an outage: 500, logged and counted, every time it is asked for, and
+   * the MySQL breaker stays closed for the coupons that are fine.
+   */
+  @Test
+  void corruptCouponRow_isA500EveryTime_notA503_andOtherCouponsStillLoad() {
+    fx.db()
+        .execute(
+            "INSERT INTO coupon (coupon_id, name, total_stock, per_user_limit, threshold_cents,"
+                + " discount_cents, starts_at, ends_at, status, hot, buckets, version) VALUES"
+                + " (31, '   ', 10, 1, 0, 100, UTC_TIMESTAMP(3) - INTERVAL 1 HOUR,"
+                + " UTC_TIMESTAMP(3) + INTERVAL 1 DAY, 'ACTIVE', FALSE, 1, 1)");
+    fx.createCoupon(32, 10, 1, 0, 100);
+    Logger outcomes = (Logger) LoggerFactory.getLogger("io.couponflow.gateway.http.Outcome");
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    outcomes.addAppender(log);
+    HttpResponse<String> redeem;
+    try {
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> get = fx.get("/v1/coupons/31");
+        assertThat(get.statusCode()).isEqualTo(500);
+        assertThat(get.body()).contains("\"INTERNAL\"");
+        assertThat(get.headers().firstValue("Retry-After")).isEmpty();
+      }
+      redeem = fx.redeem("k-31", 31, "u-1", "SO-1", 1_000);
+    } finally {
+      outcomes.detachAppender(log);
+    }
+
+    assertThat(log.list)
+        .hasSize(4)
+        .allSatisfy(
+            e -> {
+              assertThat(e.getLevel()).isEqualTo(Level.ERROR);
+              assertThat(e.getFormattedMessage()).isEqualTo("Request failed");
+              assertThat(rootCause(e.getThrowableProxy()))
+                  .contains("name: must be 1..200 characters and not blank");
+            });
+
+    assertThat(redeem.statusCode()).isEqualTo(500);
+    assertThat(reads(31)).isEqualTo(4);
+    assertThat(fx.get("/v1/coupons/32").statusCode()).isEqualTo(200);
+    assertThat(fx.metrics())
+        .containsPattern(
+            "couponflow_http_requests_seconds_count\\{outcome=\"INTERNAL\",route=\"get_coupon\","
+                + "status=\"500\"\\} 3")
+        .containsPattern(
+            "resilience4j_circuitbreaker_state\\{name=\"mysql-lookup\",state=\"closed\"\\} 1.0");
+  }
+
+  private static String rootCause(IThrowableProxy t) {
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getClassName() + ": " + t.getMessage();
   }
 
   @Test
@@ -219,7 +284,7 @@ class CouponTierIT {
   private static void publish(String message) {
     try {
       fx.redis()
-          .redis()
+          .commands()
           .publish(CouponEvents.channel(fx.redis().prefix()), message)
           .get(5, TimeUnit.SECONDS);
     } catch (Exception e) {

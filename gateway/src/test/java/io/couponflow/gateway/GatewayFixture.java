@@ -261,7 +261,7 @@ public final class GatewayFixture implements AutoCloseable {
 
   private long exists(List<String> keys) {
     try {
-      return redis.redis().commands().exists(keys.toArray(String[]::new)).get(5, TimeUnit.SECONDS);
+      return redis.commands().exists(keys.toArray(String[]::new)).get(5, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -272,7 +272,7 @@ public final class GatewayFixture implements AutoCloseable {
     try {
       for (long id : couponIds) {
         String b = base(id);
-        String buckets = redis.redis().commands().hget(b + "m", "buckets").get(5, TimeUnit.SECONDS);
+        String buckets = redis.commands().hget(b + "m", "buckets").get(5, TimeUnit.SECONDS);
         keys.add(b + "m");
         keys.add(b + "h");
         keys.add(b + "x");
@@ -290,7 +290,7 @@ public final class GatewayFixture implements AutoCloseable {
 
   private String describe(List<String> keys) {
     Map<String, String> byKey = new TreeMap<>();
-    var c = redis.redis().commands();
+    var c = redis.commands();
     try {
       for (String key : keys) {
         String type = c.type(key).get(5, TimeUnit.SECONDS);

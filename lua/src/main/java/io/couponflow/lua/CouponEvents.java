@@ -1,9 +1,12 @@
 package io.couponflow.lua;
 
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The pub/sub messages that keep every gateway's local coupon tier in step with Redis. They are
@@ -15,8 +18,8 @@ import java.util.Optional;
  *   <li>{@code loaded <id> <id> ...}: the preheat job loaded these coupons; warm them
  * </ul>
  *
- * Channel: {@code <prefix>:events}. The preheat job also keeps the ids it loaded in the set {@link
- * #hotSetKey}, so a gateway that starts later warms itself from there.
+ * Channel: {@code <prefix>:events}. The preheat job also keeps the ids it loaded in the {@link
+ * HotSet}, so a gateway that starts later warms itself from there.
  */
 public final class CouponEvents {
   /** The kinds of event. */
@@ -34,9 +37,36 @@ public final class CouponEvents {
     return prefix + ":events";
   }
 
-  /** The set of coupon ids the preheat job loaded; gateways warm these at start. */
-  public static String hotSetKey(String prefix) {
-    return prefix + ":hot";
+  /** A subscription to the channel; closing it ends it. */
+  public interface Subscription extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Subscribes to the events channel on a connection of its own. Every message of the channel goes
+   * to {@code listener}, raw (read it with {@link #parse}), on a Redis client thread. The client
+   * subscribes again by itself after a reconnect; messages sent meanwhile are missed.
+   */
+  public static Subscription subscribe(RedisStore redis, Consumer<String> listener) {
+    String channel = channel(redis.prefix());
+    StatefulRedisPubSubConnection<String, String> connection = redis.connectPubSub();
+    connection.addListener(
+        new RedisPubSubAdapter<>() {
+          @Override
+          public void message(String from, String message) {
+            if (channel.equals(from)) {
+              listener.accept(message);
+            }
+          }
+        });
+    try {
+      connection.sync().subscribe(channel);
+    } catch (RuntimeException e) {
+      connection.close();
+      throw e;
+    }
+    return connection::close;
   }
 
   public static String changed(long couponId) {

@@ -11,12 +11,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
@@ -53,12 +57,13 @@ public final class CouponFunctions {
     this.repairSettle = redis.settings().repairSettle();
   }
 
-  public RedisStore redis() {
-    return redis;
-  }
-
   public String prefix() {
     return prefix;
+  }
+
+  /** How long one Redis command may take before it fails ({@link RedisSettings#commandTimeout}). */
+  public Duration commandTimeout() {
+    return redis.settings().commandTimeout();
   }
 
   /**
@@ -69,6 +74,16 @@ public final class CouponFunctions {
    */
   public CompletableFuture<Long> publishChanged(long couponId) {
     return redis.publish(CouponEvents.channel(prefix), CouponEvents.changed(couponId));
+  }
+
+  /**
+   * Tells every gateway that the preheat job loaded these coupons, so each warms them ({@link
+   * CouponEvents#loaded}).
+   *
+   * @return how many subscribers received it
+   */
+  public CompletableFuture<Long> publishLoaded(Collection<Long> couponIds) {
+    return redis.publish(CouponEvents.channel(prefix), CouponEvents.loaded(couponIds));
   }
 
   public CouponKeys keys(long couponId, int buckets) {
@@ -273,9 +288,46 @@ public final class CouponFunctions {
     return call(
             "cf_load",
             false,
-            new String[] {CouponKeys.meta(prefix, coupon.couponId())},
+            metaKey(coupon),
             loadArgs(coupon, acceptedRows, reversedRows, countsReadAgo))
         .thenApply(CouponFunctions::toLoadOutcome);
+  }
+
+  /**
+   * Refreshes the definition of a coupon Redis holds, as {@link #load} does, but never creates one
+   * ({@code cf_load} with {@code UPDATE_ONLY}): {@link LoadOutcome.Absent} when Redis does not hold
+   * it. For a caller whose redemption counts may be stale (a snapshot).
+   */
+  public CompletableFuture<LoadOutcome> update(Coupon coupon) {
+    return call("cf_load", false, metaKey(coupon), updateArgs(coupon))
+        .thenApply(CouponFunctions::toLoadOutcome);
+  }
+
+  /**
+   * What {@link #load(Coupon, long, long)} would answer now ({@code cf_load_plan}); writes nothing.
+   */
+  public CompletableFuture<LoadOutcome> loadPlan(
+      Coupon coupon, long acceptedRows, long reversedRows) {
+    return call("cf_load_plan", true, metaKey(coupon), loadArgs(coupon, acceptedRows, reversedRows))
+        .thenApply(CouponFunctions::toLoadOutcome);
+  }
+
+  /** What {@link #update} would answer now ({@code cf_load_plan}); writes nothing. */
+  public CompletableFuture<LoadOutcome> updatePlan(Coupon coupon) {
+    return call("cf_load_plan", true, metaKey(coupon), updateArgs(coupon))
+        .thenApply(CouponFunctions::toLoadOutcome);
+  }
+
+  private String[] metaKey(Coupon coupon) {
+    return new String[] {CouponKeys.meta(prefix, coupon.couponId())};
+  }
+
+  /** The definition's arguments of {@code cf_load}, then {@code UPDATE_ONLY}. */
+  static String[] updateArgs(Coupon coupon) {
+    String[] definition = loadArgs(coupon, 0, 0);
+    String[] args = Arrays.copyOf(definition, DEFINITION_ARGS + 1);
+    args[DEFINITION_ARGS] = "UPDATE_ONLY";
+    return args;
   }
 
   private String[] loadArgs(
@@ -289,6 +341,9 @@ public final class CouponFunctions {
     args[definition.length + 1] = Long.toString(Math.max(0, countsReadAgo.toMillis()));
     return args;
   }
+
+  /** How many of {@code cf_load}'s arguments carry the definition (version .. buckets). */
+  private static final int DEFINITION_ARGS = 10;
 
   static String[] loadArgs(Coupon coupon, long acceptedRows, long reversedRows) {
     return new String[] {
@@ -313,6 +368,7 @@ public final class CouponFunctions {
       case "CREATED" -> new LoadOutcome.Created(number(reply, 1), "LIVE".equals(text(reply, 2)));
       case "UPDATED" -> new LoadOutcome.Updated(number(reply, 1), number(reply, 2));
       case "UNCHANGED" -> new LoadOutcome.Unchanged(number(reply, 1), number(reply, 2));
+      case "COUPON_NOT_FOUND" -> new LoadOutcome.Absent();
       default -> new LoadOutcome.Refused(text(reply, 1));
     };
   }
@@ -406,17 +462,7 @@ public final class CouponFunctions {
     CouponKeys k = keys(couponId, buckets);
     List<CompletableFuture<List<Object>>> reads = new ArrayList<>();
     reads.add(call("cf_read", true, new String[] {k.history()}));
-    for (int from = 0; from < buckets; from += READ_BUCKETS) {
-      int to = Math.min(buckets, from + READ_BUCKETS);
-      String[] names = new String[3 * (to - from)];
-      for (int b = from; b < to; b++) {
-        int i = 3 * (b - from);
-        names[i] = k.ordersBucket(b);
-        names[i + 1] = k.usersBucket(b);
-        names[i + 2] = k.idempotencyBucket(b);
-      }
-      reads.add(call("cf_read", true, names));
-    }
+    reads.addAll(readBuckets("cf_read", k));
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
         .thenApply(
             done -> {
@@ -451,6 +497,51 @@ public final class CouponFunctions {
   }
 
   /**
+   * Every idempotency key, user and order the coupon's buckets hold, read bucket by bucket ({@code
+   * cf_members}, {@value #READ_BUCKETS} buckets a call): not one atomic read.
+   */
+  public CompletableFuture<CouponMembers> members(long couponId, int buckets) {
+    List<CompletableFuture<List<Object>>> reads =
+        readBuckets("cf_members", keys(couponId, buckets));
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> {
+              Set<String> keys = new HashSet<>();
+              Set<String> users = new HashSet<>();
+              Set<String> orders = new HashSet<>();
+              for (CompletableFuture<List<Object>> read : reads) {
+                List<Object> reply = read.join();
+                for (int i = 0; i < reply.size(); i += 3) {
+                  hash(reply, i).forEach(order -> orders.add(String.valueOf(order)));
+                  hash(reply, i + 1).forEach(user -> users.add(String.valueOf(user)));
+                  hash(reply, i + 2).forEach(key -> keys.add(String.valueOf(key)));
+                }
+              }
+              return new CouponMembers(keys, users, orders);
+            });
+  }
+
+  /**
+   * Calls a function over every bucket of a coupon, {@value #READ_BUCKETS} buckets a call, with the
+   * keys of each bucket in the order orders, users, idempotency keys.
+   */
+  private List<CompletableFuture<List<Object>>> readBuckets(String function, CouponKeys k) {
+    List<CompletableFuture<List<Object>>> reads = new ArrayList<>();
+    for (int from = 0; from < k.buckets(); from += READ_BUCKETS) {
+      int to = Math.min(k.buckets(), from + READ_BUCKETS);
+      String[] names = new String[3 * (to - from)];
+      for (int b = from; b < to; b++) {
+        int i = 3 * (b - from);
+        names[i] = k.ordersBucket(b);
+        names[i + 1] = k.usersBucket(b);
+        names[i + 2] = k.idempotencyBucket(b);
+      }
+      reads.add(call(function, true, names));
+    }
+    return reads;
+  }
+
+  /**
    * Writes to a fenced coupon what {@code target} holds and {@code current} (what Redis holds now,
    * from {@link #records}) lacks or holds otherwise: records, user counts and idempotency keys.
    * Nothing is written to a coupon that is live, or once the node's incarnation is not {@code
@@ -477,28 +568,8 @@ public final class CouponFunctions {
         change(changes, k.history()).set.put(RecordFormat.historyField(r.redemptionId()), value);
       }
     }
-    target
-        .users()
-        .forEach(
-            (user, count) -> {
-              if (!count.equals(current.users().get(user))) {
-                change(changes, k.users(user)).set.put(user, Long.toString(count));
-              }
-            });
-    current.users().keySet().stream()
-        .filter(user -> !target.users().containsKey(user))
-        .forEach(user -> change(changes, k.users(user)).delete.add(user));
-    target
-        .keys()
-        .forEach(
-            (key, id) -> {
-              if (!id.equals(current.keys().get(key))) {
-                change(changes, k.idempotency(key)).set.put(key, RecordFormat.historyField(id));
-              }
-            });
-    current.keys().keySet().stream()
-        .filter(key -> !target.keys().containsKey(key))
-        .forEach(key -> change(changes, k.idempotency(key)).delete.add(key));
+    diff(changes, current.users(), target.users(), k::users, count -> Long.toString(count));
+    diff(changes, current.keys(), target.keys(), k::idempotency, RecordFormat::historyField);
 
     List<CompletableFuture<List<Object>>> writes = new ArrayList<>();
     changes.forEach(
@@ -587,6 +658,27 @@ public final class CouponFunctions {
     }
   }
 
+  /**
+   * One field per entry, in the hash {@code hashOf} names: sets what {@code target} holds and
+   * {@code current} lacks or holds otherwise, deletes what only {@code current} holds.
+   */
+  private static <V> void diff(
+      Map<String, HashChange> changes,
+      Map<String, V> current,
+      Map<String, V> target,
+      Function<String, String> hashOf,
+      Function<V, String> format) {
+    target.forEach(
+        (field, value) -> {
+          if (!value.equals(current.get(field))) {
+            change(changes, hashOf.apply(field)).set.put(field, format.apply(value));
+          }
+        });
+    current.keySet().stream()
+        .filter(field -> !target.containsKey(field))
+        .forEach(field -> change(changes, hashOf.apply(field)).delete.add(field));
+  }
+
   private static HashChange change(Map<String, HashChange> changes, String hashKey) {
     return changes.computeIfAbsent(hashKey, key -> new HashChange());
   }
@@ -615,6 +707,20 @@ public final class CouponFunctions {
             Integer.toString(count),
             afterId == null ? "" : afterId)
         .thenApply(reply -> outboxEntries(couponId, reply));
+  }
+
+  /**
+   * How many entries the coupon's outbox holds, the oldest of them and the clock of the coupon's
+   * Redis node, in one read ({@code cf_outbox_backlog}).
+   */
+  public CompletableFuture<OutboxBacklog> outboxBacklog(long couponId) {
+    return call("cf_outbox_backlog", true, new String[] {CouponKeys.outbox(prefix, couponId)})
+        .thenApply(
+            reply ->
+                new OutboxBacklog(
+                    number(reply, 0),
+                    text(reply, 1).isEmpty() ? Optional.empty() : Optional.of(text(reply, 1)),
+                    Instant.ofEpochMilli(number(reply, 2))));
   }
 
   /**
@@ -721,22 +827,26 @@ public final class CouponFunctions {
             : null);
   }
 
+  /** The meta hash's fields as a coupon: the definition cf_load wrote, and the counters. */
   private static LiveCoupon liveCoupon(long couponId, Map<String, String> f) {
     return new LiveCoupon(
-        couponId,
-        f.get("name"),
-        Long.parseLong(f.get("total")),
-        Integer.parseInt(f.get("limit")),
-        Long.parseLong(f.get("threshold")),
-        Long.parseLong(f.get("discount")),
-        Instant.ofEpochMilli(Long.parseLong(f.get("starts"))),
-        Instant.ofEpochMilli(Long.parseLong(f.get("ends"))),
-        CouponStatus.valueOf(f.get("status")),
-        Integer.parseInt(f.get("buckets")),
-        Long.parseLong(f.get("version")),
-        Long.parseLong(f.get("stock")),
-        Long.parseLong(f.get("accepted")),
-        Long.parseLong(f.get("reversed")));
+        new Coupon(
+            couponId,
+            f.get("name"),
+            Long.parseLong(f.get("total")),
+            Integer.parseInt(f.get("limit")),
+            Long.parseLong(f.get("threshold")),
+            Long.parseLong(f.get("discount")),
+            Instant.ofEpochMilli(Long.parseLong(f.get("starts"))),
+            Instant.ofEpochMilli(Long.parseLong(f.get("ends"))),
+            CouponStatus.valueOf(f.get("status")),
+            false,
+            Integer.parseInt(f.get("buckets")),
+            Long.parseLong(f.get("version"))),
+        new Counters(
+            Long.parseLong(f.get("stock")),
+            Long.parseLong(f.get("accepted")),
+            Long.parseLong(f.get("reversed"))));
   }
 
   @SuppressWarnings("unchecked")

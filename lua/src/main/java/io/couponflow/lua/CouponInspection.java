@@ -25,10 +25,6 @@ public record CouponInspection(
 
   /** How long the oldest pending entry has waited, or zero. */
   public Duration oldestPendingAge() {
-    return oldestPendingId
-        .map(
-            id ->
-                Duration.ofMillis(Math.max(0, redisNow.toEpochMilli() - OutboxEntry.millisOf(id))))
-        .orElse(Duration.ZERO);
+    return OutboxBacklog.ageOf(oldestPendingId, redisNow);
   }
 }

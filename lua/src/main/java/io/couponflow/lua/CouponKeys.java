@@ -86,6 +86,16 @@ public record CouponKeys(String prefix, long couponId, int buckets) {
     return prefix + ":{*}:m";
   }
 
+  /** The pattern matching every key of one coupon, for SCAN. */
+  public static String couponPattern(String prefix, long couponId) {
+    return prefix + ":{" + couponId + "}:*";
+  }
+
+  /** The pattern matching every key under the prefix (coupons, the hot set), for SCAN. */
+  public static String prefixPattern(String prefix) {
+    return prefix + ":*";
+  }
+
   /** The pattern matching every coupon's outbox key, for SCAN. */
   public static String outboxPattern(String prefix) {
     return prefix + ":{*}:x";

@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -72,8 +74,18 @@ public final class CouponLibrary {
             });
   }
 
+  /**
+   * The library version on every master, 0 where it is not loaded; a master that cannot be asked
+   * within {@code timeout} (unreachable, or any other failure) has that failure as its reply.
+   */
+  public static CompletableFuture<List<RedisStore.MasterReply<Integer>>> versions(
+      RedisStore redis, Duration timeout) {
+    return redis.askEveryMaster(
+        node -> installedVersion(node).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
+  }
+
   /** The library version on one node, 0 when it is not loaded. */
-  public static CompletableFuture<Integer> installedVersion(
+  static CompletableFuture<Integer> installedVersion(
       RedisClusterAsyncCommands<String, String> node) {
     return node.<Long>fcallReadOnly("cf_version", ScriptOutputType.INTEGER, new String[0])
         .toCompletableFuture()

@@ -16,6 +16,9 @@ public sealed interface LoadOutcome {
   /** Redis already holds this version or a newer one; nothing changed. */
   record Unchanged(long stock, long liveVersion) implements LoadOutcome {}
 
+  /** Redis does not hold the coupon, and an update-only load ({@code UPDATE_ONLY}) made none. */
+  record Absent() implements LoadOutcome {}
+
   /** The definition cannot be applied (its total is below what is already redeemed). */
   record Refused(String reason) implements LoadOutcome {}
 }

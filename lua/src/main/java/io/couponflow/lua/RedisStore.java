@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -212,8 +213,11 @@ public final class RedisStore implements AutoCloseable {
     return settings.cluster();
   }
 
-  /** The shared asynchronous commands; on a cluster, routed by each command's key slot. */
-  public RedisClusterAsyncCommands<String, String> commands() {
+  /**
+   * The shared asynchronous commands; on a cluster, routed by each command's key slot. Only this
+   * package sends commands: every other piece calls the typed methods of the Redis contract.
+   */
+  RedisClusterAsyncCommands<String, String> commands() {
     return commands;
   }
 
@@ -244,7 +248,7 @@ public final class RedisStore implements AutoCloseable {
    * finish in time, the current view is used. The result fails when the command fails on any
    * master.
    */
-  public <T> CompletableFuture<List<T>> onEveryMaster(
+  <T> CompletableFuture<List<T>> onEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
     return askEveryMaster(command)
         .thenCompose(
@@ -268,7 +272,7 @@ public final class RedisStore implements AutoCloseable {
    * error) is that master's reply instead of the whole result's: the result never fails, and holds
    * one reply per master, naming it by address ({@code host:port}).
    */
-  public <T> CompletableFuture<List<MasterReply<T>>> askEveryMaster(
+  <T> CompletableFuture<List<MasterReply<T>>> askEveryMaster(
       Function<RedisClusterAsyncCommands<String, String>, CompletableFuture<T>> command) {
     if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
       String node = settings.uris().get(0).getAuthority();
@@ -319,7 +323,7 @@ public final class RedisStore implements AutoCloseable {
    * Every key matching a pattern (and of a type, unless null) on every master, by SCAN (never
    * KEYS): bounded work per call, so Redis keeps serving while a sweep walks a large keyspace.
    */
-  public List<String> scan(String pattern, String type, Duration timeout) {
+  List<String> scan(String pattern, String type, Duration timeout) {
     List<List<String>> perNode =
         onEveryMaster(c -> scanAll(c, pattern, type))
             .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -355,7 +359,7 @@ public final class RedisStore implements AutoCloseable {
   }
 
   /** A new connection for pub/sub (subscribers need one of their own). */
-  public StatefulRedisPubSubConnection<String, String> connectPubSub() {
+  StatefulRedisPubSubConnection<String, String> connectPubSub() {
     if (client instanceof RedisClusterClient cluster) {
       return cluster.connectPubSub();
     }
@@ -363,8 +367,59 @@ public final class RedisStore implements AutoCloseable {
   }
 
   /** Publishes a message; on a cluster the message reaches subscribers on every node. */
-  public CompletableFuture<Long> publish(String channel, String message) {
+  CompletableFuture<Long> publish(String channel, String message) {
     return commands.publish(channel, message).toCompletableFuture();
+  }
+
+  /**
+   * A server setting ({@code CONFIG GET}) of the node the connection's default routing picks (the
+   * one server; on a cluster, a master): empty when the server has no such setting.
+   */
+  public CompletableFuture<Optional<String>> config(String parameter) {
+    return commands
+        .configGet(parameter)
+        .toCompletableFuture()
+        .thenApply(values -> Optional.ofNullable(values.get(parameter)));
+  }
+
+  /**
+   * {@code INFO} of these sections on every master, in node order (see {@link #onEveryMaster}): per
+   * master, the sections' text one after the other.
+   */
+  public CompletableFuture<List<String>> infoOnEveryMaster(String... sections) {
+    return onEveryMaster(
+        node -> {
+          CompletableFuture<String> text = CompletableFuture.completedFuture("");
+          for (String section : sections) {
+            CompletableFuture<String> next = node.info(section).toCompletableFuture();
+            text = text.thenCombine(next, String::concat);
+          }
+          return text;
+        });
+  }
+
+  /** One command the server logged as slow ({@code SLOWLOG GET}). */
+  public record SlowCommand(long startedAtEpochSecond, long durationMicros) {}
+
+  /**
+   * The newest {@code count} commands the server logged as slow, newest first, of the node the
+   * connection's default routing picks (the one server).
+   */
+  public CompletableFuture<List<SlowCommand>> slowCommands(int count) {
+    return commands
+        .slowlogGet(count)
+        .toCompletableFuture()
+        .thenApply(
+            log ->
+                log.stream()
+                    .map(
+                        entry -> {
+                          List<?> fields = (List<?>) entry;
+                          return new SlowCommand(
+                              ((Number) fields.get(1)).longValue(),
+                              ((Number) fields.get(2)).longValue());
+                        })
+                    .toList());
   }
 
   @Override

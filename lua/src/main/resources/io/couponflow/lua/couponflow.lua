@@ -45,7 +45,7 @@ Times come from the Redis clock (TIME), never from the caller. Arguments are che
 the API checks them (ids, keys, amounts), so a call typed into redis-cli cannot corrupt a record.
 ]]
 
-local LIBRARY_VERSION = 7
+local LIBRARY_VERSION = 8
 
 -- Every refusal of the library is an error reply that starts with "couponflow:", as the README
 -- promises: raised as an error reply, not as a plain string, to which Redis would prepend
@@ -179,24 +179,25 @@ local function arg_entry_id(args, i, name)
   return v
 end
 
--- A user or order id as the API allows them (1-64 of A-Z a-z 0-9 _ -): they become parts of
--- records and redemption ids, so no separator may slip in.
-local function arg_id(args, i, name)
+-- 1..max characters out of a set (a Lua character class), refused in the words of the rule.
+local function arg_chars(args, i, name, max, class, rule)
   local v = args[i]
-  if v == nil or #v > 64 or not string.match(v, '^[%w_%-]+$') then
-    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be 1-64 characters of ' ..
-      'A-Z a-z 0-9 _ -, got ' .. tostring(v))
+  if v == nil or #v > max or not string.match(v, '^[' .. class .. ']+$') then
+    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be ' .. rule .. ', got ' ..
+      tostring(v))
   end
   return v
 end
 
+-- A user or order id as the API allows them (1-64 of A-Z a-z 0-9 _ -): they become parts of
+-- records and redemption ids, so no separator may slip in.
+local function arg_id(args, i, name)
+  return arg_chars(args, i, name, 64, '%w_%-', '1-64 characters of A-Z a-z 0-9 _ -')
+end
+
+-- An idempotency key as the API allows them (1-128 of A-Z a-z 0-9 . _ : -).
 local function arg_key(args, i, name)
-  local v = args[i]
-  if v == nil or #v > 128 or not string.match(v, '^[%w%._:%-]+$') then
-    error('couponflow: argument ' .. i .. ' (' .. name .. ') must be 1-128 characters of ' ..
-      'A-Z a-z 0-9 . _ : -, got ' .. tostring(v))
-  end
-  return v
+  return arg_chars(args, i, name, 128, '%w%._:%-', '1-128 characters of A-Z a-z 0-9 . _ : -')
 end
 
 -- generation|user|amount|discount|acceptedAt|status|reversedAt
@@ -250,6 +251,19 @@ local function arg_buckets(args, i)
       args[i])
   end
   return b
+end
+
+-- The bucket count of a coupon that decides in this incarnation; else nil and the reply that says
+-- why not (COUPON_NOT_FOUND, or FENCED: see "Fencing").
+local function deciding_buckets(meta_key)
+  local m = redis.call('HMGET', meta_key, 'buckets', 'epoch')
+  if not m[1] then
+    return nil, { 'COUPON_NOT_FOUND' }
+  end
+  if m[2] ~= current_epoch() then
+    return nil, { 'FENCED' }
+  end
+  return m[1], nil
 end
 
 local function check_buckets(meta_buckets, args_buckets)
@@ -418,13 +432,9 @@ local function reverse(keys, args)
   local user = arg_id(args, 4, 'userId')
   local reason = arg_utf8(args, 5, 'reason', 256, true)
 
-  local m = redis.call('HMGET', keys[1], 'buckets', 'epoch')
-  local b = m[1]
-  if not b then
-    return { 'COUPON_NOT_FOUND' }
-  end
-  if m[2] ~= current_epoch() then
-    return { 'FENCED' }
+  local b, refusal = deciding_buckets(keys[1])
+  if refusal then
+    return refusal
   end
   local stale = check_buckets(b, buckets)
   if stale then
@@ -482,13 +492,9 @@ Reply: FOUND gen user amount discount acceptedAt status reversedAt | REDEMPTION_
 local function get(keys, args)
   local order = arg_id(args, 1, 'orderId')
   local gen = arg_count(args, 2, 'generation', MAX_GENERATION)
-  local m = redis.call('HMGET', keys[1], 'buckets', 'epoch')
-  local b = m[1]
-  if not b then
-    return { 'COUPON_NOT_FOUND' }
-  end
-  if m[2] ~= current_epoch() then
-    return { 'FENCED' }
+  local b, refusal = deciding_buckets(keys[1])
+  if refusal then
+    return refusal
   end
   if args[3] ~= nil and args[3] ~= '' then
     local stale = check_buckets(b, arg_buckets(args, 3))
@@ -512,13 +518,21 @@ Never resets live stock, user counts or records; a change of total is applied as
 A coupon Redis does not hold is created live only when the caller read its counts from MySQL
 readAgeMs ago and the node's incarnation was already settleMs old then: whatever a gateway had
 accepted before an earlier loss was in MySQL by that read. Otherwise it is created fenced, and a
-repair makes it live.
+repair makes it live. With UPDATE_ONLY in place of the counts, a coupon Redis does not hold is
+not created: the call answers COUPON_NOT_FOUND and writes nothing (the preheat job loads from a
+snapshot this way, whose counts may be stale).
 KEYS: m
-ARGV: version, name, total, limit, threshold, discount, starts, ends, status, buckets,
+ARGV: version, name, total, limit, threshold, discount, starts, ends, status, buckets, then
       stockIfAbsent, acceptedIfAbsent, reversedIfAbsent, [settleMs, readAgeMs]
+      or UPDATE_ONLY (and nothing after it)
 Reply: CREATED stock LIVE|FENCED | UPDATED stock delta | UNCHANGED stock version | REFUSED reason
+     | COUPON_NOT_FOUND (UPDATE_ONLY only)
 ]]
-local function load(keys, args)
+
+-- cf_load's checks and its decision, without writing: the reply, then the definition (and, for
+-- a new coupon, counter) fields to set and the stock delta to apply; no fields when the reply
+-- writes nothing.
+local function plan_load(keys, args)
   check_keys(keys, KEYS_META)
   local version = arg_count(args, 1, 'version', MAX_MS)
   if version < 1 then
@@ -542,16 +556,24 @@ local function load(keys, args)
     error('couponflow: argument 9 (status) must be ACTIVE or PAUSED, got ' .. status)
   end
   local buckets = arg_buckets(args, 10)
-  local stock = arg_number(args, 11, 'stockIfAbsent')
-  local accepted = arg_number(args, 12, 'acceptedIfAbsent')
-  local reversed = arg_number(args, 13, 'reversedIfAbsent')
-  local settle, read_age
-  if args[14] ~= nil and args[14] ~= '' then
-    settle = arg_count(args, 14, 'settleMs', MAX_MS)
-    read_age = arg_count(args, 15, 'readAgeMs', MAX_MS)
-  elseif args[15] ~= nil and args[15] ~= '' then
-    error('couponflow: argument 15 (readAgeMs) must be empty without argument 14 (settleMs), got ' ..
-      args[15])
+  local update_only = args[11] == 'UPDATE_ONLY'
+  local stock, accepted, reversed, settle, read_age
+  if update_only then
+    if #args > 11 then
+      error('couponflow: argument 11 (stockIfAbsent) is UPDATE_ONLY, so no argument may follow' ..
+        ' it, got ' .. int(#args - 11) .. ' more')
+    end
+  else
+    stock = arg_number(args, 11, 'stockIfAbsent')
+    accepted = arg_number(args, 12, 'acceptedIfAbsent')
+    reversed = arg_number(args, 13, 'reversedIfAbsent')
+    if args[14] ~= nil and args[14] ~= '' then
+      settle = arg_count(args, 14, 'settleMs', MAX_MS)
+      read_age = arg_count(args, 15, 'readAgeMs', MAX_MS)
+    elseif args[15] ~= nil and args[15] ~= '' then
+      error('couponflow: argument 15 (readAgeMs) must be empty without argument 14 (settleMs),' ..
+        ' got ' .. args[15])
+    end
   end
 
   local fields = {}
@@ -562,6 +584,9 @@ local function load(keys, args)
 
   local m = redis.call('HMGET', keys[1], 'version', 'total', 'stock', 'buckets')
   if not m[1] then
+    if update_only then
+      return { 'COUPON_NOT_FOUND' }
+    end
     if stock < 0 or accepted < 0 or reversed < 0 or stock + accepted ~= total then
       return { 'REFUSED', 'stock ' .. int(stock) .. ' + accepted ' .. int(accepted) ..
         ' must equal total ' .. int(total) .. ' and none may be negative' }
@@ -581,8 +606,7 @@ local function load(keys, args)
         fields[#fields + 1] = inc.id
       end
     end
-    redis.call('HSET', keys[1], unpack(fields))
-    return { 'CREATED', int(stock), live and 'LIVE' or 'FENCED' }
+    return { 'CREATED', int(stock), live and 'LIVE' or 'FENCED' }, fields, 0
   end
 
   if version <= tonumber(m[1]) then
@@ -593,16 +617,33 @@ local function load(keys, args)
       int(buckets) }
   end
   local delta = total - tonumber(m[2])
-  local stock = tonumber(m[3]) + delta
-  if stock < 0 then
+  local new_stock = tonumber(m[3]) + delta
+  if new_stock < 0 then
     return { 'REFUSED', 'total ' .. int(total) .. ' is below what is already redeemed (' ..
       int(tonumber(m[2]) - tonumber(m[3])) .. ')' }
   end
-  redis.call('HSET', keys[1], unpack(fields))
-  if delta ~= 0 then
-    redis.call('HINCRBY', keys[1], 'stock', int(delta))
+  return { 'UPDATED', int(new_stock), int(delta) }, fields, delta
+end
+
+local function load(keys, args)
+  local reply, fields, delta = plan_load(keys, args)
+  if fields then
+    redis.call('HSET', keys[1], unpack(fields))
+    if delta ~= 0 then
+      redis.call('HINCRBY', keys[1], 'stock', int(delta))
+    end
   end
-  return { 'UPDATED', int(stock), int(delta) }
+  return reply
+end
+
+--[[
+cf_load_plan (read-only): what cf_load would answer to the same call, with the same checks, in
+the state Redis holds now; writes nothing (preheat --dry-run asks this).
+KEYS, ARGV, Reply: as cf_load
+]]
+local function load_plan(keys, args)
+  local reply = plan_load(keys, args)
+  return reply
 end
 
 --[[
@@ -730,6 +771,18 @@ local function outbox_ack(keys, args)
     redis.call('DEL', keys[1])
   end
   return deleted
+end
+
+--[[
+cf_outbox_backlog (read-only): what of the coupon's outbox still waits for MySQL, in one step.
+KEYS: x
+Reply: pending (entries), oldestPendingId (empty when none), now (the Redis clock, ms, of the
+       node that stamped the ids: age the oldest entry against it)
+]]
+local function outbox_backlog(keys, args)
+  check_keys(keys, KEYS_OUTBOX)
+  local oldest = redis.call('XRANGE', keys[1], '-', '+', 'COUNT', 1)
+  return { int(redis.call('XLEN', keys[1])), oldest[1] and oldest[1][1] or '', int(now_ms()) }
 end
 
 --[[
@@ -965,12 +1018,9 @@ local function fence(keys, args)
   return { 'FENCED' }
 end
 
---[[
-cf_read (read-only): some of one coupon's record hashes whole, for a repair or a reconcile.
-KEYS: any of the coupon's o:<b>, u:<b>, i:<b> and h keys (the first sets the coupon)
-Reply: per key, its field/value pairs (empty when the key does not exist)
-]]
-local function read_hashes(keys, args)
+-- KEYS of cf_read and cf_members: one or more of one coupon's record hashes (o:<b>, u:<b>, i:<b>
+-- and h), all under one prefix and hash tag.
+local function check_record_hashes(keys)
   if #keys == 0 then
     error('couponflow: at least 1 key expected, got 0')
   end
@@ -983,11 +1033,35 @@ local function read_hashes(keys, args)
     end
     base = b
   end
+end
+
+-- One read-only command (HGETALL, HKEYS) on each of the keys, checked first; the replies in order.
+local function on_record_hashes(keys, command)
+  check_record_hashes(keys)
   local reply = {}
   for i, key in ipairs(keys) do
-    reply[i] = redis.call('HGETALL', key)
+    reply[i] = redis.call(command, key)
   end
   return reply
+end
+
+--[[
+cf_read (read-only): some of one coupon's record hashes whole, for a repair or a reconcile.
+KEYS: any of the coupon's o:<b>, u:<b>, i:<b> and h keys (the first sets the coupon)
+Reply: per key, its field/value pairs (empty when the key does not exist)
+]]
+local function read_hashes(keys, args)
+  return on_record_hashes(keys, 'HGETALL')
+end
+
+--[[
+cf_members (read-only): the field names of some of one coupon's record hashes: the orders, users
+and idempotency keys it holds (a gateway's sold-out ledger is made of them).
+KEYS: any of the coupon's o:<b>, u:<b>, i:<b> and h keys (the first sets the coupon)
+Reply: per key, its field names (empty when the key does not exist)
+]]
+local function members(keys, args)
+  return on_record_hashes(keys, 'HKEYS')
 end
 
 --[[
@@ -1014,9 +1088,12 @@ redis.register_function('cf_repair_write', repair_write)
 redis.register_function('cf_repair_end', repair_end)
 redis.register_function('cf_fence', fence)
 redis.register_function{ function_name = 'cf_read', callback = read_hashes, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_members', callback = members, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_load_plan', callback = load_plan, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_get', callback = get, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_coupon', callback = coupon, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_inspect', callback = inspect, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_outbox_read', callback = outbox_read, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cf_outbox_backlog', callback = outbox_backlog, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_time', callback = time, flags = { 'no-writes' } }
 redis.register_function{ function_name = 'cf_version', callback = version, flags = { 'no-writes' } }

@@ -193,7 +193,7 @@ class ConcurrencyIT {
     assertThat(live.stock()).isZero();
     assertThat(live.accepted()).isEqualTo(STOCK);
     assertThat(live.reversed()).isZero();
-    assertThat(live.totalStock()).isEqualTo(STOCK);
+    assertThat(live.definition().totalStock()).isEqualTo(STOCK);
 
     CouponKeys k = functions.keys(c.couponId(), c.buckets());
     Map<String, String> userCounts = new HashMap<>();

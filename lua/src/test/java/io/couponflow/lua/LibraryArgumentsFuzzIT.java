@@ -116,6 +116,26 @@ class LibraryArgumentsFuzzIT {
   }
 
   @Property(tries = 300)
+  void loadUpdateOnly_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
+    check(m.pick() % 2 == 0 ? UPDATE_LIVE.get() : UPDATE_ABSENT.get(), m);
+  }
+
+  /** cf_load_plan writes nothing, whatever it is given; its checks are cf_load's. */
+  @Property(tries = 500)
+  void loadPlan_badArgumentsAreRefused_andNothingIsEverWritten(@ForAll("mutations") Mutation m) {
+    check(
+        switch (m.pick() % 6) {
+          case 0 -> plan(LOAD_LIVE.get());
+          case 1 -> plan(LOAD_ABSENT.get());
+          case 2 -> plan(LOAD_LIVE_SETTLED.get());
+          case 3 -> plan(LOAD_ABSENT_SETTLED.get());
+          case 4 -> plan(UPDATE_LIVE.get());
+          default -> plan(UPDATE_ABSENT.get());
+        },
+        m);
+  }
+
+  @Property(tries = 300)
   void pauseAndResume_badArgumentsAreRefusedAndChangeNothing(@ForAll("mutations") Mutation m) {
     check(m.pick() % 2 == 0 ? PAUSE.get() : RESUME.get(), m);
   }
@@ -149,6 +169,18 @@ class LibraryArgumentsFuzzIT {
   @Property(tries = 150)
   void read_badKeysAreRefused(@ForAll("mutations") Mutation m) {
     check(READ.get(), m);
+  }
+
+  /** cf_members writes nothing; its keys are checked as cf_read's. */
+  @Property(tries = 150)
+  void members_badKeysAreRefused(@ForAll("mutations") Mutation m) {
+    check(MEMBERS.get(), m);
+  }
+
+  /** cf_outbox_backlog writes nothing; its key is checked all the same. */
+  @Property(tries = 100)
+  void outboxBacklog_badKeysAreRefused(@ForAll("mutations") Mutation m) {
+    check(OUTBOX_BACKLOG.get(), m);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -268,7 +300,8 @@ class LibraryArgumentsFuzzIT {
           "$",
           "-",
           "(1",
-          "[1]");
+          "[1]",
+          "UPDATE_ONLY");
 
   private static Arbitrary<String> wild() {
     return Arbitraries.frequencyOf(
@@ -366,7 +399,7 @@ class LibraryArgumentsFuzzIT {
     List<String> args = new ArrayList<>(t.args());
     Optional<String> bad;
     String what;
-    // A function without arguments (cf_fence, cf_read) has only its keys to get wrong.
+    // A function without arguments (cf_fence, cf_read, ...) has only its keys to get wrong.
     Kind kind =
         args.isEmpty() && EnumSet.of(Kind.WILD, Kind.NEAR, Kind.EDGE).contains(m.kind())
             ? Kind.KEY
@@ -409,14 +442,13 @@ class LibraryArgumentsFuzzIT {
       }
     }
     List<String> watched = watched(t.coupons());
-    RedisSnapshot before = RedisSnapshot.of(redis.redis().commands(), watched);
+    RedisSnapshot before = RedisSnapshot.of(redis.commands(), watched);
     String error = null;
     Object reply = null;
     try {
       reply =
           RedisFixture.join(
               redis
-                  .redis()
                   .commands()
                   .fcall(
                       t.function(),
@@ -429,10 +461,17 @@ class LibraryArgumentsFuzzIT {
       }
       error = String.valueOf(redisError.getMessage());
     }
-    RedisSnapshot after = RedisSnapshot.of(redis.redis().commands(), watched);
+    RedisSnapshot after = RedisSnapshot.of(redis.commands(), watched);
     String call = t.function() + " with " + what + " -> " + (error != null ? error : reply);
     verdict(bad, error, before, after, call);
+    if (READ_ONLY.contains(t.function())) {
+      assertThat(before.changesTo(after)).as(call).isEmpty();
+    }
   }
+
+  /** The functions flagged no-writes that have a target here: they change nothing, ever. */
+  private static final java.util.Set<String> READ_ONLY =
+      java.util.Set.of("cf_load_plan", "cf_read", "cf_members", "cf_outbox_backlog");
 
   private static void verdict(
       Optional<String> bad, String error, RedisSnapshot before, RedisSnapshot after, String call) {
@@ -693,6 +732,15 @@ class LibraryArgumentsFuzzIT {
             List.of(2L, OTHER));
       };
 
+  /** The stock of a coupon cf_load creates, or the word that makes it create none. */
+  private static final Rule STOCK_IF_ABSENT = updateOnlyOr(signed(MAX_MS));
+
+  private static Rule updateOnlyOr(Rule rule) {
+    List<String> edges = new ArrayList<>(rule.edges());
+    edges.addAll(List.of("UPDATE_ONLY", "update_only", "UPDATE_ONLY ", "UPDATE"));
+    return new Rule(s -> "UPDATE_ONLY".equals(s) || rule.valid().test(s), edges);
+  }
+
   private static final List<Arg> LOAD_ARGS =
       List.of(
           new Arg("version", positive(MAX_MS)),
@@ -705,15 +753,30 @@ class LibraryArgumentsFuzzIT {
           new Arg("ends", count(MAX_MS)),
           new Arg("status", oneOf("ACTIVE", "PAUSED")),
           new Arg("buckets", BUCKETS),
-          new Arg("stockIfAbsent", signed(MAX_MS)),
+          new Arg("stockIfAbsent", STOCK_IF_ABSENT),
           new Arg("acceptedIfAbsent", signed(MAX_MS)),
           new Arg("reversedIfAbsent", signed(MAX_MS)));
 
+  /**
+   * The ends after the starts; and after UPDATE_ONLY in argument 11 nothing, else the other two
+   * counts.
+   */
   private static final Function<List<String>, Optional<String>> ENDS_AFTER_STARTS =
-      a ->
-          new BigInteger(a.get(7)).compareTo(new BigInteger(a.get(6))) > 0
-              ? Optional.empty()
-              : Optional.of("(ends)");
+      a -> {
+        if (new BigInteger(a.get(7)).compareTo(new BigInteger(a.get(6))) <= 0) {
+          return Optional.of("(ends)");
+        }
+        if ("UPDATE_ONLY".equals(a.get(10))) {
+          return a.size() > 11 ? Optional.of("(stockIfAbsent)") : Optional.empty();
+        }
+        if (!signed(MAX_MS).valid().test(at(a, 11))) {
+          return Optional.of("(acceptedIfAbsent)");
+        }
+        if (!signed(MAX_MS).valid().test(at(a, 12))) {
+          return Optional.of("(reversedIfAbsent)");
+        }
+        return Optional.empty();
+      };
 
   private static final List<Arg> LOAD_SETTLED_ARGS =
       java.util.stream.Stream.concat(
@@ -730,7 +793,7 @@ class LibraryArgumentsFuzzIT {
               .apply(a)
               .or(
                   () ->
-                      isEmpty(a, 13) == isEmpty(a, 14)
+                      "UPDATE_ONLY".equals(a.get(10)) || isEmpty(a, 13) == isEmpty(a, 14)
                           ? Optional.empty()
                           : Optional.of("(readAgeMs)"));
 
@@ -744,7 +807,7 @@ class LibraryArgumentsFuzzIT {
    */
   private static Target load(long id, boolean absent, boolean settled) {
     if (absent) {
-      RedisFixture.join(redis.redis().commands().del(CouponKeys.meta(redis.prefix(), id)));
+      RedisFixture.join(redis.commands().del(CouponKeys.meta(redis.prefix(), id)));
     } else {
       load(id);
     }
@@ -763,6 +826,36 @@ class LibraryArgumentsFuzzIT {
         List.of(id));
   }
 
+  /**
+   * cf_load of coupon {@code id} with UPDATE_ONLY, held live or absent, as {@link
+   * CouponFunctions#update} calls it.
+   */
+  private static Target update(long id, boolean absent) {
+    Target load = load(id, absent, false);
+    return new Target(
+        "cf_load",
+        ScriptOutputType.MULTI,
+        load.keys(),
+        List.of(CouponFunctions.updateArgs(coupon(id, 1_000_000))),
+        LOAD_ARGS.subList(0, 11),
+        ENDS_AFTER_STARTS,
+        List.of(id));
+  }
+
+  /** The same call of cf_load_plan, as {@link CouponFunctions#loadPlan} calls it. */
+  private static Target plan(Target load) {
+    return new Target(
+        "cf_load_plan",
+        load.output(),
+        load.keys(),
+        load.args(),
+        load.specs(),
+        load.crossCheck(),
+        load.coupons());
+  }
+
+  private static final Supplier<Target> UPDATE_LIVE = () -> update(6, false);
+  private static final Supplier<Target> UPDATE_ABSENT = () -> update(7, true);
   private static final Supplier<Target> LOAD_LIVE = () -> load(3, false, false);
   private static final Supplier<Target> LOAD_ABSENT = () -> load(4, true, false);
   private static final Supplier<Target> LOAD_LIVE_SETTLED = () -> load(3, false, true);
@@ -817,7 +910,7 @@ class LibraryArgumentsFuzzIT {
 
   /** The node's incarnation: what cf_repair_begin answers as the epoch. */
   private static String epoch() {
-    String info = RedisFixture.join(redis.redis().commands().info("replication"));
+    String info = RedisFixture.join(redis.commands().info("replication"));
     Matcher m = Pattern.compile("master_replid:([0-9a-f]{40})").matcher(info);
     assertThat(m.find()).as("master_replid in " + info).isTrue();
     return m.group(1);
@@ -1100,6 +1193,37 @@ class LibraryArgumentsFuzzIT {
             NO_CROSS,
             List.of(14L),
             LibraryArgumentsFuzzIT::readBad);
+      };
+
+  private static final Supplier<Target> MEMBERS =
+      () -> {
+        Target read = READ.get();
+        return new Target(
+            "cf_members",
+            read.output(),
+            read.keys(),
+            read.args(),
+            read.specs(),
+            read.crossCheck(),
+            read.coupons(),
+            read.oracle());
+      };
+
+  private static final Supplier<Target> OUTBOX_BACKLOG =
+      () -> {
+        Coupon c = load(15);
+        functions
+            .redeem(
+                new RedeemRequest(15, "k-" + System.nanoTime(), "u-b", "SO-b", 1000), c.buckets())
+            .join();
+        return new Target(
+            "cf_outbox_backlog",
+            ScriptOutputType.MULTI,
+            List.of(CouponKeys.outbox(redis.prefix(), 15)),
+            List.of(),
+            List.of(),
+            NO_CROSS,
+            List.of(15L));
       };
 
   /** The contract of cf_read's keys: one or more of one coupon's o, u, i and h keys. */

@@ -55,8 +55,7 @@ class LibraryArgumentsIT {
 
   /** The error reply of a call, or a failure when it succeeds. */
   private static String refusal(String function, String[] keys, String... args) {
-    return refusal(
-        () -> redis.redis().commands().fcall(function, ScriptOutputType.MULTI, keys, args));
+    return refusal(() -> redis.commands().fcall(function, ScriptOutputType.MULTI, keys, args));
   }
 
   private static String refusal(Supplier<CompletionStage<Object>> call) {
@@ -72,8 +71,7 @@ class LibraryArgumentsIT {
   }
 
   private static List<Object> call(String function, String[] keys, String... args) {
-    return join(
-        redis.redis().commands().<List<Object>>fcall(function, ScriptOutputType.MULTI, keys, args));
+    return join(redis.commands().<List<Object>>fcall(function, ScriptOutputType.MULTI, keys, args));
   }
 
   /** Calls, expects a refusal naming {@code named}, and that nothing under the prefix changed. */
@@ -541,27 +539,89 @@ class LibraryArgumentsIT {
   }
 
   @Test
-  void read_takesOneCouponsRecordHashesOnly() {
+  void readAndMembers_takeOneCouponsRecordHashesOnly() {
     Coupon c = live(coupon(IDS.incrementAndGet()));
     CouponKeys k = functions.keys(c.couponId(), c.buckets());
     String notACoupon = redis.prefix() + ":{x}:o:0";
 
+    for (String function : List.of("cf_read", "cf_members")) {
+      for (String[] keys :
+          List.of(
+              new String[] {notACoupon},
+              new String[] {k.ordersBucket(0), k.meta()},
+              new String[] {k.history(), functions.keys(c.couponId() + 1, 1).history()},
+              new String[0])) {
+        assertThat(
+                refusal(
+                    () -> redis.commands().fcallReadOnly(function, ScriptOutputType.MULTI, keys)))
+            .as(function)
+            .startsWith("couponflow: ")
+            .contains("key");
+      }
+    }
+  }
+
+  @Test
+  void outboxBacklog_takesTheCouponsOutboxKeyOnly() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+    CouponKeys k = functions.keys(c.couponId(), c.buckets());
+
     for (String[] keys :
         List.of(
-            new String[] {notACoupon},
-            new String[] {k.ordersBucket(0), k.meta()},
-            new String[] {k.history(), functions.keys(c.couponId() + 1, 1).history()},
+            new String[] {k.meta()},
+            new String[] {k.outbox(), k.outbox()},
+            new String[] {k.outbox().replace("{", "").replace("}", "")},
             new String[0])) {
       assertThat(
               refusal(
                   () ->
                       redis
-                          .redis()
                           .commands()
-                          .fcallReadOnly("cf_read", ScriptOutputType.MULTI, keys)))
+                          .fcallReadOnly("cf_outbox_backlog", ScriptOutputType.MULTI, keys)))
           .startsWith("couponflow: ")
           .contains("key");
     }
+  }
+
+  @Test
+  void loadUpdateOnly_takesNothingAfterIt_andTheCountsOtherwise() {
+    Coupon absent = coupon(IDS.incrementAndGet()).build();
+    String[] m = {meta(absent)};
+    String[] update = CouponFunctions.updateArgs(absent);
+    String[] extra = java.util.Arrays.copyOf(update, 12);
+    extra[11] = "0";
+
+    assertRefusedUnchanged(
+        "argument 11 (stockIfAbsent) is UPDATE_ONLY, so no argument may follow it, got 1 more",
+        "cf_load",
+        m,
+        extra);
+    update[10] = "update_only";
+    assertRefusedUnchanged(
+        "argument 11 (stockIfAbsent) must be a whole number", "cf_load", m, update);
+    update[10] = "10";
+    assertRefusedUnchanged(
+        "argument 12 (acceptedIfAbsent) must be a whole number", "cf_load", m, update);
+  }
+
+  @Test
+  void loadPlan_checksAsLoadChecks_andWritesNothingEvenForACallLoadTakes() {
+    Coupon c = coupon(IDS.incrementAndGet()).build();
+    String[] args = CouponFunctions.loadArgs(c, 0, 0);
+    args[3] = "0";
+    RedisSnapshot before = redis.snapshot();
+
+    assertThat(refusal("cf_load_plan", new String[] {meta(c)}, args))
+        .startsWith("couponflow: argument 4 (limit) must be at least 1");
+    assertThat(
+            refusal(
+                "cf_load_plan",
+                new String[] {functions.keys(c.couponId(), 1).outbox()},
+                CouponFunctions.loadArgs(c, 0, 0)))
+        .startsWith("couponflow: key 1 must be the coupon's m key");
+    assertThat(call("cf_load_plan", new String[] {meta(c)}, CouponFunctions.loadArgs(c, 0, 0)))
+        .containsExactly("CREATED", "10", "FENCED");
+    assertThat(before.changesTo(redis.snapshot())).isEmpty();
   }
 
   private static byte[] utf8(String s) {

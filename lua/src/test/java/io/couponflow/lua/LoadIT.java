@@ -54,7 +54,7 @@ class LoadIT {
   }
 
   private static Map<String, String> meta(long id) {
-    return join(redis.redis().commands().hgetall(CouponKeys.meta(redis.prefix(), id)));
+    return join(redis.commands().hgetall(CouponKeys.meta(redis.prefix(), id)));
   }
 
   private static Map<String, String> metaOf(Coupon c, long stock, long accepted, long reversed) {
@@ -77,7 +77,7 @@ class LoadIT {
 
   /** The node's replication id: the epoch a coupon created live carries. */
   private static String epoch() {
-    String info = join(redis.redis().commands().info("replication"));
+    String info = join(redis.commands().info("replication"));
     int at = info.indexOf("master_replid:") + "master_replid:".length();
     return info.substring(at, at + 40);
   }
@@ -223,6 +223,84 @@ class LoadIT {
   }
 
   @Test
+  void update_absent_answersAbsentAndCreatesNothing() {
+    Coupon c = base(IDS.incrementAndGet()).stock(10).build();
+    RedisSnapshot before = redis.snapshot();
+
+    assertThat(join(functions.update(c))).isEqualTo(new LoadOutcome.Absent());
+
+    assertThat(redis.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void update_live_refreshesTheDefinitionAsLoadDoes() {
+    Coupon v1 = base(IDS.incrementAndGet()).stock(10).build();
+    join(functions.load(v1, 0, 0, Duration.ZERO));
+    assertThat(redeem(v1, "1")).isInstanceOf(RedeemOutcome.Accepted.class);
+    Coupon v2 = base(v1.couponId()).stock(15).name("restocked").version(2).build();
+
+    assertThat(join(functions.update(v2))).isEqualTo(new LoadOutcome.Updated(14, 5));
+    assertThat(join(functions.update(v2))).isEqualTo(new LoadOutcome.Unchanged(14, 2));
+
+    assertThat(meta(v1.couponId())).isEqualTo(metaOf(v2, 14, 1, 0));
+  }
+
+  @Test
+  void update_totalBelowWhatIsRedeemed_isRefusedAsLoadRefusesIt() {
+    Coupon v1 = base(IDS.incrementAndGet()).stock(3).build();
+    join(functions.load(v1, 0, 0, Duration.ZERO));
+    assertThat(redeem(v1, "1")).isInstanceOf(RedeemOutcome.Accepted.class);
+    assertThat(redeem(v1, "2")).isInstanceOf(RedeemOutcome.Accepted.class);
+    RedisSnapshot before = redis.snapshot();
+
+    assertThat(join(functions.update(base(v1.couponId()).stock(1).version(2).build())))
+        .isEqualTo(new LoadOutcome.Refused("total 1 is below what is already redeemed (2)"));
+    assertThat(redis.snapshot()).isEqualTo(before);
+  }
+
+  /**
+   * The dry run's question: cf_load_plan answers what cf_load would, in every state cf_load answers
+   * differently, and writes nothing.
+   */
+  @Test
+  void loadPlan_answersWhatLoadWould_andWritesNothing() {
+    long id = IDS.incrementAndGet();
+    Coupon v1 = base(id).stock(10).build();
+    Coupon restock = base(id).stock(15).version(2).build();
+    Coupon tooSmall = base(id).stock(0).version(2).build();
+    Coupon otherBuckets = base(id).stock(10).buckets(8).version(2).build();
+
+    RedisSnapshot absent = redis.snapshot();
+    assertThat(join(functions.loadPlan(v1, 2, 1))).isEqualTo(new LoadOutcome.Created(8, false));
+    assertThat(join(functions.loadPlan(v1, 11, 0)))
+        .isEqualTo(
+            new LoadOutcome.Refused(
+                "stock -1 + accepted 11 must equal total 10 and none may be negative"));
+    assertThat(join(functions.updatePlan(v1))).isEqualTo(new LoadOutcome.Absent());
+    assertThat(redis.snapshot()).isEqualTo(absent);
+
+    join(functions.load(v1, 0, 0, Duration.ZERO));
+    assertThat(redeem(v1, "1")).isInstanceOf(RedeemOutcome.Accepted.class);
+    RedisSnapshot live = redis.snapshot();
+    List<Map.Entry<Coupon, LoadOutcome>> cases =
+        List.of(
+            Map.entry(v1, new LoadOutcome.Unchanged(9, 1)),
+            Map.entry(restock, new LoadOutcome.Updated(14, 5)),
+            Map.entry(
+                tooSmall, new LoadOutcome.Refused("total 0 is below what is already redeemed (1)")),
+            Map.entry(
+                otherBuckets,
+                new LoadOutcome.Refused("buckets are 4 in Redis and cannot change to 8")));
+    for (Map.Entry<Coupon, LoadOutcome> c : cases) {
+      assertThat(join(functions.loadPlan(c.getKey(), 0, 0))).isEqualTo(c.getValue());
+      assertThat(join(functions.updatePlan(c.getKey()))).isEqualTo(c.getValue());
+    }
+    assertThat(redis.snapshot()).isEqualTo(live);
+    assertThat(join(functions.loadPlan(restock, 0, 0)))
+        .isEqualTo(join(functions.load(restock, 0, 0)));
+  }
+
+  @Test
   void pauseAndResume_withVersions_applyOnlyNewerOnes() {
     Coupon v3 = base(IDS.incrementAndGet()).version(3).build();
     long id = v3.couponId();
@@ -299,8 +377,8 @@ class LoadIT {
       assertThat(deltas).as("the restocks applied once each").isEqualTo(1_000);
       assertThat(loads).hasSize(20).allMatch(o -> !(o instanceof LoadOutcome.Refused));
       LiveCoupon live = join(functions.coupon(v1.couponId())).orElseThrow();
-      assertThat(live.totalStock()).isEqualTo(1_500);
-      assertThat(live.version()).isEqualTo(11);
+      assertThat(live.definition().totalStock()).isEqualTo(1_500);
+      assertThat(live.definition().version()).isEqualTo(11);
       assertThat(live.accepted()).isEqualTo(accepted);
       assertThat(live.accepted() + live.stock()).isEqualTo(1_500);
       assertThat(join(functions.inspect(v1.couponId())).orElseThrow().pendingAccepts())
@@ -329,6 +407,10 @@ class LoadIT {
     assertThat(loadError(meta, good, 9, "3"))
         .contains("couponflow: argument 10 (buckets) must be a power of two 1..65536, got 3");
     assertThat(loadError(meta, good, 0, "x")).contains("couponflow: argument 1 (version)");
+    assertThat(loadError(meta, good, 10, "UPDATE_ONLY"))
+        .contains(
+            "couponflow: argument 11 (stockIfAbsent) is UPDATE_ONLY, so no argument may follow it,"
+                + " got 2 more");
     assertThat(redis.snapshot()).isEqualTo(before);
   }
 
@@ -337,7 +419,6 @@ class LoadIT {
     args[index] = value;
     CompletableFuture<List<Object>> call =
         redis
-            .redis()
             .commands()
             .<List<Object>>fcall(
                 "cf_load", io.lettuce.core.ScriptOutputType.MULTI, new String[] {meta}, args)

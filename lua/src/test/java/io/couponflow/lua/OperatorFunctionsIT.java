@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The operator and sink functions against a real Redis: cf_coupon, cf_inspect, cf_outbox_read,
- * cf_outbox_ack and cf_time.
+ * cf_outbox_ack, cf_outbox_backlog, cf_members and cf_time.
  */
 class OperatorFunctionsIT {
   private static final AtomicLong IDS = new AtomicLong();
@@ -69,20 +69,20 @@ class OperatorFunctionsIT {
     assertThat(join(functions.coupon(c.couponId())))
         .contains(
             new LiveCoupon(
-                c.couponId(),
-                c.name(),
-                10,
-                2,
-                c.thresholdCents(),
-                c.discountCents(),
-                c.startsAt(),
-                c.endsAt(),
-                c.status(),
-                4,
-                1,
-                9,
-                1,
-                0));
+                new Coupon(
+                    c.couponId(),
+                    c.name(),
+                    10,
+                    2,
+                    c.thresholdCents(),
+                    c.discountCents(),
+                    c.startsAt(),
+                    c.endsAt(),
+                    c.status(),
+                    false,
+                    4,
+                    1),
+                new Counters(9, 1, 0)));
     assertThat(join(functions.coupon(999_999))).isEqualTo(Optional.empty());
   }
 
@@ -168,6 +168,15 @@ class OperatorFunctionsIT {
     assertThat(fcallRo("cf_inspect", new String[] {meta, outbox})).contains("pending", "0");
     assertThat(fcallRo("cf_outbox_read", new String[] {outbox}, "0", "10")).isEqualTo(List.of());
     assertThat(fcallRoInteger("cf_time", new String[] {outbox})).isPositive();
+    assertThat(fcallRo("cf_outbox_backlog", new String[] {outbox})).startsWith("0", "");
+    assertThat(fcallRo("cf_members", new String[] {functions.keys(c.couponId(), 1).history()}))
+        .isEqualTo(List.of(List.of()));
+    assertThat(
+            fcallRo(
+                "cf_load_plan",
+                new String[] {meta},
+                CouponFunctions.loadArgs(TestCoupons.coupon(c.couponId()).build(), 0, 0)))
+        .isEqualTo(List.of("UNCHANGED", "10", "1"));
     assertThat(
             fcallRo(
                 "cf_get",
@@ -296,6 +305,74 @@ class OperatorFunctionsIT {
   }
 
   @Test
+  void outboxBacklog_countsPendingEntries_andAgesTheOldestOnTheRedisClock() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(10));
+    RedeemOutcome.Accepted first = redeem(c, "1");
+    RedeemOutcome.Accepted second = redeem(c, "2");
+    join(functions.reverse(second.redemption().redemptionId(), c.buckets(), "x"));
+    long before = redis.redisTimeMillis();
+    RedisSnapshot snapshot = redis.snapshot();
+
+    OutboxBacklog backlog = join(functions.outboxBacklog(c.couponId()));
+
+    assertThat(redis.snapshot()).isEqualTo(snapshot);
+    assertThat(backlog.pending()).isEqualTo(3);
+    assertThat(backlog.oldestPendingId()).contains(first.outboxId());
+    assertThat(backlog.redisNow().toEpochMilli()).isBetween(before, redis.redisTimeMillis());
+    assertThat(backlog.oldestPendingAge())
+        .isEqualTo(
+            Duration.ofMillis(
+                backlog.redisNow().toEpochMilli() - OutboxEntry.millisOf(first.outboxId())));
+  }
+
+  @Test
+  void outboxBacklog_emptyOrMissingOutbox_isNothingPending() {
+    Coupon c = live(coupon(IDS.incrementAndGet()));
+
+    OutboxBacklog none = join(functions.outboxBacklog(c.couponId()));
+    OutboxBacklog unknown = join(functions.outboxBacklog(999_998));
+
+    assertThat(none.pending()).isZero();
+    assertThat(none.oldestPendingId()).isEmpty();
+    assertThat(none.oldestPendingAge()).isEqualTo(Duration.ZERO);
+    assertThat(unknown.pending()).isZero();
+  }
+
+  @Test
+  void members_areEveryKeyUserAndOrderOfEveryBucket() {
+    Coupon c = live(coupon(IDS.incrementAndGet()).stock(100).limit(2).buckets(64));
+    List<String> reversedOrders = new ArrayList<>();
+    for (int i = 1; i <= 40; i++) {
+      RedeemOutcome.Accepted a = redeem(c, Integer.toString(i));
+      if (i % 10 == 0) {
+        join(functions.reverse(a.redemption().redemptionId(), c.buckets(), ""));
+        reversedOrders.add("SO-" + i);
+      }
+    }
+    RedisSnapshot snapshot = redis.snapshot();
+
+    CouponMembers members = join(functions.members(c.couponId(), c.buckets()));
+
+    assertThat(redis.snapshot()).isEqualTo(snapshot);
+    List<String> keys = new ArrayList<>();
+    List<String> users = new ArrayList<>();
+    List<String> orders = new ArrayList<>();
+    for (int i = 1; i <= 40; i++) {
+      keys.add("key-" + i);
+      orders.add("SO-" + i);
+      if (i % 10 != 0) {
+        users.add("u-" + i);
+      }
+    }
+    assertThat(members.idempotencyKeys()).containsExactlyInAnyOrderElementsOf(keys);
+    assertThat(members.users()).containsExactlyInAnyOrderElementsOf(users);
+    assertThat(members.orders()).containsExactlyInAnyOrderElementsOf(orders);
+    assertThat(members.orders()).containsAll(reversedOrders);
+    assertThat(join(functions.members(999_997, 4)))
+        .isEqualTo(new CouponMembers(java.util.Set.of(), java.util.Set.of(), java.util.Set.of()));
+  }
+
+  @Test
   void couponIds_listsEveryCouponRedisHolds_inIdOrder() {
     Coupon a = live(coupon(IDS.incrementAndGet()).stock(10));
     Coupon b = live(coupon(IDS.incrementAndGet()).stock(10));
@@ -309,17 +386,11 @@ class OperatorFunctionsIT {
 
   private static List<Object> fcallRo(String function, String[] keys, String... args) {
     return join(
-        redis
-            .redis()
-            .commands()
-            .<List<Object>>fcallReadOnly(function, ScriptOutputType.MULTI, keys, args));
+        redis.commands().<List<Object>>fcallReadOnly(function, ScriptOutputType.MULTI, keys, args));
   }
 
   private static long fcallRoInteger(String function, String[] keys, String... args) {
     return join(
-        redis
-            .redis()
-            .commands()
-            .<Long>fcallReadOnly(function, ScriptOutputType.INTEGER, keys, args));
+        redis.commands().<Long>fcallReadOnly(function, ScriptOutputType.INTEGER, keys, args));
   }
 }

@@ -5,10 +5,14 @@ import io.couponflow.lua.Counters;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.CouponRecords;
+import io.couponflow.lua.Keyspace;
 import io.couponflow.lua.LiveCoupon;
+import io.couponflow.lua.RawRedis;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.lua.RepairEnd;
 import io.couponflow.lua.RepairStart;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
 import java.util.List;
 
@@ -34,10 +38,10 @@ public final class RedisFixture implements AutoCloseable {
    * newer version from another branch's run), which the processes under test would not replace.
    */
   private void loadThisBuildsLibrary() {
-    redis
-        .onEveryMaster(
+    RawRedis.onEveryMaster(
+            redis,
             node ->
-                CouponLibrary.installedVersion(node)
+                RawRedis.installedVersion(node)
                     .thenCompose(
                         found ->
                             found == CouponLibrary.version()
@@ -69,6 +73,19 @@ public final class RedisFixture implements AutoCloseable {
     return functions;
   }
 
+  /**
+   * Raw commands, for what no typed call does (planting faults, reading keys as they are): tests
+   * only; the main code has no such access.
+   */
+  public RedisClusterAsyncCommands<String, String> commands() {
+    return RawRedis.commands(redis);
+  }
+
+  /** A pub/sub connection of its own, for a test that listens to the events channel. */
+  public StatefulRedisPubSubConnection<String, String> connectPubSub() {
+    return RawRedis.connectPubSub(redis);
+  }
+
   public String prefix() {
     return redis.prefix();
   }
@@ -77,12 +94,12 @@ public final class RedisFixture implements AutoCloseable {
    * Every key under this fixture's prefix with its content and expiry (see {@link RedisSnapshot}).
    */
   public RedisSnapshot snapshot() {
-    return RedisSnapshot.of(redis.commands(), keys());
+    return RedisSnapshot.of(commands(), keys());
   }
 
   /** The Redis clock, in ms: the time the library's functions see. */
   public long redisTimeMillis() {
-    List<String> time = join(redis.commands().time());
+    List<String> time = join(commands().time());
     return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
   }
 
@@ -107,7 +124,9 @@ public final class RedisFixture implements AutoCloseable {
                 couponId,
                 fenced.epoch(),
                 new Counters(
-                    Math.max(0, live.totalStock() - accepted), accepted, records.reversed())));
+                    Math.max(0, live.definition().totalStock() - accepted),
+                    accepted,
+                    records.reversed())));
     if (!(end instanceof RepairEnd.Done)) {
       throw new IllegalStateException("coupon " + couponId + " was not unfenced: " + end);
     }
@@ -130,16 +149,13 @@ public final class RedisFixture implements AutoCloseable {
 
   /** Every key under this fixture's prefix, on every master. */
   public List<String> keys() {
-    return redis.scan(prefix() + ":*", null, Duration.ofSeconds(30));
+    return RawRedis.scan(redis, prefix() + ":*", null, Duration.ofSeconds(30));
   }
 
   @Override
   public void close() {
     try {
-      for (String key : keys()) {
-        redis.commands().unlink(key);
-      }
-      redis.commands().ping().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+      new Keyspace(redis).deleteAll(Duration.ofSeconds(30));
     } catch (Exception e) {
       // A fault test may have killed this Redis already.
     } finally {

@@ -1,6 +1,7 @@
 package io.couponflow.config;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Where MySQL is and how to talk to it.
@@ -12,7 +13,14 @@ public record JdbcSettings(
     String url, String user, String password, int poolSize, Duration connectTimeout) {
   public static final String DEFAULT_URL = "jdbc:mysql://127.0.0.1:3306/couponflow";
 
+  /** Refuses settings that make no sense, naming the variable. */
   public JdbcSettings {
+    Objects.requireNonNull(url, "COUPON_JDBC_URL");
+    Objects.requireNonNull(user, "COUPON_JDBC_USER");
+    Objects.requireNonNull(password, "COUPON_JDBC_PASSWORD");
+    Env.require("COUPON_JDBC_POOL_SIZE", poolSize, 1, 256);
+    Env.require(
+        "COUPON_JDBC_TIMEOUT", connectTimeout, Duration.ofMillis(250), Duration.ofMinutes(5));
     if (!url.startsWith("jdbc:mysql:") && !url.startsWith("jdbc:mariadb:")) {
       throw new ConfigException(
           "COUPON_JDBC_URL: '"
@@ -26,12 +34,8 @@ public record JdbcSettings(
         env.string("COUPON_JDBC_URL", DEFAULT_URL),
         env.string("COUPON_JDBC_USER", "root"),
         env.secret("COUPON_JDBC_PASSWORD"),
-        env.integer("COUPON_JDBC_POOL_SIZE", 4, 1, 256),
-        env.duration(
-            "COUPON_JDBC_TIMEOUT",
-            Duration.ofSeconds(3),
-            Duration.ofMillis(250),
-            Duration.ofMinutes(5)));
+        env.integer("COUPON_JDBC_POOL_SIZE", 4),
+        env.duration("COUPON_JDBC_TIMEOUT", Duration.ofSeconds(3)));
   }
 
   /** The same server, another database (tests use one per class). */

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -24,11 +25,13 @@ public record RedisSettings(
   public static final String DEFAULT_PREFIX = "cf";
   private static final Pattern PREFIX = Pattern.compile("[a-z0-9_-]{1,32}");
 
+  /** Refuses settings that make no sense, naming the variable. */
   public RedisSettings {
     uris = List.copyOf(uris);
-    if (repairSettle.isNegative() || repairSettle.compareTo(Duration.ofMinutes(10)) > 0) {
-      throw new ConfigException("COUPON_REPAIR_SETTLE: " + repairSettle + " (expected: 0s..10m)");
-    }
+    Objects.requireNonNull(prefix, "COUPON_REDIS_PREFIX");
+    Env.require(
+        "COUPON_REDIS_TIMEOUT", commandTimeout, Duration.ofMillis(10), Duration.ofMinutes(1));
+    Env.require("COUPON_REPAIR_SETTLE", repairSettle, Duration.ZERO, Duration.ofMinutes(10));
     if (uris.isEmpty()) {
       throw new ConfigException("COUPON_REDIS_URI: no URI given");
     }
@@ -52,13 +55,8 @@ public record RedisSettings(
     return new RedisSettings(
         uris,
         env.string("COUPON_REDIS_PREFIX", DEFAULT_PREFIX),
-        env.duration(
-            "COUPON_REDIS_TIMEOUT",
-            Duration.ofSeconds(1),
-            Duration.ofMillis(10),
-            Duration.ofMinutes(1)),
-        env.duration(
-            "COUPON_REPAIR_SETTLE", DEFAULT_REPAIR_SETTLE, Duration.ZERO, Duration.ofMinutes(10)));
+        env.duration("COUPON_REDIS_TIMEOUT", Duration.ofSeconds(1)),
+        env.duration("COUPON_REPAIR_SETTLE", DEFAULT_REPAIR_SETTLE));
   }
 
   public static RedisSettings of(String uri, String prefix) {

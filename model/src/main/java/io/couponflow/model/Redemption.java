@@ -17,6 +17,12 @@ public record Redemption(
     Instant acceptedAt,
     Instant reversedAt) {
 
+  /**
+   * The longest reason a reversal keeps, in characters (code points, as MySQL's utf8mb4
+   * VARCHAR(256) counts them); the library's {@code cf_reverse} holds the same limit.
+   */
+  public static final int MAX_REASON_LENGTH = 256;
+
   public Redemption {
     Objects.requireNonNull(redemptionId, "redemptionId");
     Objects.requireNonNull(userId, "userId");

@@ -11,19 +11,16 @@ import java.util.regex.Pattern;
  * had of this coupon: an order whose redemption was reversed may redeem again, under generation 2.
  */
 public record RedemptionId(long couponId, String orderId, int generation) {
-  /** The characters the API allows in user and order ids. */
-  public static final Pattern ID_TEXT = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-
   private static final Pattern FORMAT =
-      Pattern.compile("([1-9][0-9]{0,18})\\.([A-Za-z0-9_-]{1,64})\\.([1-9][0-9]{0,8})");
+      Pattern.compile("([1-9][0-9]{0,18})\\.(" + Ids.ID_REGEX + ")\\.([1-9][0-9]{0,8})");
 
   public RedemptionId {
     if (couponId <= 0) {
       throw new IllegalArgumentException("couponId: " + couponId + " (expected: > 0)");
     }
     Objects.requireNonNull(orderId, "orderId");
-    if (!ID_TEXT.matcher(orderId).matches()) {
-      throw new IllegalArgumentException("orderId: must be 1-64 characters of A-Z a-z 0-9 _ -");
+    if (!Ids.isId(orderId)) {
+      throw new IllegalArgumentException("orderId: must be " + Ids.ID_RULE);
     }
     if (generation < 1) {
       throw new IllegalArgumentException("generation: " + generation + " (expected: >= 1)");

@@ -202,8 +202,9 @@ final class CouponCommand implements Runnable {
       Map<String, Object> fields = definition(coupon);
       Optional<CouponInspection> live = check.live();
       fields.put("live", live.isPresent());
-      fields.put("redisStatus", live.map(i -> i.coupon().status().name()).orElse(null));
-      fields.put("redisVersion", live.map(i -> i.coupon().version()).orElse(null));
+      fields.put(
+          "redisStatus", live.map(i -> i.coupon().definition().status().name()).orElse(null));
+      fields.put("redisVersion", live.map(i -> i.coupon().definition().version()).orElse(null));
       fields.put("remainingStock", live.map(i -> i.coupon().stock()).orElse(null));
       fields.put("accepted", live.map(i -> i.coupon().accepted()).orElse(null));
       fields.put("reversed", live.map(i -> i.coupon().reversed()).orElse(null));

@@ -1,6 +1,7 @@
 package io.couponflow.ops;
 
 import io.couponflow.config.Env;
+import io.couponflow.config.IdempotencyRetention;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
 import io.couponflow.core.Await;
@@ -72,14 +73,7 @@ public final class OpsContext implements AutoCloseable {
 
   public CouponFunctions functions() {
     if (functions == null) {
-      functions =
-          new CouponFunctions(
-              redis(),
-              env.duration(
-                  "COUPON_IDEMPOTENCY_RETENTION",
-                  Duration.ofHours(24),
-                  Duration.ofHours(24),
-                  Duration.ofDays(3650)));
+      functions = new CouponFunctions(redis(), IdempotencyRetention.from(env).duration());
     }
     return functions;
   }

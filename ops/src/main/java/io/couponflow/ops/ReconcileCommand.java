@@ -292,8 +292,8 @@ final class ReconcileCommand implements Callable<Integer> {
 
   private static Map<String, Object> redisFields(CouponInspection live) {
     Map<String, Object> fields = ReconcileText.counterFields(CouponState.countersOf(live));
-    fields.put("total", live.coupon().totalStock());
-    fields.put("version", live.coupon().version());
+    fields.put("total", live.coupon().definition().totalStock());
+    fields.put("version", live.coupon().definition().version());
     fields.put("outboxPending", live.pending());
     fields.put("outboxPendingAccepts", live.pendingAccepts());
     fields.put("outboxPendingReversals", live.pendingReversals());

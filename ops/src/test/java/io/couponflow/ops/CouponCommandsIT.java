@@ -78,7 +78,7 @@ class CouponCommandsIT {
     assertThat(r.out()).containsPattern("(?m)^redis\\s+CREATED$");
     LiveCoupon live = live(1);
     assertThat(live.stock()).isEqualTo(100);
-    assertThat(live.status()).isEqualTo(CouponStatus.ACTIVE);
+    assertThat(live.definition().status()).isEqualTo(CouponStatus.ACTIVE);
     assertThat(cli.redeemAny(1, "u-1", "SO-1")).isInstanceOf(RedeemOutcome.Accepted.class);
   }
 
@@ -88,7 +88,7 @@ class CouponCommandsIT {
 
     assertRefused(cli.create(2, 50, 1), 1, "coupon 2 already exists");
     assertThat(db.queryLong("SELECT total_stock FROM coupon WHERE coupon_id = 2")).isEqualTo(10);
-    assertThat(live(2).totalStock()).isEqualTo(10);
+    assertThat(live(2).definition().totalStock()).isEqualTo(10);
   }
 
   @Test
@@ -155,12 +155,7 @@ class CouponCommandsIT {
         .contains("\"remainingStock\":8,")
         .contains("\"agree\":true,\"drifts\":[]");
 
-    functions
-        .redis()
-        .commands()
-        .hset(functions.keys(4, 1).meta(), "stock", "5")
-        .toCompletableFuture()
-        .join();
+    redis.commands().hset(functions.keys(4, 1).meta(), "stock", "5").toCompletableFuture().join();
     Result drifted = cli.run("coupon", "show", "4");
     assertThat(drifted.out())
         .containsPattern("(?m)^agree\\s+no$")
@@ -213,7 +208,7 @@ class CouponCommandsIT {
   void pauseThenResume_changeMySqlThenRedisAndTellTheGateways() throws Exception {
     cli.create(6, 10, 1);
     BlockingQueue<String> events = new LinkedBlockingQueue<>();
-    try (StatefulRedisPubSubConnection<String, String> sub = functions.redis().connectPubSub()) {
+    try (StatefulRedisPubSubConnection<String, String> sub = redis.connectPubSub()) {
       sub.addListener(
           new RedisPubSubAdapter<>() {
             @Override
@@ -233,8 +228,8 @@ class CouponCommandsIT {
       assertThat(
               db.queryLong("SELECT version FROM coupon WHERE coupon_id = 6 AND status = 'PAUSED'"))
           .isEqualTo(2);
-      assertThat(live(6).status()).isEqualTo(CouponStatus.PAUSED);
-      assertThat(live(6).version()).isEqualTo(2);
+      assertThat(live(6).definition().status()).isEqualTo(CouponStatus.PAUSED);
+      assertThat(live(6).definition().version()).isEqualTo(2);
       assertThat(events.poll(5, TimeUnit.SECONDS)).isEqualTo("changed 6");
       assertThat(cli.redeemAny(6, "u-1", "SO-1"))
           .isEqualTo(new RedeemOutcome.Rejected(Rejection.COUPON_NOT_ACTIVE));
@@ -246,8 +241,8 @@ class CouponCommandsIT {
 
       Result resumed = cli.run("coupon", "resume", "6");
       assertThat(resumed.exit()).as(resumed.toString()).isZero();
-      assertThat(live(6).status()).isEqualTo(CouponStatus.ACTIVE);
-      assertThat(live(6).version()).isEqualTo(3);
+      assertThat(live(6).definition().status()).isEqualTo(CouponStatus.ACTIVE);
+      assertThat(live(6).definition().version()).isEqualTo(3);
       assertThat(cli.redeemAny(6, "u-1", "SO-1")).isInstanceOf(RedeemOutcome.Accepted.class);
     }
     assertRefused(cli.run("coupon", "pause", "999"), 1, "coupon 999 does not exist");
@@ -285,7 +280,7 @@ class CouponCommandsIT {
         .containsPattern("(?m)^redis\\s+UPDATED \\(\\+5\\)$");
     assertThat(db.queryLong("SELECT total_stock FROM coupon WHERE coupon_id = 7")).isEqualTo(15);
     LiveCoupon live = live(7);
-    assertThat(live.totalStock()).isEqualTo(15);
+    assertThat(live.definition().totalStock()).isEqualTo(15);
     assertThat(live.stock()).isEqualTo(12);
     assertThat(live.accepted()).isEqualTo(3);
     assertRefused(cli.run("coupon", "restock", "7", "--add", "0"), 2, "--add: 0 (expected: 1..");
@@ -314,7 +309,7 @@ class CouponCommandsIT {
     assertThat(cli.run("coupon", "show", "12").exit()).isZero();
     Result upToTheBound = cli.run("coupon", "restock", "12", "--add", "10");
     assertThat(upToTheBound.exit()).as(upToTheBound.toString()).isZero();
-    assertThat(live(12).totalStock()).isEqualTo(Coupon.MAX_NUMBER);
+    assertThat(live(12).definition().totalStock()).isEqualTo(Coupon.MAX_NUMBER);
     assertThat(live(12).stock()).isEqualTo(Coupon.MAX_NUMBER - 1);
     assertThat(cli.run("coupon", "show", "12").out()).containsPattern("(?m)^agree\\s+yes$");
   }
@@ -326,7 +321,7 @@ class CouponCommandsIT {
       OpsCli onOwn = new OpsCli(db, own, server.uri());
       Result created = onOwn.create(13, 10, 1);
       assertThat(created.exit()).as(created.toString()).isZero();
-      RedisFixture.join(own.redis().commands().configSet("maxmemory", "1"));
+      RedisFixture.join(own.commands().configSet("maxmemory", "1"));
 
       Result r = onOwn.run("coupon", "restock", "13", "--add", "5");
 
@@ -340,16 +335,17 @@ class CouponCommandsIT {
               "): run 'coupons reconcile --coupon 13 --apply' or 'couponflow-preheat --coupon 13'"
                   + " to apply it\n");
       assertThat(db.queryLong("SELECT total_stock FROM coupon WHERE coupon_id = 13")).isEqualTo(15);
-      assertThat(own.functions().coupon(13).join().orElseThrow().totalStock()).isEqualTo(10);
+      assertThat(own.functions().coupon(13).join().orElseThrow().definition().totalStock())
+          .isEqualTo(10);
 
-      RedisFixture.join(own.redis().commands().configSet("maxmemory", "0"));
+      RedisFixture.join(own.commands().configSet("maxmemory", "0"));
       Result repaired = onOwn.run("reconcile", "--coupon", "13", "--apply");
 
       assertThat(repaired.exit()).as(repaired.toString()).isZero();
       LiveCoupon now = own.functions().coupon(13).join().orElseThrow();
-      assertThat(now.totalStock()).isEqualTo(15);
+      assertThat(now.definition().totalStock()).isEqualTo(15);
       assertThat(now.stock()).isEqualTo(15);
-      assertThat(now.version()).isEqualTo(2);
+      assertThat(now.definition().version()).isEqualTo(2);
     }
   }
 
@@ -389,7 +385,7 @@ class CouponCommandsIT {
     cli.store(List.of(cli.redeem(41, "u-1", "SO-1")));
     for (String key : redis.keys()) {
       if (key.contains("{41}")) {
-        redis.redis().commands().del(key).toCompletableFuture().join();
+        redis.commands().del(key).toCompletableFuture().join();
       }
     }
 

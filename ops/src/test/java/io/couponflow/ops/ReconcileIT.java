@@ -77,7 +77,7 @@ class ReconcileIT {
     cli.run("reverse", "25.SO-3.1", "--reason", "cancelled");
     for (String key : redis.keys()) {
       if (key.contains(":{25}:")) {
-        functions.redis().commands().unlink(key).toCompletableFuture().join();
+        redis.commands().unlink(key).toCompletableFuture().join();
       }
     }
 
@@ -135,7 +135,7 @@ class ReconcileIT {
                     + " AND idempotency_key = 'key-22-SO-2' AND user_id = 'u-2'"
                     + " AND status = 'ACCEPTED' AND order_amount_cents = 5000"))
         .isEqualTo(1);
-    assertThat(live(25).status()).isEqualTo(CouponStatus.ACTIVE);
+    assertThat(live(25).definition().status()).isEqualTo(CouponStatus.ACTIVE);
     assertThat(
             functions.redeem(new RedeemRequest(25, "another-key", "u-9", "SO-1", 5000), 1).join())
         .isEqualTo(new RedeemOutcome.Rejected(Rejection.ORDER_ALREADY_REDEEMED));
@@ -153,7 +153,7 @@ class ReconcileIT {
     List<String> keys = redis.keys();
     assertThat(keys).isNotEmpty();
     for (String key : keys) {
-      functions.redis().commands().unlink(key).toCompletableFuture().join();
+      redis.commands().unlink(key).toCompletableFuture().join();
     }
 
     Result dry = cli.run("reconcile", "--json");
@@ -179,8 +179,8 @@ class ReconcileIT {
     assertThat(cli.run("reconcile", "--grace", "0s").exit()).isZero();
     assertInvariants(31, 10, 1);
     assertInvariants(32, 5, 1);
-    assertThat(live(32).status()).isEqualTo(CouponStatus.PAUSED);
-    assertThat(live(31).status()).isEqualTo(CouponStatus.ACTIVE);
+    assertThat(live(32).definition().status()).isEqualTo(CouponStatus.PAUSED);
+    assertThat(live(31).definition().status()).isEqualTo(CouponStatus.ACTIVE);
     assertThat(cli.redeemAny(31, "u-1", "SO-99"))
         .isEqualTo(new RedeemOutcome.Rejected(Rejection.USER_LIMIT_REACHED));
     assertThat(cli.redeemAny(31, "u-2", "SO-2")).isInstanceOf(RedeemOutcome.Replayed.class);
@@ -196,12 +196,7 @@ class ReconcileIT {
       throws Exception {
     long total = 50_000;
     givenStoredRedemptions(41, total, 20);
-    functions
-        .redis()
-        .commands()
-        .hincrby(functions.keys(41, 1).meta(), "stock", 7)
-        .toCompletableFuture()
-        .join();
+    redis.commands().hincrby(functions.keys(41, 1).meta(), "stock", 7).toCompletableFuture().join();
     int buckets = live(41).buckets();
     Set<String> accepted = ConcurrentHashMap.newKeySet();
     for (int i = 1; i <= 20; i++) {
@@ -348,10 +343,9 @@ class ReconcileIT {
     givenStoredRedemptions(61, 10, 3);
     // As a Redis restarted from an older AOF leaves it: the last accept forgotten, and fenced.
     CouponKeys k = functions.keys(61, 1);
-    RedisFixture.join(functions.redis().commands().hdel(k.orders("SO-3"), "SO-3"));
-    RedisFixture.join(functions.redis().commands().hdel(k.users("u-3"), "u-3"));
-    RedisFixture.join(
-        functions.redis().commands().hdel(k.idempotency("key-61-SO-3"), "key-61-SO-3"));
+    RedisFixture.join(redis.commands().hdel(k.orders("SO-3"), "SO-3"));
+    RedisFixture.join(redis.commands().hdel(k.users("u-3"), "u-3"));
+    RedisFixture.join(redis.commands().hdel(k.idempotency("key-61-SO-3"), "key-61-SO-3"));
     setRedisField(61, "stock", "8");
     setRedisField(61, "accepted", "2");
     assertThat(functions.fence(61).join()).isTrue();
@@ -412,8 +406,7 @@ class ReconcileIT {
     CouponReader moving =
         (id, deep) -> {
           reads.incrementAndGet();
-          RedisFixture.join(
-              functions.redis().commands().hincrby(functions.keys(71, 1).meta(), "stock", 1));
+          RedisFixture.join(redis.commands().hincrby(functions.keys(71, 1).meta(), "stock", 1));
           return real.read(id, deep);
         };
     Reconciler reconciler =
@@ -470,8 +463,7 @@ class ReconcileIT {
   }
 
   private void setRedisField(long coupon, String field, String value) {
-    functions
-        .redis()
+    redis
         .commands()
         .hset(functions.keys(coupon, 1).meta(), field, value)
         .toCompletableFuture()
@@ -498,7 +490,7 @@ class ReconcileIT {
     assertThat(inspection.pending()).as("outbox of " + coupon).isZero();
     assertThat(db.queryLong("SELECT total_stock FROM coupon WHERE coupon_id = " + coupon))
         .isEqualTo(total);
-    assertThat(inspection.coupon().totalStock()).isEqualTo(total);
+    assertThat(inspection.coupon().definition().totalStock()).isEqualTo(total);
     assertThat(inspection.coupon().stock())
         .as("remaining stock of " + coupon)
         .isEqualTo(total - acceptedRows)

@@ -1,12 +1,12 @@
 package io.couponflow.preheat;
 
 import io.couponflow.lua.RedisReplies;
+import io.couponflow.sql.MySqlFailures;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import java.sql.SQLException;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,14 +35,13 @@ final class Breakers {
         retry("redis", settings, RedisReplies.RedisUnavailableException.class::isInstance);
   }
 
-  /** Whether a failure means MySQL cannot be reached or cannot answer now. */
+  /**
+   * Whether a failure means MySQL cannot be reached or cannot answer now ({@link
+   * MySqlFailures#isOutage}): a statement MySQL refuses or a mapping bug is not, and fails the run
+   * instead of sending it to a stale snapshot.
+   */
   static boolean isMySqlUnavailable(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof SQLException) {
-        return true;
-      }
-    }
-    return false;
+    return MySqlFailures.isOutage(failure);
   }
 
   private static CircuitBreaker breaker(

@@ -4,6 +4,7 @@ import io.couponflow.config.JdbcSettings;
 import io.couponflow.core.live.CouponRepair;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
+import io.couponflow.lua.HotSet;
 import io.couponflow.lua.RedisReplies;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.sql.Database;
@@ -156,6 +157,7 @@ final class Preheat {
         CouponFunctions functions = new CouponFunctions(redis, settings.idempotencyRetention());
         RedisLoader loader =
             new RedisLoader(
+                new HotSet(redis),
                 functions,
                 new CouponRepair(functions, database.sessions()),
                 reader,

@@ -2,6 +2,7 @@ package io.couponflow.preheat;
 
 import io.couponflow.config.ConfigException;
 import io.couponflow.config.Env;
+import io.couponflow.config.IdempotencyRetention;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
 import java.nio.file.InvalidPathException;
@@ -39,11 +40,7 @@ record PreheatSettings(
     Env.require("COUPON_PREHEAT_BATCH", batch, 1, 20_000);
     Env.require("COUPON_PREHEAT_ATTEMPTS", attempts, 1, 10);
     Env.require("COUPON_PREHEAT_RETRY_WAIT", retryWait, Duration.ZERO, Duration.ofMinutes(1));
-    Env.require(
-        "COUPON_IDEMPOTENCY_RETENTION",
-        idempotencyRetention,
-        Duration.ofHours(24),
-        Duration.ofDays(3650));
+    IdempotencyRetention.require(idempotencyRetention);
   }
 
   static PreheatSettings from(Env env) {
@@ -62,7 +59,7 @@ record PreheatSettings(
         env.integer("COUPON_PREHEAT_BATCH", 1000),
         env.integer("COUPON_PREHEAT_ATTEMPTS", 3),
         env.duration("COUPON_PREHEAT_RETRY_WAIT", Duration.ofMillis(500)),
-        env.duration("COUPON_IDEMPOTENCY_RETENTION", Duration.ofHours(24)));
+        IdempotencyRetention.from(env).duration());
   }
 
   PreheatSettings withSnapshot(Path path) {

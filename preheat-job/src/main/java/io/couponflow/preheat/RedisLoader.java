@@ -1,24 +1,21 @@
 package io.couponflow.preheat;
 
 import io.couponflow.core.live.CouponRepair;
-import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
-import io.couponflow.lua.LiveCoupon;
+import io.couponflow.lua.HotSet;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedisReplies;
-import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
-import io.lettuce.core.Limit;
-import io.lettuce.core.Range;
-import io.lettuce.core.ScoredValue;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -38,10 +35,11 @@ import org.slf4j.LoggerFactory;
  * retried for the coupons that got no answer. Each attempt goes through the Redis circuit breaker;
  * when it opens, {@link RedisStoppedException} ends the run.
  *
- * <p>A candidate that may not create ({@link Candidate#mayCreate} false) is loaded with stock -1:
- * {@code cf_load} refuses that for an absent coupon before writing anything, so the check and the
- * write are one atomic step. A refusal is then told apart from other refusals by reading whether
- * the coupon exists.
+ * <p>A candidate that may not create ({@link Candidate#mayCreate} false) is loaded update-only
+ * ({@link CouponFunctions#update}): {@code cf_load} answers that Redis does not hold it without
+ * writing anything, so the check and the write are one atomic step. A dry run asks {@code
+ * cf_load_plan} the same questions and writes nothing: what it prints is what {@code cf_load} would
+ * answer now.
  *
  * <p>Thread-safety: not thread-safe; one loading thread.
  */
@@ -51,7 +49,7 @@ final class RedisLoader {
   private final CouponFunctions functions;
   private final CouponRepair repair;
   private final Executor rebuilds;
-  private final RedisStore redis;
+  private final HotSet hot;
   private final CircuitBreaker breaker;
   private final Retry retry;
   private final boolean dryRun;
@@ -65,6 +63,7 @@ final class RedisLoader {
    *     because the Redis node had not settled (run on {@code rebuilds}, it blocks)
    */
   RedisLoader(
+      HotSet hot,
       CouponFunctions functions,
       CouponRepair repair,
       Executor rebuilds,
@@ -76,13 +75,13 @@ final class RedisLoader {
     this.functions = functions;
     this.repair = repair;
     this.rebuilds = rebuilds;
-    this.redis = functions.redis();
+    this.hot = hot;
     this.breaker = breaker;
     this.retry = retry;
     this.dryRun = dryRun;
     this.out = out;
     this.tally = tally;
-    this.timeoutMillis = redis.settings().commandTimeout().multipliedBy(10).toMillis();
+    this.timeoutMillis = functions.commandTimeout().multipliedBy(10).toMillis();
   }
 
   /** Redis stopped answering and its breaker opened: the run stops here, partial. */
@@ -116,38 +115,14 @@ final class RedisLoader {
 
   /** Removes from the hot set the coupons that ended before {@code now}; returns how many. */
   long pruneHotSet(Instant now) {
-    String hot = CouponEvents.hotSetKey(redis.prefix());
-    String ends = endsKey(redis.prefix());
     long removed = 0;
     while (true) {
-      List<String> ended =
-          guarded(
-              () ->
-                  await(
-                      redis
-                          .commands()
-                          .zrangebyscore(
-                              ends,
-                              Range.create(Double.NEGATIVE_INFINITY, (double) now.toEpochMilli()),
-                              Limit.create(0, 1000))
-                          .toCompletableFuture()));
-      if (ended.isEmpty()) {
+      int pruned = guarded(() -> await(hot.pruneEnded(now, 1000)));
+      if (pruned == 0) {
         return removed;
       }
-      String[] ids = ended.toArray(String[]::new);
-      guarded(
-          () ->
-              await(
-                  CompletableFuture.allOf(
-                      redis.commands().srem(hot, ids).toCompletableFuture(),
-                      redis.commands().zrem(ends, ids).toCompletableFuture())));
-      removed += ids.length;
+      removed += pruned;
     }
-  }
-
-  /** The sorted set that holds each hot coupon's end (ms), so ended ones leave the hot set. */
-  static String endsKey(String prefix) {
-    return CouponEvents.hotSetKey(prefix) + ":ends";
   }
 
   private <T> T guarded(Supplier<T> attempt) {
@@ -259,9 +234,10 @@ final class RedisLoader {
     Coupon coupon = c.coupon();
     CompletableFuture<LoadOutcome> call;
     if (!c.mayCreate()) {
-      call = functions.load(coupon, coupon.totalStock() + 1, 0);
+      call = functions.update(coupon);
     } else if (c.accepted() + c.reversed() == 0) {
-      call = functions.load(coupon, 0, 0, Duration.ofNanos(System.nanoTime() - c.countsReadAt()));
+      call =
+          repair.createUnredeemed(coupon, Duration.ofNanos(System.nanoTime() - c.countsReadAt()));
     } else {
       return makeLive(coupon);
     }
@@ -283,17 +259,10 @@ final class RedisLoader {
           if (outcome instanceof LoadOutcome.Unchanged) {
             return done(Kind.ALREADY_LIVE, "already live");
           }
-          String reason = ((LoadOutcome.Refused) outcome).reason();
-          if (c.mayCreate()) {
-            return done(Kind.NOT_LOADED, reason);
+          if (outcome instanceof LoadOutcome.Absent) {
+            return done(Kind.NOT_LOADED, NOT_LIVE);
           }
-          return functions
-              .coupon(c.couponId())
-              .thenApply(
-                  live ->
-                      live.isPresent()
-                          ? new Result(Kind.NOT_LOADED, reason)
-                          : new Result(Kind.NOT_LOADED, NOT_LIVE));
+          return done(Kind.NOT_LOADED, ((LoadOutcome.Refused) outcome).reason());
         });
   }
 
@@ -352,65 +321,48 @@ final class RedisLoader {
     return CompletableFuture.completedFuture(new Result(kind, detail));
   }
 
-  /** What {@link #load} would do, from a read of the live coupon; writes nothing. */
+  /**
+   * What {@link #load} would do, as Redis answers it ({@code cf_load_plan}); writes nothing. A
+   * coupon that would be rebuilt from its MySQL rows is shown as the coupon that rebuild creates.
+   */
   private CompletableFuture<Result> predict(Candidate c) {
     Coupon coupon = c.coupon();
-    return functions
-        .coupon(c.couponId())
-        .thenApply(
-            live -> {
-              if (live.isEmpty()) {
-                return c.mayCreate()
-                    ? new Result(
-                        Kind.LOADED, "create with stock " + (coupon.totalStock() - c.accepted()))
-                    : new Result(Kind.NOT_LOADED, NOT_LIVE);
-              }
-              LiveCoupon l = live.get();
-              if (l.version() >= coupon.version()) {
-                return new Result(Kind.ALREADY_LIVE, "already live (version " + l.version() + ")");
-              }
-              if (l.buckets() != coupon.buckets()) {
-                return new Result(
-                    Kind.NOT_LOADED,
-                    "buckets are "
-                        + l.buckets()
-                        + " in Redis and cannot change to "
-                        + coupon.buckets());
-              }
-              long delta = coupon.totalStock() - l.totalStock();
-              if (l.stock() + delta < 0) {
-                return new Result(
-                    Kind.NOT_LOADED,
-                    "total " + coupon.totalStock() + " is below what is already redeemed");
-              }
-              return delta == 0
-                  ? new Result(Kind.UPDATED, "update to version " + coupon.version())
-                  : new Result(
-                      Kind.RESTOCKED,
-                      String.format(
-                          "update to version %d with a restock of %+d", coupon.version(), delta));
-            });
+    CompletableFuture<LoadOutcome> plan =
+        c.mayCreate()
+            ? functions.loadPlan(coupon, c.accepted(), c.reversed())
+            : functions.updatePlan(coupon);
+    return plan.thenApply(
+        outcome -> {
+          if (outcome instanceof LoadOutcome.Created created) {
+            return new Result(Kind.LOADED, "create with stock " + created.stock());
+          }
+          if (outcome instanceof LoadOutcome.Absent) {
+            return new Result(Kind.NOT_LOADED, NOT_LIVE);
+          }
+          if (outcome instanceof LoadOutcome.Unchanged unchanged) {
+            return new Result(
+                Kind.ALREADY_LIVE, "already live (version " + unchanged.liveVersion() + ")");
+          }
+          if (outcome instanceof LoadOutcome.Updated updated) {
+            return updated.restockDelta() == 0
+                ? new Result(Kind.UPDATED, "update to version " + coupon.version())
+                : new Result(
+                    Kind.RESTOCKED,
+                    String.format(
+                        "update to version %d with a restock of %+d",
+                        coupon.version(), updated.restockDelta()));
+          }
+          return new Result(Kind.NOT_LOADED, ((LoadOutcome.Refused) outcome).reason());
+        });
   }
 
   /** Adds the ids to the hot set (with their ends) and tells every gateway to warm them. */
   private void announce(List<Candidate> loaded) {
-    String prefix = redis.prefix();
-    String[] ids = new String[loaded.size()];
-    List<ScoredValue<String>> ends = new ArrayList<>(loaded.size());
-    List<Long> idList = new ArrayList<>(loaded.size());
-    for (int i = 0; i < ids.length; i++) {
-      Candidate c = loaded.get(i);
-      ids[i] = Long.toString(c.couponId());
-      idList.add(c.couponId());
-      ends.add(ScoredValue.just((double) c.coupon().endsAt().toEpochMilli(), ids[i]));
+    Map<Long, Instant> ends = new LinkedHashMap<>();
+    for (Candidate c : loaded) {
+      ends.put(c.couponId(), c.coupon().endsAt());
     }
-    @SuppressWarnings("unchecked")
-    ScoredValue<String>[] scored = ends.toArray(new ScoredValue[0]);
-    await(
-        CompletableFuture.allOf(
-            redis.commands().sadd(CouponEvents.hotSetKey(prefix), ids).toCompletableFuture(),
-            redis.commands().zadd(endsKey(prefix), scored).toCompletableFuture(),
-            redis.publish(CouponEvents.channel(prefix), CouponEvents.loaded(idList))));
+    await(CompletableFuture.allOf(hot.add(ends), functions.publishLoaded(ends.keySet())));
   }
 
   private <T> T await(CompletableFuture<T> future) {

@@ -6,8 +6,8 @@ import static io.couponflow.preheat.JobRunner.restock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.couponflow.config.RedisSettings;
-import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponKeys;
+import io.couponflow.lua.HotSet;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
@@ -42,7 +42,7 @@ class PreheatFaultIT {
       JobRunner regionJob =
           new JobRunner(db.settings(), TestSettings.redisUri(), region.prefix(), regionSnapshot);
       assertThat(regionJob.run().exitCode()).isZero();
-      region.redis().commands().unlink(CouponKeys.meta(region.prefix(), 2)).get();
+      region.commands().unlink(CouponKeys.meta(region.prefix(), 2)).get();
       assertThat(
               region.functions().redeem(new RedeemRequest(1, "k1", "u1", "o1", 1000), a.buckets()))
           .succeedsWithin(5, TimeUnit.SECONDS)
@@ -72,7 +72,7 @@ class PreheatFaultIT {
               "preheat: loaded=0 already_live=0 updated=1 restocked=1 failed=1 source=snapshot")
           .contains("result=partial reason=\"MySQL unreachable (");
       LiveCoupon refreshed = region.functions().coupon(1).join().orElseThrow();
-      assertThat(refreshed.totalStock()).isEqualTo(120);
+      assertThat(refreshed.definition().totalStock()).isEqualTo(120);
       assertThat(refreshed.stock()).isEqualTo(119);
       assertThat(refreshed.accepted()).isEqualTo(1);
       assertThat(region.functions().coupon(2).join()).isEmpty();
@@ -118,9 +118,9 @@ class PreheatFaultIT {
       CompletableFuture<JobRunner.Outcome> running =
           CompletableFuture.supplyAsync(() -> job.run("--all-active"));
       try (RedisStore watcher = RedisStore.connect(RedisSettings.of(redis.uri(), "preheat"))) {
-        String hot = CouponEvents.hotSetKey("preheat");
+        HotSet hot = new HotSet(watcher);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (watcher.commands().scard(hot).get() < 1000 && System.nanoTime() < deadline) {
+        while (hot.size().get() < 1000 && System.nanoTime() < deadline) {
           Thread.sleep(5);
         }
       }

@@ -10,9 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponKeys;
+import io.couponflow.lua.HotSet;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
@@ -75,15 +75,14 @@ class PreheatIT {
   }
 
   private List<String> hotSet() {
-    return RedisFixture.join(
-            redis.redis().commands().smembers(CouponEvents.hotSetKey(redis.prefix())))
-        .stream()
+    return RedisFixture.join(new HotSet(redis.redis()).members()).stream()
+        .map(String::valueOf)
         .sorted()
         .toList();
   }
 
   private Map<String, String> meta(long id) {
-    return RedisFixture.join(redis.redis().commands().hgetall(CouponKeys.meta(redis.prefix(), id)));
+    return RedisFixture.join(redis.commands().hgetall(CouponKeys.meta(redis.prefix(), id)));
   }
 
   private RedeemOutcome redeem(Coupon c, String user, String order) {
@@ -125,11 +124,12 @@ class PreheatIT {
             "preheat: loaded=3 already_live=0 updated=0 restocked=0 failed=0 source=mysql duration=")
         .endsWith(" result=ok");
     LiveCoupon first = live(1);
-    assertThat(first.startsAt()).isEqualTo(one.startsAt().truncatedTo(ChronoUnit.MILLIS));
-    assertThat(first.endsAt()).isEqualTo(one.endsAt().truncatedTo(ChronoUnit.MILLIS));
+    assertThat(first.definition().startsAt())
+        .isEqualTo(one.startsAt().truncatedTo(ChronoUnit.MILLIS));
+    assertThat(first.definition().endsAt()).isEqualTo(one.endsAt().truncatedTo(ChronoUnit.MILLIS));
     assertThat(first.stock()).isEqualTo(93);
     assertThat(first.accepted()).isEqualTo(7);
-    assertThat(first.totalStock()).isEqualTo(100);
+    assertThat(first.definition().totalStock()).isEqualTo(100);
     assertThat(redeem(one, "u-new", "SO-3"))
         .as("the redemptions MySQL holds came back with the coupon")
         .isEqualTo(new RedeemOutcome.Rejected(Rejection.ORDER_ALREADY_REDEEMED));
@@ -187,10 +187,10 @@ class PreheatIT {
     assertThat(again.summary())
         .startsWith("preheat: loaded=0 already_live=1 updated=0 restocked=0 failed=0");
     LiveCoupon after = live(1);
-    assertThat(after.totalStock()).isEqualTo(150);
+    assertThat(after.definition().totalStock()).isEqualTo(150);
     assertThat(after.stock()).isEqualTo(147);
     assertThat(after.accepted()).isEqualTo(3);
-    assertThat(after.version()).isEqualTo(2);
+    assertThat(after.definition().version()).isEqualTo(2);
   }
 
   @Test
@@ -240,7 +240,7 @@ class PreheatIT {
     LiveCoupon after = live(1);
     assertThat(accepted).isPositive();
     assertThat(after.accepted()).isEqualTo(accepted);
-    assertThat(after.totalStock()).isEqualTo(3200);
+    assertThat(after.definition().totalStock()).isEqualTo(3200);
     assertThat(after.stock()).isEqualTo(3200 - accepted);
   }
 
@@ -331,7 +331,7 @@ class PreheatIT {
         .startsWith("preheat: loaded=0 already_live=1 updated=0 restocked=0 failed=1")
         .contains("result=partial");
     assertThat(live(1).stock()).isEqualTo(5);
-    assertThat(live(1).totalStock()).isEqualTo(10);
+    assertThat(live(1).definition().totalStock()).isEqualTo(10);
   }
 
   @Test

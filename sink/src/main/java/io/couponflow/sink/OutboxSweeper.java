@@ -1,15 +1,9 @@
 package io.couponflow.sink;
 
 import io.couponflow.lua.CouponFunctions;
-import io.couponflow.lua.CouponKeys;
+import io.couponflow.lua.OutboxBacklog;
 import io.couponflow.lua.OutboxEntry;
-import io.lettuce.core.Limit;
-import io.lettuce.core.Range;
-import io.lettuce.core.RedisFuture;
-import io.lettuce.core.StreamMessage;
-import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -34,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * between full sweeps a known-coupons sweep covers only the coupons the last sweep found pending
  * plus those this process accepted or left to the outbox since ({@link #markPending}); entries
  * another gateway left behind wait for the next full sweep. Each sweep first measures the backlog
- * of the coupons it covers (pipelined XLEN and oldest id, each against the clock of its coupon's
- * Redis node) for the outbox metrics, and forgets coupons whose outbox is empty.
+ * of the coupons it covers (pipelined {@code cf_outbox_backlog}: the length, the oldest id and the
+ * clock of its coupon's Redis node) for the outbox metrics, and forgets coupons whose outbox is
+ * empty.
  *
  * <p>Order: oldest first. Each coupon's outbox is read in id order, in pages of a batch, and the
  * coupons take turns page by page, so after an outage every coupon's oldest pending entry gets
@@ -167,42 +162,30 @@ public final class OutboxSweeper {
   }
 
   /**
-   * Measures the backlog of the given coupons in one pipelined round trip and publishes it. Each
-   * coupon's entries are aged against the clock of the Redis node that holds it ({@link
-   * CouponFunctions#time}), the clock that stamped their ids.
+   * Measures the backlog of the given coupons in one pipelined round trip ({@link
+   * CouponFunctions#outboxBacklog}) and publishes it. Each coupon's entries are aged against the
+   * clock of the Redis node that holds it, the clock that stamped their ids.
    *
    * @param pending receives the coupons whose outbox is not empty
    * @return the Redis clock, in milliseconds, of each coupon's node
    */
   private Map<Long, Long> observe(List<Long> coupons, List<Long> pendingCoupons) {
-    RedisClusterAsyncCommands<String, String> redis = functions.redis().commands();
-    List<CompletableFuture<Instant>> times = new ArrayList<>(coupons.size());
-    List<RedisFuture<Long>> lengths = new ArrayList<>(coupons.size());
-    List<RedisFuture<List<StreamMessage<String, String>>>> oldest = new ArrayList<>(coupons.size());
+    List<CompletableFuture<OutboxBacklog>> backlogs = new ArrayList<>(coupons.size());
     for (long coupon : coupons) {
-      String key = CouponKeys.outbox(functions.prefix(), coupon);
-      times.add(functions.time(coupon));
-      lengths.add(redis.xlen(key));
-      oldest.add(redis.xrange(key, Range.create("-", "+"), Limit.from(1)));
+      backlogs.add(functions.outboxBacklog(coupon));
     }
     Map<Long, Long> now = new HashMap<>();
     long pending = 0;
     long oldestAge = 0;
     try {
       for (int i = 0; i < coupons.size(); i++) {
-        long couponNow =
-            times.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).toEpochMilli();
-        now.put(coupons.get(i), couponNow);
-        long length = lengths.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        if (length > 0) {
+        OutboxBacklog backlog = backlogs.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        now.put(coupons.get(i), backlog.redisNow().toEpochMilli());
+        if (backlog.pending() > 0) {
           pendingCoupons.add(coupons.get(i));
         }
-        pending += length;
-        List<StreamMessage<String, String>> first =
-            oldest.get(i).get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        if (!first.isEmpty()) {
-          oldestAge = Math.max(oldestAge, couponNow - OutboxEntry.millisOf(first.get(0).getId()));
-        }
+        pending += backlog.pending();
+        oldestAge = Math.max(oldestAge, backlog.oldestPendingAge().toMillis());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

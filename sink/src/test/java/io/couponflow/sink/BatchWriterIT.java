@@ -209,7 +209,6 @@ class BatchWriterIT {
     young.fields().forEach((f, v) -> fields.addAll(List.of(f, v)));
     RedisFixture.join(
         redis
-            .redis()
             .commands()
             .xadd(
                 CouponKeys.outbox(redis.prefix(), 16),

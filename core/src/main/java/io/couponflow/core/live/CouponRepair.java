@@ -98,6 +98,16 @@ public final class CouponRepair {
   }
 
   /**
+   * Puts a coupon into Redis whose redemption counts the caller read from MySQL as zero, {@code
+   * countsReadAgo} ago (the preheat job reads a page of coupons with their counts, then loads them
+   * pipelined): live at once if the Redis node had settled by the time of that read, else fenced
+   * (and repaired when first used). Never blocks.
+   */
+  public CompletableFuture<LoadOutcome> createUnredeemed(Coupon coupon, Duration countsReadAgo) {
+    return functions.load(coupon, 0, 0, countsReadAgo);
+  }
+
+  /**
    * Applies MySQL's definition to the coupon Redis holds ({@code cf_load}: a newer version only,
    * and a change of total stock as the same delta of the remaining stock). It reads MySQL's counts
    * of the coupon's redemptions first (blocking): they count only if Redis lost the coupon

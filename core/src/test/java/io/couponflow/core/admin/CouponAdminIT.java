@@ -82,8 +82,8 @@ class CouponAdminIT {
     assertThat(((StatusOutcome.Done) again).changed()).isFalse();
     assertThat(((StatusOutcome.Done) resumed).after())
         .isEqualTo(c.withStatus(CouponStatus.ACTIVE, 3));
-    assertThat(live(2).status()).isEqualTo(CouponStatus.ACTIVE);
-    assertThat(live(2).version()).isEqualTo(3);
+    assertThat(live(2).definition().status()).isEqualTo(CouponStatus.ACTIVE);
+    assertThat(live(2).definition().version()).isEqualTo(3);
     assertThat(admin.setStatus("bob", 999, CouponStatus.PAUSED))
         .isEqualTo(new StatusOutcome.NotFound());
   }
@@ -126,7 +126,7 @@ class CouponAdminIT {
     assertThat(admin.restock("alice", 5, 2))
         .isEqualTo(new RestockOutcome.WouldPassMax(Coupon.MAX_NUMBER - 1));
     assertThat(inMySql(5).version()).isEqualTo(1);
-    assertThat(live(5).totalStock()).isEqualTo(Coupon.MAX_NUMBER - 1);
+    assertThat(live(5).definition().totalStock()).isEqualTo(Coupon.MAX_NUMBER - 1);
   }
 
   @Test
@@ -134,7 +134,7 @@ class CouponAdminIT {
     admin.create("alice", coupon(6).stock(10).build());
     for (String key : redis.keys()) {
       if (key.contains("{6}")) {
-        join(redis.redis().commands().del(key));
+        join(redis.commands().del(key));
       }
     }
 
@@ -151,14 +151,15 @@ class CouponAdminIT {
         RedisFixture own = RedisFixture.create(server.uri(), CouponAdminIT.class)) {
       CouponAdmin onOwn = new CouponAdmin(own.functions(), db.database().sessions(), WAIT);
       onOwn.create("alice", coupon(7).stock(10).build());
-      join(own.redis().commands().configSet("maxmemory", "1"));
+      join(own.commands().configSet("maxmemory", "1"));
 
       RestockOutcome outcome = onOwn.restock("alice", 7, 5);
 
       RestockOutcome.NotInRedisYet failed = (RestockOutcome.NotInRedisYet) outcome;
       assertThat(failed.after().totalStock()).isEqualTo(15);
       assertThat(failed.failure()).hasMessageContaining("OOM");
-      assertThat(join(own.functions().coupon(7)).orElseThrow().totalStock()).isEqualTo(10);
+      assertThat(join(own.functions().coupon(7)).orElseThrow().definition().totalStock())
+          .isEqualTo(10);
     }
   }
 }

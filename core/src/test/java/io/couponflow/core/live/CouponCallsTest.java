@@ -2,7 +2,9 @@ package io.couponflow.core.live;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.couponflow.lua.Counters;
 import io.couponflow.lua.LiveCoupon;
+import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -117,19 +119,19 @@ class CouponCallsTest {
 
   private static LiveCoupon live(long couponId) {
     return new LiveCoupon(
-        couponId,
-        "c",
-        10,
-        1,
-        0,
-        1,
-        Instant.EPOCH,
-        Instant.EPOCH.plusSeconds(60),
-        CouponStatus.ACTIVE,
-        1,
-        1,
-        10,
-        0,
-        0);
+        new Coupon(
+            couponId,
+            "c",
+            10,
+            1,
+            0,
+            1,
+            Instant.EPOCH,
+            Instant.EPOCH.plusSeconds(60),
+            CouponStatus.ACTIVE,
+            false,
+            1,
+            1),
+        new Counters(10, 0, 0));
   }
 }

@@ -109,7 +109,7 @@ class CouponRepairIT {
   private static void deleteKeysOf(long couponId, String kind) {
     for (String key : redis.keys()) {
       if (key.contains("{" + couponId + "}:" + kind)) {
-        join(redis.redis().commands().del(key));
+        join(redis.commands().del(key));
       }
     }
   }
@@ -228,7 +228,6 @@ class CouponRepairIT {
     deleteKeysOf(4, "i:");
     join(
         redis
-            .redis()
             .commands()
             .hset(functions.keys(4, c.buckets()).meta(), Map.of("stock", "10", "accepted", "0")));
 

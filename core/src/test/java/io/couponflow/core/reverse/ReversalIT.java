@@ -108,7 +108,7 @@ class ReversalIT {
   private static void deleteKeysOf(long couponId) {
     for (String key : redis.keys()) {
       if (key.contains("{" + couponId + "}")) {
-        join(redis.redis().commands().del(key));
+        join(redis.commands().del(key));
       }
     }
   }

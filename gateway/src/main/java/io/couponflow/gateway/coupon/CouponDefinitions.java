@@ -8,7 +8,8 @@ import java.util.Optional;
  *
  * <p>Contract: {@link #read} blocks (callers run it off the event loops), answers empty only when
  * the coupon certainly does not exist, and throws {@link MetadataUnavailableException} when the
- * store cannot be asked. Implementations are safe for use by many threads.
+ * store cannot be asked (an outage); anything else it throws is a bug (a corrupt row, a mapping
+ * error), which no retry cures. Implementations are safe for use by many threads.
  */
 public interface CouponDefinitions {
   /**

@@ -1,13 +1,10 @@
 package io.couponflow.gateway.coupon;
 
 import io.couponflow.lua.CouponEvents;
+import io.couponflow.lua.HotSet;
 import io.couponflow.lua.RedisStore;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
-import io.lettuce.core.ValueScanCursor;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,31 +12,20 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps the local coupon tier in step with what other processes change: subscribes to the
  * couponflow events channel ({@link CouponEvents}), and at start warms the coupons the preheat job
- * marked hot. Lettuce resubscribes by itself after a reconnect; a missed message only delays an
- * update until the entry's next refresh.
+ * marked hot ({@link HotSet}). The subscription resubscribes by itself after a reconnect; a missed
+ * message only delays an update until the entry's next refresh.
  */
 public final class CouponEventListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CouponEventListener.class);
 
-  private final RedisStore redis;
+  private final HotSet hot;
   private final CouponDirectory coupons;
-  private final StatefulRedisPubSubConnection<String, String> connection;
+  private final CouponEvents.Subscription subscription;
 
   public CouponEventListener(RedisStore redis, CouponDirectory coupons) {
-    this.redis = redis;
+    this.hot = new HotSet(redis);
     this.coupons = coupons;
-    this.connection = redis.connectPubSub();
-    String channel = CouponEvents.channel(redis.prefix());
-    connection.addListener(
-        new RedisPubSubAdapter<>() {
-          @Override
-          public void message(String from, String message) {
-            if (channel.equals(from)) {
-              apply(message);
-            }
-          }
-        });
-    connection.sync().subscribe(channel);
+    this.subscription = CouponEvents.subscribe(redis, this::apply);
   }
 
   void apply(String message) {
@@ -59,37 +45,24 @@ public final class CouponEventListener implements AutoCloseable {
 
   /** Loads every coupon in the preheat job's hot set into the local tier; returns how many. */
   public int warmHotSet(Duration timeout) {
-    String key = CouponEvents.hotSetKey(redis.prefix());
     int warmed = 0;
-    ScanCursor cursor = ScanCursor.INITIAL;
     try {
-      do {
-        ValueScanCursor<String> page =
-            redis
-                .commands()
-                .sscan(key, cursor, ScanArgs.Builder.limit(1000))
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        for (String id : page.getValues()) {
-          try {
-            coupons.warm(Long.parseLong(id));
-            warmed++;
-          } catch (NumberFormatException e) {
-            log.debug("Ignoring '{}' in {}", id, key);
-          }
-        }
-        cursor = page;
-      } while (!cursor.isFinished());
+      List<Long> ids = hot.members().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      for (long id : ids) {
+        coupons.warm(id);
+        warmed++;
+      }
     } catch (Exception e) {
-      log.warn("Could not warm the hot set from {}: {}", key, e.toString());
+      log.warn("Could not warm the hot set from {}: {}", hot.describe(), e.toString());
     }
     if (warmed > 0) {
-      log.info("Warming {} hot coupons from {}", warmed, key);
+      log.info("Warming {} hot coupons from {}", warmed, hot.describe());
     }
     return warmed;
   }
 
   @Override
   public void close() {
-    connection.close();
+    subscription.close();
   }
 }

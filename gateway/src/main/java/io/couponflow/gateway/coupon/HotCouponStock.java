@@ -65,7 +65,7 @@ public final class HotCouponStock {
                         c -> {
                           Tags tags = Tags.of("coupon", Long.toString(c.couponId()));
                           remainingRows.add(MultiGauge.Row.of(tags, c.stock()));
-                          totalRows.add(MultiGauge.Row.of(tags, c.totalStock()));
+                          totalRows.add(MultiGauge.Row.of(tags, c.definition().totalStock()));
                         });
               }
               remaining.register(remainingRows, true);

@@ -3,7 +3,6 @@ package io.couponflow.gateway.coupon;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.couponflow.gateway.resilience.RedisGuard;
 import io.couponflow.lua.CouponFunctions;
-import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.model.CouponStatus;
@@ -12,9 +11,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -132,8 +128,8 @@ final class SoldOutLedgers {
       return false;
     }
     LiveCoupon c = ledger.coupon();
-    if (c.status() != CouponStatus.ACTIVE
-        || request.orderAmountCents() < c.thresholdCents()
+    if (c.definition().status() != CouponStatus.ACTIVE
+        || request.orderAmountCents() < c.definition().thresholdCents()
         || ledger.keys().contains(request.idempotencyKey())
         || ledger.users().contains(request.userId())
         || ledger.orders().contains(request.orderId())) {
@@ -196,7 +192,8 @@ final class SoldOutLedgers {
               if (c.accepted() + c.reversed() > MAX_ENTRIES) {
                 return CompletableFuture.completedFuture(Optional.<Ledger>empty());
               }
-              return readMembers(c)
+              return functions
+                  .members(c.couponId(), c.buckets())
                   .thenCompose(
                       members ->
                           redis
@@ -207,9 +204,9 @@ final class SoldOutLedgers {
                                           ? Optional.of(
                                               new Ledger(
                                                   c,
-                                                  members.get(0),
-                                                  members.get(1),
-                                                  members.get(2),
+                                                  members.idempotencyKeys(),
+                                                  members.users(),
+                                                  members.orders(),
                                                   expiresAt))
                                           : Optional.<Ledger>empty()));
             });
@@ -231,48 +228,21 @@ final class SoldOutLedgers {
     }
     LiveCoupon c = coupon.get();
     long now = redisNow.toEpochMilli();
-    long untilEnd = c.endsAt().toEpochMilli() - WINDOW_MARGIN.toMillis() - now;
-    if (now < c.startsAt().toEpochMilli() + WINDOW_MARGIN.toMillis() || untilEnd <= 0) {
+    long untilEnd = c.definition().endsAt().toEpochMilli() - WINDOW_MARGIN.toMillis() - now;
+    if (now < c.definition().startsAt().toEpochMilli() + WINDOW_MARGIN.toMillis()
+        || untilEnd <= 0) {
       return OptionalLong.empty();
     }
     return OptionalLong.of(
         askedNanos + Math.min(ttlNanos, TimeUnit.MILLISECONDS.toNanos(untilEnd)));
   }
 
-  /** Every idempotency key, user and order the coupon's buckets hold, in that order. */
-  private CompletableFuture<List<Set<String>>> readMembers(LiveCoupon c) {
-    CouponKeys keys = functions.keys(c.couponId(), c.buckets());
-    List<Set<String>> members = List.of(new HashSet<>(), new HashSet<>(), new HashSet<>());
-    List<java.util.function.IntFunction<String>> kinds =
-        List.of(keys::idempotencyBucket, keys::usersBucket, keys::ordersBucket);
-    List<CompletableFuture<Void>> reads = new ArrayList<>(3 * c.buckets());
-    for (int k = 0; k < kinds.size(); k++) {
-      Set<String> into = members.get(k);
-      for (int b = 0; b < c.buckets(); b++) {
-        String key = kinds.get(k).apply(b);
-        reads.add(
-            functions
-                .redis()
-                .commands()
-                .hkeys(key)
-                .toCompletableFuture()
-                .thenAccept(
-                    names -> {
-                      synchronized (into) {
-                        into.addAll(names);
-                      }
-                    }));
-      }
-    }
-    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> members);
-  }
-
   private static boolean unchanged(LiveCoupon a, LiveCoupon b) {
     return a.stock() == b.stock()
         && a.accepted() == b.accepted()
         && a.reversed() == b.reversed()
-        && a.version() == b.version()
-        && a.status() == b.status()
+        && a.definition().version() == b.definition().version()
+        && a.definition().status() == b.definition().status()
         && a.buckets() == b.buckets();
   }
 }

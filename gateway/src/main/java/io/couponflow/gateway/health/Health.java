@@ -4,8 +4,6 @@ import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.sink.Sink;
 import io.couponflow.sql.Database;
-import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.ScriptOutputType;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
@@ -132,23 +130,16 @@ public final class Health {
   }
 
   private CompletableFuture<List<Library>> libraryOnEveryMaster() {
-    return redis
-        .askEveryMaster(
-            node ->
-                node.<Long>fcallReadOnly("cf_version", ScriptOutputType.INTEGER, new String[0])
-                    .toCompletableFuture()
-                    .orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+    return CouponLibrary.versions(redis, TIMEOUT)
         .thenApply(replies -> replies.stream().map(Health::library).toList());
   }
 
-  private static Library library(RedisStore.MasterReply<Long> reply) {
-    if (reply.failure() == null) {
-      return reply.value() >= CouponLibrary.version() ? Library.LOADED : Library.MISSING;
+  /** A master that answers with no library (0) or an older one needs it loaded. */
+  private static Library library(RedisStore.MasterReply<Integer> reply) {
+    if (reply.failure() != null) {
+      return Library.UNREACHABLE;
     }
-    return reply.failure() instanceof RedisCommandExecutionException e
-            && String.valueOf(e.getMessage()).contains("not found")
-        ? Library.MISSING
-        : Library.UNREACHABLE;
+    return reply.value() >= CouponLibrary.version() ? Library.LOADED : Library.MISSING;
   }
 
   private static State redisState(List<Library> masters) {

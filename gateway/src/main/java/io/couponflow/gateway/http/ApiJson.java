@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemRequest;
+import io.couponflow.model.Ids;
 import io.couponflow.model.Redemption;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -25,8 +26,6 @@ import java.time.Instant;
  * nesting and long strings or numbers.
  */
 final class ApiJson {
-  static final int MAX_REASON_LENGTH = 256;
-
   private static final JsonFactory FACTORY =
       JsonFactory.builder()
           .streamReadConstraints(
@@ -110,8 +109,8 @@ final class ApiJson {
         reason = p.getText();
         // Characters, not UTF-16 units: 256 emoji are 256 characters (MySQL's VARCHAR(256) in
         // utf8mb4 counts the same way). A lone surrogate is no character at all.
-        if (reason.codePointCount(0, reason.length()) > MAX_REASON_LENGTH) {
-          throw invalid("reason: at most " + MAX_REASON_LENGTH + " characters");
+        if (reason.codePointCount(0, reason.length()) > Redemption.MAX_REASON_LENGTH) {
+          throw invalid("reason: at most " + Redemption.MAX_REASON_LENGTH + " characters");
         }
         for (int i = 0; i < reason.length(); i++) {
           char c = reason.charAt(i);
@@ -181,8 +180,8 @@ final class ApiJson {
       throw invalid(field + ": must be a string");
     }
     String value = p.getText();
-    if (!RedeemRequest.isIdText(value)) {
-      throw invalid(field + ": must be 1-64 characters of A-Z a-z 0-9 _ -");
+    if (!Ids.isId(value)) {
+      throw invalid(field + ": must be " + Ids.ID_RULE);
     }
     return value;
   }
@@ -220,15 +219,15 @@ final class ApiJson {
         g -> {
           g.writeStartObject();
           g.writeNumberField("couponId", c.couponId());
-          g.writeStringField("name", c.name());
-          g.writeNumberField("totalStock", c.totalStock());
+          g.writeStringField("name", c.definition().name());
+          g.writeNumberField("totalStock", c.definition().totalStock());
           g.writeNumberField("remainingStock", c.stock());
-          g.writeNumberField("perUserLimit", c.perUserLimit());
-          g.writeNumberField("thresholdCents", c.thresholdCents());
-          g.writeNumberField("discountCents", c.discountCents());
-          g.writeStringField("startsAt", iso(c.startsAt()));
-          g.writeStringField("endsAt", iso(c.endsAt()));
-          g.writeStringField("status", c.status().name());
+          g.writeNumberField("perUserLimit", c.definition().perUserLimit());
+          g.writeNumberField("thresholdCents", c.definition().thresholdCents());
+          g.writeNumberField("discountCents", c.definition().discountCents());
+          g.writeStringField("startsAt", iso(c.definition().startsAt()));
+          g.writeStringField("endsAt", iso(c.definition().endsAt()));
+          g.writeStringField("status", c.definition().status().name());
           g.writeEndObject();
         });
   }

@@ -2,6 +2,7 @@ package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.redeem.Redemptions;
 import io.couponflow.lua.RedeemRequest;
+import io.couponflow.model.Ids;
 import io.couponflow.model.RedemptionId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -302,10 +303,8 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
           ApiError.INVALID_REQUEST, "the Idempotency-Key header must appear once");
     }
     String key = keys.get(0);
-    if (!RedeemRequest.isIdempotencyKey(key)) {
-      throw new ApiException(
-          ApiError.INVALID_REQUEST,
-          "Idempotency-Key: must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+    if (!Ids.isIdempotencyKey(key)) {
+      throw new ApiException(ApiError.INVALID_REQUEST, "Idempotency-Key: must be " + Ids.KEY_RULE);
     }
     return key;
   }

@@ -49,7 +49,7 @@ class RedisLossClusterIT {
       // Fill the replication socket buffers, so that what the master accepts next stays in its
       // own memory and dies with it.
       String junk = "x".repeat(16 << 20);
-      RedisFixture.join(fx.redis().redis().commands().set(junkKeyOn(cluster, master), junk));
+      RedisFixture.join(fx.redis().commands().set(junkKeyOn(cluster, master), junk));
       long atFreeze = sale.count(s -> s == 201);
       sale.awaitAccepted(atFreeze + 200, LONG);
       List<Integer> lostWindow = SaleChecks.acceptedAfter(sale, (int) atFreeze);

@@ -3,7 +3,6 @@ package io.couponflow.gateway.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.lua.cluster.ClusterCoupons;
@@ -163,11 +162,7 @@ class TwoGatewaysClusterIT {
           .isEqualTo(404);
     }
 
-    gateways
-        .redis()
-        .redis()
-        .publish(CouponEvents.channel(gateways.redis().prefix()), CouponEvents.changed(id))
-        .join();
+    gateways.redis().functions().publishChanged(id).join();
 
     await()
         .atMost(Duration.ofSeconds(10))

@@ -114,11 +114,11 @@ class RedisLossIT {
       org.awaitility.Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .ignoreExceptions()
-          .until(() -> "PONG".equals(RedisFixture.join(keys.redis().commands().ping())));
+          .until(() -> "PONG".equals(RedisFixture.join(keys.commands().ping())));
       int deleted = 0;
       for (String key : keys.keys()) {
         if (key.contains("{3}:") && !key.endsWith(":m") && key.hashCode() % 2 == 0) {
-          RedisFixture.join(keys.redis().commands().del(key));
+          RedisFixture.join(keys.commands().del(key));
           deleted++;
         }
       }

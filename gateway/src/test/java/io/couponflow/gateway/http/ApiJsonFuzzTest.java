@@ -125,7 +125,7 @@ class ApiJsonFuzzTest {
     assertThat(fieldNames(tree)).isSubsetOf(Set.of("reason"));
     assertThat(reason).isEqualTo(tree.has("reason") ? tree.get("reason").asText() : "");
     assertThat(reason.codePointCount(0, reason.length()))
-        .isLessThanOrEqualTo(ApiJson.MAX_REASON_LENGTH);
+        .isLessThanOrEqualTo(io.couponflow.model.Redemption.MAX_REASON_LENGTH);
     assertThat(reason).doesNotContain("\u0000");
     assertThat(reason.codePoints().noneMatch(c -> c >= 0xD800 && c <= 0xDFFF)).isTrue();
   }

@@ -1,12 +1,14 @@
 package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.redeem.Redemptions;
+import io.couponflow.lua.Counters;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.lua.RedemptionLookup;
 import io.couponflow.lua.Rejection;
 import io.couponflow.lua.ReverseOutcome;
+import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.model.Redemption;
 import io.couponflow.model.RedemptionId;
@@ -102,19 +104,19 @@ final class FakeRedemptions implements Redemptions {
 
   static LiveCoupon coupon(long couponId, long remaining) {
     return new LiveCoupon(
-        couponId,
-        "coupon " + couponId,
-        100,
-        1,
-        0,
-        500,
-        ACCEPTED_AT,
-        ACCEPTED_AT.plusSeconds(3_600),
-        CouponStatus.ACTIVE,
-        1,
-        1,
-        remaining,
-        100 - remaining,
-        0);
+        new Coupon(
+            couponId,
+            "coupon " + couponId,
+            100,
+            1,
+            0,
+            500,
+            ACCEPTED_AT,
+            ACCEPTED_AT.plusSeconds(3_600),
+            CouponStatus.ACTIVE,
+            false,
+            1,
+            1),
+        new Counters(remaining, 100 - remaining, 0));
   }
 }

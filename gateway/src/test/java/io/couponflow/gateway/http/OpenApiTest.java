@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.couponflow.gateway.OpenApiDoc;
+import io.couponflow.lua.Counters;
 import io.couponflow.lua.LiveCoupon;
+import io.couponflow.model.Coupon;
 import io.couponflow.model.CouponStatus;
 import io.couponflow.model.Redemption;
 import io.couponflow.model.RedemptionId;
@@ -106,20 +108,20 @@ class OpenApiTest {
   void couponBody_hasExactlyTheDocumentedFields() throws Exception {
     LiveCoupon c =
         new LiveCoupon(
-            42,
-            "fifty off",
-            100,
-            1,
-            30_000,
-            5_000,
-            Instant.parse("2026-01-01T00:00:00Z"),
-            Instant.parse("2026-02-01T00:00:00Z"),
-            CouponStatus.ACTIVE,
-            2,
-            1,
-            90,
-            10,
-            0);
+            new Coupon(
+                42,
+                "fifty off",
+                100,
+                1,
+                30_000,
+                5_000,
+                Instant.parse("2026-01-01T00:00:00Z"),
+                Instant.parse("2026-02-01T00:00:00Z"),
+                CouponStatus.ACTIVE,
+                false,
+                2,
+                1),
+            new Counters(90, 10, 0));
 
     JsonNode body = read(ApiJson.coupon(UnpooledByteBufAllocator.DEFAULT, c));
 

@@ -273,7 +273,7 @@ class CouponFunctionsClusterIT {
   void publish_fromAnyMaster_reachesASubscriber() {
     String channel = redis.prefix() + ":events";
     Set<String> received = ConcurrentHashMap.newKeySet();
-    StatefulRedisPubSubConnection<String, String> subscriber = redis.redis().connectPubSub();
+    StatefulRedisPubSubConnection<String, String> subscriber = redis.connectPubSub();
     try {
       subscriber.addListener(
           new RedisPubSubAdapter<>() {
@@ -289,7 +289,7 @@ class CouponFunctionsClusterIT {
         cluster.cli(master, "PUBLISH", channel, message);
         sent.add(message);
       }
-      redis.redis().publish(channel, "loaded 1 2").join();
+      redis.functions().publishLoaded(List.of(1L, 2L)).join();
       sent.add("loaded 1 2");
 
       await()

@@ -331,7 +331,7 @@ class FailoverIT {
    */
   private static String describeRoute(String key) {
     Partitions partitions =
-        ((RedisAdvancedClusterAsyncCommands<String, String>) redis.redis().commands())
+        ((RedisAdvancedClusterAsyncCommands<String, String>) redis.commands())
             .getStatefulConnection()
             .getPartitions();
     int slot = SlotHash.getSlot(key);

@@ -17,6 +17,7 @@ import io.couponflow.bench.scenario.Skipped;
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.lua.CouponKeys;
+import io.couponflow.lua.RawRedis;
 import io.couponflow.testkit.TestSettings;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -144,7 +145,8 @@ class BenchIT {
         .filteredOn(r -> r.scenario().equals("S0-ref"))
         .first()
         .satisfies(r -> assertThat(r.ratio()).matches("S0 = [0-9]+\\.[0-9]{2} x S0-ref"));
-    assertThat(env.redis().scan(env.prefix() + ":*", null, Duration.ofSeconds(10))).isEmpty();
+    assertThat(RawRedis.scan(env.redis(), env.prefix() + ":*", null, Duration.ofSeconds(10)))
+        .isEmpty();
   }
 
   @Test
@@ -205,8 +207,7 @@ class BenchIT {
   }
 
   private void setCounters(long couponId, long stock, long accepted) {
-    env.redis()
-        .commands()
+    RawRedis.commands(env.redis())
         .hset(
             CouponKeys.meta(env.prefix(), couponId),
             Map.of("stock", Long.toString(stock), "accepted", Long.toString(accepted)))

@@ -92,13 +92,13 @@ public final class Diagnose {
     if (inspection.fenced()) {
       findings.add(new Finding.Fenced());
     }
-    boolean behind = live.version() < definition.version();
+    boolean behind = live.definition().version() < definition.version();
     if (behind) {
       findings.add(
           new Finding.DefinitionBehind(
-              live.version(),
-              live.totalStock(),
-              live.status(),
+              live.definition().version(),
+              live.definition().totalStock(),
+              live.definition().status(),
               definition.version(),
               definition.totalStock(),
               definition.status()));
@@ -149,14 +149,15 @@ public final class Diagnose {
       if (!walk.reversalsMissingInMySql().isEmpty()) {
         actions.add(new Action.MarkReversed(walk.reversalsMissingInMySql()));
       }
-      truth = walk.adjust(expected, live.totalStock());
+      truth = walk.adjust(expected, live.definition().totalStock());
     }
     boolean countersWrong = !seen.equals(truth);
     if (countersWrong) {
       findings.add(
-          new Finding.CounterWrong(seen, truth, !truth.equals(expected), live.totalStock()));
+          new Finding.CounterWrong(
+              seen, truth, !truth.equals(expected), live.definition().totalStock()));
     }
-    oversold(truth.accepted(), live.totalStock()).ifPresent(findings::add);
+    oversold(truth.accepted(), live.definition().totalStock()).ifPresent(findings::add);
     if (inspection.fenced()) {
       actions.add(new Action.MakeLive(definition, false));
     } else if (recordsLost || countersWrong) {
@@ -182,7 +183,7 @@ public final class Diagnose {
   static Counters expected(CouponInspection inspection, RedemptionCounts rows) {
     long accepted = rows.accepted() + inspection.pendingAccepts() - inspection.pendingReversals();
     return counters(
-        inspection.coupon().totalStock(),
+        inspection.coupon().definition().totalStock(),
         accepted,
         rows.reversed() + inspection.pendingReversals());
   }

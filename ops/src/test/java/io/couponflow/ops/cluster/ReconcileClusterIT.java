@@ -73,17 +73,14 @@ class ReconcileClusterIT {
     long lost = perMaster.get(masters.get(2)).get(0);
     givenStoredRedemptions(counterWrong, 3);
     RedisFixture.join(
-        redis
-            .redis()
-            .commands()
-            .hset(CouponKeys.meta(redis.prefix(), counterWrong), "stock", "999"));
+        redis.commands().hset(CouponKeys.meta(redis.prefix(), counterWrong), "stock", "999"));
     givenStoredRedemptions(rowMissing, 4);
     db.execute("DELETE FROM redemption WHERE redemption_id = '" + rowMissing + ".SO-2.1'");
     givenStoredRedemptions(lost, 3);
     assertThat(cli.run("reverse", lost + ".SO-3.1").exit()).isZero();
     for (String key : redis.keys()) {
       if (key.contains(":{" + lost + "}:")) {
-        RedisFixture.join(redis.redis().commands().unlink(key));
+        RedisFixture.join(redis.commands().unlink(key));
       }
     }
 

@@ -426,20 +426,8 @@ class DiagnoseTest {
       long pendingReversals = outbox.size() - pendingAccepts;
       LiveCoupon live =
           new LiveCoupon(
-              ID,
-              "coupon 7",
-              total,
-              1,
-              1000,
-              500,
-              Instant.parse("2026-01-01T00:00:00Z"),
-              Instant.parse("2027-01-01T00:00:00Z"),
-              CouponStatus.ACTIVE,
-              1,
-              1,
-              stock == null ? total - accepted : stock,
-              accepted,
-              reversed);
+              coupon(total, 1),
+              new Counters(stock == null ? total - accepted : stock, accepted, reversed));
       CouponInspection inspection =
           new CouponInspection(
               live,

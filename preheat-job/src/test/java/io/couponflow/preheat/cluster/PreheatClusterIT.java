@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 import io.couponflow.lua.CouponEvents;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponKeys;
+import io.couponflow.lua.HotSet;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedeemRequest;
@@ -93,7 +94,7 @@ class PreheatClusterIT {
       insertAccepted(db, id, 3);
     }
     Set<Long> announced = ConcurrentHashMap.newKeySet();
-    StatefulRedisPubSubConnection<String, String> subscriber = redis.redis().connectPubSub();
+    StatefulRedisPubSubConnection<String, String> subscriber = redis.connectPubSub();
     try {
       subscriber.addListener(
           new RedisPubSubAdapter<>() {
@@ -190,10 +191,10 @@ class PreheatClusterIT {
         .startsWith("preheat: loaded=0 already_live=3 updated=0 restocked=0 failed=0");
     for (Coupon c : coupons) {
       LiveCoupon after = live(c.couponId());
-      assertThat(after.totalStock()).isEqualTo(150);
+      assertThat(after.definition().totalStock()).isEqualTo(150);
       assertThat(after.stock()).isEqualTo(147);
       assertThat(after.accepted()).isEqualTo(3);
-      assertThat(after.version()).isEqualTo(2);
+      assertThat(after.definition().version()).isEqualTo(2);
     }
   }
 
@@ -209,14 +210,10 @@ class PreheatClusterIT {
   }
 
   private Map<String, String> meta(long id) {
-    return RedisFixture.join(redis.redis().commands().hgetall(CouponKeys.meta(redis.prefix(), id)));
+    return RedisFixture.join(redis.commands().hgetall(CouponKeys.meta(redis.prefix(), id)));
   }
 
   private List<Long> hotSet() {
-    return RedisFixture.join(
-            redis.redis().commands().smembers(CouponEvents.hotSetKey(redis.prefix())))
-        .stream()
-        .map(Long::valueOf)
-        .toList();
+    return RedisFixture.join(new HotSet(redis.redis()).members());
   }
 }

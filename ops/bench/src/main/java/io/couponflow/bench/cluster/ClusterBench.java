@@ -213,18 +213,13 @@ public final class ClusterBench implements Callable<Integer> {
 
   /** CPU seconds (user + system) and FCALLs so far on every master, in node order. */
   private static List<NodeStats> nodeStats(RedisStore redis) {
-    return redis
-        .onEveryMaster(
-            node ->
-                node.info("cpu")
-                    .thenCombine(
-                        node.info("commandstats"),
-                        (cpu, stats) ->
-                            new NodeStats(
-                                field(cpu, "used_cpu_user") + field(cpu, "used_cpu_sys"),
-                                (long) counter(stats, "cmdstat_fcall:", "calls")))
-                    .toCompletableFuture())
-        .join();
+    return redis.infoOnEveryMaster("cpu", "commandstats").join().stream()
+        .map(
+            info ->
+                new NodeStats(
+                    field(info, "used_cpu_user") + field(info, "used_cpu_sys"),
+                    (long) counter(info, "cmdstat_fcall:", "calls")))
+        .toList();
   }
 
   private static double field(String info, String name) {

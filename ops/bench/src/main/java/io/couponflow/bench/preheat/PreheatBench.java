@@ -3,7 +3,8 @@ package io.couponflow.bench.preheat;
 import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
-import io.couponflow.lua.CouponEvents;
+import io.couponflow.lua.HotSet;
+import io.couponflow.lua.Keyspace;
 import io.couponflow.lua.RedisStore;
 import io.couponflow.model.Coupon;
 import io.couponflow.preheat.PreheatMain;
@@ -18,13 +19,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -194,11 +192,7 @@ public final class PreheatBench implements Callable<Integer> {
 
   private static long countHot(RedisSettings settings) {
     try (RedisStore redis = RedisStore.connect(settings)) {
-      return redis
-          .commands()
-          .scard(CouponEvents.hotSetKey(settings.prefix()))
-          .toCompletableFuture()
-          .join();
+      return new HotSet(redis).size().join();
     }
   }
 
@@ -243,22 +237,7 @@ public final class PreheatBench implements Callable<Integer> {
                 settings.prefix(),
                 Duration.ofSeconds(30),
                 settings.repairSettle()))) {
-      List<String> all = redis.scan(settings.prefix() + ":*", null, Duration.ofMinutes(5));
-      List<CompletableFuture<Long>> pending = new ArrayList<>();
-      for (int i = 0; i < all.size(); i += 500) {
-        List<String> chunk = all.subList(i, Math.min(all.size(), i + 500));
-        if (redis.isCluster()) {
-          chunk.forEach(k -> pending.add(redis.commands().unlink(k).toCompletableFuture()));
-        } else {
-          pending.add(redis.commands().unlink(chunk.toArray(String[]::new)).toCompletableFuture());
-        }
-        if (pending.size() >= 20) {
-          CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
-          pending.clear();
-        }
-      }
-      CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
-      return all.size();
+      return new Keyspace(redis).deleteAll(Duration.ofMinutes(5));
     }
   }
 

@@ -7,6 +7,7 @@ import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponInspection;
 import io.couponflow.lua.CouponKeys;
 import io.couponflow.lua.CouponLibrary;
+import io.couponflow.lua.Keyspace;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.LoadOutcome;
 import io.couponflow.lua.RedisStore;
@@ -17,6 +18,12 @@ import io.couponflow.sql.Database;
 import io.couponflow.sql.Migrations;
 import io.couponflow.sql.RedemptionCounts;
 import io.couponflow.sql.RedemptionMapper;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -52,6 +59,16 @@ public final class BenchEnvironment implements AutoCloseable {
   private final boolean ownsDatabase;
   private final RedisStore redis;
   private final CouponFunctions functions;
+  private final Keyspace keyspace;
+
+  /**
+   * The bench's own plain connection, for what is not couponflow's and so not lua's: the reference
+   * script and its keys, and swapping the Functions library for the fence scenario. Couponflow's
+   * keys are reached through {@link #functions} and {@link Keyspace} only.
+   */
+  private final RedisClient rawClient;
+
+  private final StatefulRedisConnection<String, String> rawConnection;
 
   private BenchEnvironment(
       JdbcSettings jdbc, Database database, boolean ownsDatabase, RedisSettings redisSettings) {
@@ -67,6 +84,13 @@ public final class BenchEnvironment implements AutoCloseable {
       throw e;
     }
     this.functions = new CouponFunctions(redis, RETENTION);
+    this.keyspace = new Keyspace(redis);
+    this.rawClient = RedisClient.create(redisSettings.uris().get(0).toString());
+    this.rawConnection = rawClient.connect();
+  }
+
+  private RedisAsyncCommands<String, String> raw() {
+    return rawConnection.async();
   }
 
   /** A new scratch database and key prefix on the servers COUPON_* names (loopback by default). */
@@ -232,7 +256,7 @@ public final class BenchEnvironment implements AutoCloseable {
   }
 
   private static void check(String scenario, LiveCoupon c) {
-    long total = c.totalStock();
+    long total = c.definition().totalStock();
     long stock = c.stock();
     long accepted = c.accepted();
     if (stock < 0 || accepted > total || stock != total - accepted || c.reversed() != 0) {
@@ -250,9 +274,9 @@ public final class BenchEnvironment implements AutoCloseable {
     }
   }
 
-  /** Entries in a coupon's outbox ({@code XLEN}). */
+  /** Entries in a coupon's outbox ({@code cf_outbox_backlog}). */
   public long outboxLength(long couponId) {
-    return await(redis.commands().xlen(CouponKeys.outbox(prefix(), couponId)));
+    return await(functions.outboxBacklog(couponId)).pending();
   }
 
   /**
@@ -306,17 +330,12 @@ public final class BenchEnvironment implements AutoCloseable {
 
   /** Every key of one coupon. */
   public List<String> keysOf(long couponId) {
-    return redis.scan(prefix() + ":{" + couponId + "}:*", null, Duration.ofSeconds(60));
+    return keyspace.keysOf(couponId, Duration.ofSeconds(60));
   }
 
   /** The sum of {@code MEMORY USAGE} over every key of a coupon, in bytes. */
   public long memoryUsage(long couponId) {
-    long sum = 0;
-    for (String key : keysOf(couponId)) {
-      Long bytes = await(redis.commands().memoryUsage(key));
-      sum += bytes == null ? 0 : bytes;
-    }
-    return sum;
+    return keyspace.memoryUsage(couponId, Duration.ofSeconds(60));
   }
 
   /**
@@ -340,7 +359,7 @@ public final class BenchEnvironment implements AutoCloseable {
 
   /** One field of an {@code INFO} section, e.g. {@code used_memory} of {@code memory}. */
   private Optional<String> info(String section, String field) {
-    for (String line : await(redis.commands().info(section)).split("\r?\n")) {
+    for (String line : await(redis.infoOnEveryMaster(section)).get(0).split("\r?\n")) {
       if (line.startsWith(field + ":")) {
         return Optional.of(line.substring(field.length() + 1).trim());
       }
@@ -369,14 +388,12 @@ public final class BenchEnvironment implements AutoCloseable {
    * sinceEpochSecond}, whoever sent them: the count and the longest in microseconds. Read only.
    */
   public long[] slowCommandsSince(long sinceEpochSecond) {
-    List<Object> log = await(redis.commands().slowlogGet(128));
     long count = 0;
     long longest = 0;
-    for (Object entry : log) {
-      List<?> fields = (List<?>) entry;
-      if (((Number) fields.get(1)).longValue() >= sinceEpochSecond) {
+    for (RedisStore.SlowCommand slow : await(redis.slowCommands(128))) {
+      if (slow.startedAtEpochSecond() >= sinceEpochSecond) {
         count++;
-        longest = Math.max(longest, ((Number) fields.get(2)).longValue());
+        longest = Math.max(longest, slow.durationMicros());
       }
     }
     return new long[] {count, longest};
@@ -384,18 +401,7 @@ public final class BenchEnvironment implements AutoCloseable {
 
   /** Deletes every key of a coupon (after a scenario whose outbox nothing drains). */
   public void deleteCoupon(long couponId) {
-    unlink(keysOf(couponId));
-  }
-
-  private void unlink(List<String> keys) {
-    for (int i = 0; i < keys.size(); i += 500) {
-      redis
-          .commands()
-          .unlink(keys.subList(i, Math.min(keys.size(), i + 500)).toArray(String[]::new))
-          .toCompletableFuture()
-          .orTimeout(30, TimeUnit.SECONDS)
-          .join();
-    }
+    keyspace.deleteCoupon(couponId, Duration.ofSeconds(60));
   }
 
   /**
@@ -405,12 +411,13 @@ public final class BenchEnvironment implements AutoCloseable {
   @Override
   public void close() {
     try {
-      unlink(redis.scan(prefix() + ":*", null, Duration.ofSeconds(60)));
-      unlink(redis.scan("idem:" + prefix() + ":*", null, Duration.ofSeconds(60)));
+      keyspace.deleteAll(Duration.ofSeconds(60));
     } catch (RuntimeException e) {
       System.err.println("bench: could not delete the keys under " + prefix() + ": " + e);
     } finally {
       redis.close();
+      rawConnection.close();
+      rawClient.shutdown();
     }
     if (!ownsDatabase) {
       return;
@@ -425,40 +432,50 @@ public final class BenchEnvironment implements AutoCloseable {
 
   /** Deletes every key matching a SCAN pattern. */
   public void deleteMatching(String pattern) {
-    unlink(redis.scan(pattern, null, Duration.ofSeconds(60)));
+    ScanCursor cursor = ScanCursor.INITIAL;
+    do {
+      KeyScanCursor<String> page = await(raw().scan(cursor, ScanArgs.Builder.matches(pattern)));
+      if (!page.getKeys().isEmpty()) {
+        await(raw().unlink(page.getKeys().toArray(String[]::new)));
+      }
+      cursor = page;
+    } while (!cursor.isFinished());
   }
 
   /** The couponflow library version this Redis holds ({@code cf_version}), 0 when none. */
   public int libraryVersion() {
-    return await(CouponLibrary.installedVersion(redis.commands()));
+    return await(CouponLibrary.versions(redis, Duration.ofSeconds(10))).stream()
+        .mapToInt(reply -> reply.value() == null ? 0 : reply.value())
+        .min()
+        .orElse(0);
   }
 
   /** {@code FUNCTION LOAD REPLACE}: puts {@code source} in place of the library, whatever it is. */
   public void replaceLibrary(String source) {
-    await(redis.commands().functionLoad(source, true));
+    await(raw().functionLoad(source, true));
   }
 
   /** {@code SCRIPT LOAD}: the script's SHA1 for EVALSHA. */
   public String loadScript(String source) {
-    return await(redis.commands().scriptLoad(source));
+    return await(raw().scriptLoad(source));
   }
 
   /** Plain writes and reads on keys a reference scenario owns (under the prefix). */
   public void set(String key, String value) {
-    await(redis.commands().set(key, value));
+    await(raw().set(key, value));
   }
 
   public String get(String key) {
-    return await(redis.commands().get(key));
+    return await(raw().get(key));
   }
 
   public void hset(String key, Map<String, String> fields) {
-    await(redis.commands().hset(key, fields));
+    await(raw().hset(key, fields));
   }
 
   /** Entries in a stream ({@code XLEN}). */
   public long streamLength(String key) {
-    return await(redis.commands().xlen(key));
+    return await(raw().xlen(key));
   }
 
   /** How long the Redis server has run ({@code INFO server uptime_in_seconds}). */
