@@ -5,6 +5,7 @@ import io.couponflow.config.Env;
 import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
 import io.couponflow.gateway.resilience.BreakerSettings;
+import io.couponflow.gateway.security.SecuritySettings;
 import io.couponflow.sink.SinkSettings;
 import java.time.Duration;
 import java.util.Objects;
@@ -40,6 +41,9 @@ import java.util.Objects;
  * @param repairWait how long a request for a fenced coupon waits for its repair from MySQL before
  *     it is answered 503 (COUPON_REPAIR_WAIT)
  * @param breakers when the Redis and MySQL circuit breakers open (COUPON_BREAKER_*)
+ * @param security the API's bind address, TLS, client certificates and their roles, and the
+ *     management port's TLS (COUPON_HTTP_HOST, COUPON_HTTP_ALLOW_PLAINTEXT, COUPON_HTTP_TLS_*,
+ *     COUPON_HTTP_CLIENT_ROLES, COUPON_MANAGEMENT_TLS_*)
  */
 public record GatewayConfig(
     int httpPort,
@@ -61,7 +65,8 @@ public record GatewayConfig(
     BreakerSettings breakers,
     RedisSettings redis,
     JdbcSettings jdbc,
-    SinkSettings sink) {
+    SinkSettings sink,
+    SecuritySettings security) {
 
   /** Refuses settings that make no sense, naming the variable (the gateway stops at start). */
   public GatewayConfig {
@@ -100,6 +105,7 @@ public record GatewayConfig(
     Objects.requireNonNull(redis, "redis");
     Objects.requireNonNull(jdbc, "jdbc");
     Objects.requireNonNull(sink, "sink");
+    Objects.requireNonNull(security, "security");
   }
 
   /** Half the cores, at least one. */
@@ -129,6 +135,7 @@ public record GatewayConfig(
         BreakerSettings.from(env),
         RedisSettings.from(env),
         JdbcSettings.from(env),
-        SinkSettings.from(env));
+        SinkSettings.from(env),
+        SecuritySettings.from(env));
   }
 }
