@@ -79,7 +79,13 @@ public final class TestPki {
 
     /** A server certificate for 127.0.0.1 and localhost, valid from an hour ago for a day. */
     public Issued server(String commonName) {
+      return serverWithKeys(commonName, ecKeys());
+    }
+
+    /** {@link #server} for keys of the caller's (RSA, say). */
+    public Issued serverWithKeys(String commonName, KeyPair keys) {
       return issue(
+          keys,
           commonName,
           List.of(
               new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
@@ -107,16 +113,16 @@ public final class TestPki {
                 name.contains(":") ? GeneralName.uniformResourceIdentifier : GeneralName.dNSName,
                 name));
       }
-      return issue(commonName, sans, notBefore, notAfter, KeyPurposeId.id_kp_clientAuth);
+      return issue(ecKeys(), commonName, sans, notBefore, notAfter, KeyPurposeId.id_kp_clientAuth);
     }
 
     private Issued issue(
+        KeyPair keys,
         String commonName,
         List<GeneralName> sans,
         Instant notBefore,
         Instant notAfter,
         KeyPurposeId purpose) {
-      KeyPair keys = ecKeys();
       X509Certificate cert =
           sign(
               self.keys().getPrivate(),

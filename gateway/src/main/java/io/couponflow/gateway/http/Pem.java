@@ -132,9 +132,9 @@ final class Pem {
           .generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
     } catch (GeneralSecurityException e) {
       throw new BadPemException(
-          "the private key cannot be read as a "
+          "holds a private key that cannot be read as one of the certificate's algorithm, "
               + publicKey.getAlgorithm()
-              + " key, the certificate's algorithm ("
+              + " ("
               + e.getClass().getSimpleName()
               + ")");
     }
