@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,6 +48,9 @@ class TlsRotationIT {
     firstServer = serverCa.server("gateway");
     firstServer.write(DIR.resolve("tls.crt"), DIR.resolve("tls.key"));
     TestPki.writeCertificates(DIR.resolve("clients.pem"), List.of(oldClients.certificate()));
+    serverCa
+        .server("management")
+        .write(DIR.resolve("management.crt"), DIR.resolve("management.key"));
     fx =
         GatewayFixture.start(
             TlsRotationIT.class,
@@ -55,7 +59,9 @@ class TlsRotationIT {
                 "COUPON_HTTP_TLS_CERT_FILE", DIR.resolve("tls.crt").toString(),
                 "COUPON_HTTP_TLS_KEY_FILE", DIR.resolve("tls.key").toString(),
                 "COUPON_HTTP_TLS_CLIENT_CA_FILE", DIR.resolve("clients.pem").toString(),
-                "COUPON_HTTP_CLIENT_ROLES", "checkout=redeem,read"));
+                "COUPON_HTTP_CLIENT_ROLES", "checkout=redeem,read",
+                "COUPON_MANAGEMENT_TLS_CERT_FILE", DIR.resolve("management.crt").toString(),
+                "COUPON_MANAGEMENT_TLS_KEY_FILE", DIR.resolve("management.key").toString()));
   }
 
   @AfterAll
@@ -72,6 +78,22 @@ class TlsRotationIT {
 
   private static BigInteger servedSerial(SSLSocket socket) throws Exception {
     return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
+  }
+
+  @Test
+  void managementPort_speaksTls_withoutAskingForAClientCertificate() throws Exception {
+    SSLContext noCertificate = TestPki.clientContext(null, serverCa.certificate());
+    try (SSLSocket socket =
+            TestPki.connect(noCertificate, fx.gateway().managementPort(), Duration.ofSeconds(5));
+        RawHttp http = new RawHttp(socket)) {
+      http.send(RawHttp.request("GET", "/health/live", List.of(), null));
+      assertThat(http.read().status()).isEqualTo(200);
+      assertThat(
+              ((X509Certificate) socket.getSession().getPeerCertificates()[0])
+                  .getSubjectX500Principal()
+                  .getName())
+          .contains("CN=management");
+    }
   }
 
   @Test
