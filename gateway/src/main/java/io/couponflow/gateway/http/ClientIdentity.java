@@ -69,7 +69,9 @@ final class ClientIdentity extends ChannelInboundHandlerAdapter {
           done.cause().toString());
     }
     super.userEventTriggered(ctx, event);
-    ctx.pipeline().remove(this);
+    if (ctx.pipeline().context(this) != null) {
+      ctx.pipeline().remove(this);
+    }
   }
 
   private Caller identify(ChannelHandlerContext ctx) {
