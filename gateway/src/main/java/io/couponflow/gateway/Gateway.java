@@ -13,10 +13,12 @@ import io.couponflow.gateway.http.HttpServer;
 import io.couponflow.gateway.http.InFlight;
 import io.couponflow.gateway.http.ManagementHandler;
 import io.couponflow.gateway.http.ManagementInitializer;
+import io.couponflow.gateway.http.ReloadingSslContext;
 import io.couponflow.gateway.http.SharedRedisLoops;
 import io.couponflow.gateway.redeem.RedemptionService;
 import io.couponflow.gateway.resilience.Breakers;
 import io.couponflow.gateway.resilience.RedisGuard;
+import io.couponflow.gateway.security.SecuritySettings;
 import io.couponflow.lua.CouponFunctions;
 import io.couponflow.lua.CouponLibrary;
 import io.couponflow.lua.RedisStore;
@@ -63,6 +65,8 @@ public final class Gateway implements AutoCloseable {
   private final InFlight inFlight;
   private final HttpServer api;
   private final HttpServer management;
+  private final ReloadingSslContext apiTls;
+  private final ReloadingSslContext managementTls;
   private final int apiPort;
   private final int managementPort;
   private final AtomicBoolean stopped = new AtomicBoolean();
@@ -75,6 +79,18 @@ public final class Gateway implements AutoCloseable {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+    // TLS files first: a certificate that cannot be used stops the gateway before it connects.
+    SecuritySettings security = config.security();
+    this.apiTls =
+        security
+            .apiTls()
+            .map(f -> ReloadingSslContext.load("api", f).bindTo(registry))
+            .orElse(null);
+    this.managementTls =
+        security
+            .managementTls()
+            .map(f -> ReloadingSslContext.load("management", f).bindTo(registry))
+            .orElse(null);
 
     this.database = Database.open(config.jdbc(), "couponflow-gateway");
     checkSchema();
@@ -116,19 +132,31 @@ public final class Gateway implements AutoCloseable {
     this.inFlight = new InFlight(config.maxInFlight());
     sink.start();
 
+    logSecurity(security);
     this.apiPort =
         api.bind(
-            "0.0.0.0",
+            security.httpHost(),
             config.httpPort(),
             new ApiInitializer(
-                config, service, new HttpMetrics(registry), inFlight, api.connections()));
+                config,
+                service,
+                new HttpMetrics(registry),
+                inFlight,
+                api.connections(),
+                apiTls,
+                security.mutualTls() ? security.clientRoles() : null));
     this.management = HttpServer.withThreads("Management", 1);
     Health health = new Health(redis, database, sink, blocking, inFlight::isDraining, registry);
     this.managementPort =
         management.bind(
             config.managementHost(),
             config.managementPort(),
-            new ManagementInitializer(new ManagementHandler(health, registry)));
+            new ManagementInitializer(new ManagementHandler(health, registry), managementTls));
+    for (ReloadingSslContext tls : new ReloadingSslContext[] {apiTls, managementTls}) {
+      if (tls != null) {
+        tls.startWatching(ReloadingSslContext.POLL);
+      }
+    }
     // The health and hot-coupon gauges stay current even when nothing probes: a check is
     // asynchronous, and so are the stock reads, so the management loop runs both.
     HotCouponStock stock = new HotCouponStock(coupons, functions, registry);
@@ -142,6 +170,35 @@ public final class Gateway implements AutoCloseable {
             log.debug("Could not refresh the health and stock gauges: {}", e.toString());
           }
         });
+  }
+
+  /** Says at start how callers reach the API: TLS, client certificates and roles, or plain text. */
+  private void logSecurity(SecuritySettings security) {
+    if (apiTls != null) {
+      log.info("API TLS by {}: {}", apiTls.providerDescription(), apiTls.describe());
+      if (security.mutualTls()) {
+        if (security.clientRoles().isEmpty()) {
+          log.warn(
+              "COUPON_HTTP_CLIENT_ROLES is unset: every trusted client certificate has no role, and"
+                  + " every request is answered 403 FORBIDDEN");
+        } else {
+          log.info("API client roles (COUPON_HTTP_CLIENT_ROLES): {}", security.clientRoles());
+        }
+      }
+    } else if (security.servesPlaintextBeyondLoopback()) {
+      log.warn(
+          "The API serves plain text on {} (COUPON_HTTP_HOST), beyond loopback, because"
+              + " COUPON_HTTP_ALLOW_PLAINTEXT=true: whoever reaches it may redeem, reverse and read."
+              + " Terminate TLS in front of it, or set COUPON_HTTP_TLS_CERT_FILE and"
+              + " COUPON_HTTP_TLS_KEY_FILE",
+          security.httpHost());
+    }
+    if (managementTls != null) {
+      log.info(
+          "Management TLS by {}: {}",
+          managementTls.providerDescription(),
+          managementTls.describe());
+    }
   }
 
   public static Gateway start(GatewayConfig config) {
@@ -266,6 +323,12 @@ public final class Gateway implements AutoCloseable {
     sink.stop(
         Duration.ofNanos(Math.max(Duration.ofSeconds(1).toNanos(), deadline - System.nanoTime())));
     management.close();
+    if (apiTls != null) {
+      apiTls.close();
+    }
+    if (managementTls != null) {
+      managementTls.close();
+    }
     events.close();
     redis.close();
     api.close();

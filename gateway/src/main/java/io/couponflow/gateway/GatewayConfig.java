@@ -7,6 +7,7 @@ import io.couponflow.config.JdbcSettings;
 import io.couponflow.config.RedisSettings;
 import io.couponflow.gateway.redeem.Durability;
 import io.couponflow.gateway.resilience.BreakerSettings;
+import io.couponflow.gateway.security.SecuritySettings;
 import io.couponflow.sink.SinkSettings;
 import java.time.Duration;
 import java.util.Objects;
@@ -46,6 +47,9 @@ import java.util.Objects;
  * @param durabilityWait with {@code mysql} durability, how long an accepted redemption waits for
  *     MySQL before it is answered 503 (COUPON_DURABILITY_WAIT)
  * @param breakers when the Redis and MySQL circuit breakers open (COUPON_BREAKER_*)
+ * @param security the API's bind address, TLS, client certificates and their roles, and the
+ *     management port's TLS (COUPON_HTTP_HOST, COUPON_HTTP_ALLOW_PLAINTEXT, COUPON_HTTP_TLS_*,
+ *     COUPON_HTTP_CLIENT_ROLES, COUPON_MANAGEMENT_TLS_*)
  */
 public record GatewayConfig(
     int httpPort,
@@ -69,7 +73,8 @@ public record GatewayConfig(
     BreakerSettings breakers,
     RedisSettings redis,
     JdbcSettings jdbc,
-    SinkSettings sink) {
+    SinkSettings sink,
+    SecuritySettings security) {
 
   /** Refuses settings that make no sense, naming the variable (the gateway stops at start). */
   public GatewayConfig {
@@ -107,6 +112,7 @@ public record GatewayConfig(
     Objects.requireNonNull(redis, "redis");
     Objects.requireNonNull(jdbc, "jdbc");
     Objects.requireNonNull(sink, "sink");
+    Objects.requireNonNull(security, "security");
   }
 
   /** Half the cores, at least one. */
@@ -138,6 +144,7 @@ public record GatewayConfig(
         BreakerSettings.from(env),
         RedisSettings.from(env),
         JdbcSettings.from(env),
-        SinkSettings.from(env));
+        SinkSettings.from(env),
+        SecuritySettings.from(env));
   }
 }

@@ -30,6 +30,11 @@ public final class GatewayMain {
     Gateway gateway;
     try {
       gateway = Gateway.start(config);
+    } catch (ConfigException e) {
+      // a setting that only proves bad once used: a TLS file that cannot be read or used
+      System.err.println("couponflow-gateway: " + e.getMessage());
+      System.exit(2);
+      return;
     } catch (Migrations.SchemaBehindException e) {
       System.err.println("couponflow-gateway: " + e.getMessage());
       System.exit(1);

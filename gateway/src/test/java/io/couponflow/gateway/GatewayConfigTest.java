@@ -103,7 +103,8 @@ class GatewayConfigTest {
                     d.breakers(),
                     d.redis(),
                     d.jdbc(),
-                    d.sink()))
+                    d.sink(),
+                    d.security()))
         .isInstanceOf(ConfigException.class)
         .hasMessage("COUPON_HTTP_IO_THREADS: 0 is out of range (expected: 1..64)");
     assertThatThrownBy(() -> new BreakerSettings(0, 20, 10, Duration.ofSeconds(2)))

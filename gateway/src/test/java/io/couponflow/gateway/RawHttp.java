@@ -46,6 +46,17 @@ public final class RawHttp implements AutoCloseable {
     }
   }
 
+  /** HTTP over a socket already connected (a TLS one, say); closing this closes it. */
+  public RawHttp(Socket connected) {
+    try {
+      socket = connected;
+      in = connected.getInputStream();
+      out = connected.getOutputStream();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Sends one request and reads its response on a fresh connection. */
   public static Response exchange(int port, String request) {
     return exchange(port, request.getBytes(StandardCharsets.ISO_8859_1));

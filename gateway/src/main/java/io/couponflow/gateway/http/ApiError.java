@@ -5,6 +5,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 /** Every error the API answers with: an HTTP status and the body's {@code code}. */
 public enum ApiError {
   INVALID_REQUEST(HttpResponseStatus.BAD_REQUEST),
+  /** A trusted client certificate without the role the route needs (mTLS only). */
+  FORBIDDEN(HttpResponseStatus.FORBIDDEN),
   COUPON_NOT_FOUND(HttpResponseStatus.NOT_FOUND),
   REDEMPTION_NOT_FOUND(HttpResponseStatus.NOT_FOUND),
   NOT_FOUND(HttpResponseStatus.NOT_FOUND),

@@ -2,6 +2,8 @@ package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.GatewayConfig;
 import io.couponflow.gateway.redeem.Redemptions;
+import io.couponflow.gateway.security.Caller;
+import io.couponflow.gateway.security.ClientRoles;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -21,32 +23,63 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
 
-/** The API connection's pipeline, in the order bytes meet it. */
+/**
+ * The API connection's pipeline, in the order bytes meet it: TLS when configured (each connection
+ * with the context current when it was accepted, see {@link ReloadingSslContext}) and who the
+ * client is ({@link ClientIdentity}), then HTTP.
+ */
 public final class ApiInitializer extends ChannelInitializer<Channel> {
   private final GatewayConfig config;
   private final HttpMetrics metrics;
   private final ChannelGroup connections;
   private final ApiRouter router;
+  private final ReloadingSslContext tls;
+  private final ClientIdentity identity;
 
-  /**
-   * @param connections every open API connection joins this group, so shutdown can close them
-   */
+  /** Plain text: every caller has every role. */
   public ApiInitializer(
       GatewayConfig config,
       Redemptions service,
       HttpMetrics metrics,
       InFlight inFlight,
       ChannelGroup connections) {
+    this(config, service, metrics, inFlight, connections, null, null);
+  }
+
+  /**
+   * @param connections every open API connection joins this group, so shutdown can close them
+   * @param tls the API's TLS context; null for plain text
+   * @param roles the roles of client certificates, when {@code tls} requires them (mTLS); null
+   *     otherwise (every caller has every role)
+   */
+  public ApiInitializer(
+      GatewayConfig config,
+      Redemptions service,
+      HttpMetrics metrics,
+      InFlight inFlight,
+      ChannelGroup connections,
+      ReloadingSslContext tls,
+      ClientRoles roles) {
+    if (roles != null && (tls == null || !tls.requiresClientCertificates())) {
+      throw new IllegalArgumentException("roles need TLS with client certificates");
+    }
     this.config = config;
     this.metrics = metrics;
     this.connections = connections;
     this.router = new ApiRouter(service, metrics, inFlight);
+    this.tls = tls;
+    this.identity = tls == null ? null : new ClientIdentity(roles, metrics);
   }
 
   @Override
   protected void initChannel(Channel ch) {
     connections.add(ch);
     ch.config().setWriteBufferWaterMark(RequestSequencer.WATER_MARK);
+    if (tls == null) {
+      ch.attr(ClientIdentity.CALLER).set(Caller.ANYONE);
+    } else {
+      ch.pipeline().addLast("tls", tls.newHandler(ch.alloc())).addLast("identity", identity);
+    }
     ch.pipeline()
         .addLast(
             "idle",

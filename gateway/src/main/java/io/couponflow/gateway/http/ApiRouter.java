@@ -1,6 +1,8 @@
 package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.redeem.Redemptions;
+import io.couponflow.gateway.security.Caller;
+import io.couponflow.gateway.security.Role;
 import io.couponflow.lua.RedeemRequest;
 import io.couponflow.model.Ids;
 import io.couponflow.model.RedemptionId;
@@ -43,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * answered with exactly one response written to its context, on the channel's event loop; the
  * {@link RequestSequencer} in front of it keeps the connection's order and decides whether the
  * connection stays open (an answer the router already marks {@code Connection: close} closes it).
+ *
+ * <p>Authorisation: a request to a route whose {@link Route#role role} the connection's caller
+ * ({@link ClientIdentity}) lacks is answered 403 FORBIDDEN before anything else about it is
+ * checked, and asks nothing of the service. Without mTLS every caller has every role.
  *
  * <p>Admission: a request that passed validation takes a permit from {@link InFlight}, held until
  * its answer is written; without one it is answered 503 with {@code Retry-After}. Validation
@@ -114,12 +120,15 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       } else {
         Route.Match match = Route.match(pathOf(request.uri()));
         route = match.route();
+        Caller caller = ClientIdentity.of(ctx.channel());
         if (inFlight.isDraining()) {
           now =
               closing(
                   answer(
                       ctx.alloc(),
                       Outcome.unavailable("the gateway is shutting down; retry on another")));
+        } else if (!caller.may(requireRoute(request, route))) {
+          now = answer(ctx.alloc(), Outcome.forbidden(caller, route.role()));
         } else {
           Supplier<CompletableFuture<Outcome>> call = validate(request, match);
           if (!inFlight.tryAcquire()) {
@@ -264,10 +273,12 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     return HttpMethod.GET.equals(route.method()) ? "GET, HEAD" : route.method().name();
   }
 
-  /** Checks everything that can be checked locally; returns the service call to make. */
-  private Supplier<CompletableFuture<Outcome>> validate(FullHttpRequest request, Route.Match match)
-      throws ApiException {
-    Route route = match.route();
+  /**
+   * Refuses a path no route serves (404) or a method the route does not serve (405).
+   *
+   * @return the role the route needs
+   */
+  private static Role requireRoute(FullHttpRequest request, Route route) throws ApiException {
     if (route == Route.UNMATCHED) {
       throw new ApiException(ApiError.NOT_FOUND, "no such resource");
     }
@@ -276,6 +287,16 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
           ApiError.METHOD_NOT_ALLOWED,
           "method " + printable(request.method().name()) + " is not allowed here");
     }
+    return route.role();
+  }
+
+  /**
+   * Checks everything about a request to a route it may use that can be checked locally; returns
+   * the service call to make.
+   */
+  private Supplier<CompletableFuture<Outcome>> validate(FullHttpRequest request, Route.Match match)
+      throws ApiException {
+    Route route = match.route();
     return switch (route) {
       case REDEEM -> redeem(request);
       case REVERSE -> reverse(request, match.parameter());
@@ -376,6 +397,7 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       case REDEMPTION_NOT_FOUND ->
           error(
               alloc, ApiError.REDEMPTION_NOT_FOUND, "no redemption " + printable(outcome.detail()));
+      case FORBIDDEN -> error(alloc, ApiError.FORBIDDEN, outcome.detail());
       case UNAVAILABLE -> {
         Answer unavailable = error(alloc, ApiError.UNAVAILABLE, outcome.detail());
         unavailable.response().headers().set(HttpHeaderNames.RETRY_AFTER, ONE_SECOND);
@@ -479,7 +501,7 @@ final class ApiRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   /** Text safe to echo in an error message: printable ASCII, at most 100 characters. */
-  private static String printable(String raw) {
+  static String printable(String raw) {
     StringBuilder b = new StringBuilder(Math.min(raw.length(), 100));
     for (int i = 0; i < raw.length() && b.length() < 100; i++) {
       char c = raw.charAt(i);

@@ -60,6 +60,18 @@ public final class HttpMetrics {
     }
   }
 
+  /**
+   * Counts a TLS handshake on the API ({@code couponflow.http.tls.handshakes}, {@code result}
+   * success or failure; a connection closed before its handshake completed is a failure).
+   */
+  void tlsHandshake(boolean success) {
+    Counter.builder("couponflow.http.tls.handshakes")
+        .description("TLS handshakes on the API port, by result")
+        .tag("result", success ? "success" : "failure")
+        .register(registry)
+        .increment();
+  }
+
   void connectionCut(Cut reason) {
     cuts.get(reason).increment();
   }

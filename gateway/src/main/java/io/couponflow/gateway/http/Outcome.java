@@ -2,6 +2,8 @@ package io.couponflow.gateway.http;
 
 import io.couponflow.gateway.coupon.MetadataUnavailableException;
 import io.couponflow.gateway.redeem.NotDurableException;
+import io.couponflow.gateway.security.Caller;
+import io.couponflow.gateway.security.Role;
 import io.couponflow.lua.LiveCoupon;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedemptionLookup;
@@ -24,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * @param redemption the redemption shown, for the kinds that show one
  * @param coupon the coupon shown, for {@link Kind#COUPON}
  * @param detail the raw redemption id for {@link Kind#REDEMPTION_NOT_FOUND}, the reason for {@link
- *     Kind#UNAVAILABLE}; empty otherwise
+ *     Kind#UNAVAILABLE} and {@link Kind#FORBIDDEN}; empty otherwise
  */
 record Outcome(Kind kind, Redemption redemption, LiveCoupon coupon, String detail) {
   private static final Logger log = LoggerFactory.getLogger(Outcome.class);
@@ -44,6 +46,8 @@ record Outcome(Kind kind, Redemption redemption, LiveCoupon coupon, String detai
     ORDER_BELOW_THRESHOLD,
     IDEMPOTENCY_KEY_REUSED,
     REDEMPTION_NOT_FOUND,
+    /** The caller's certificate lacks the route's role; nothing was asked of the service. */
+    FORBIDDEN,
     /** Nothing was decided and a retry may succeed: 503 with {@code Retry-After}. */
     UNAVAILABLE,
     /** The service could not decide: a bug, logged. */
@@ -137,6 +141,19 @@ record Outcome(Kind kind, Redemption redemption, LiveCoupon coupon, String detai
     }
     log.error("Request failed", cause);
     return just(Kind.INTERNAL);
+  }
+
+  /** The caller may not use a route that needs {@code role}. */
+  static Outcome forbidden(Caller caller, Role role) {
+    String who =
+        caller.name().isEmpty()
+            ? "the client certificate"
+            : "the client certificate of '" + ApiRouter.printable(caller.name()) + "'";
+    return new Outcome(
+        Kind.FORBIDDEN,
+        null,
+        null,
+        who + " does not have the role '" + role.configName() + "' (COUPON_HTTP_CLIENT_ROLES)");
   }
 
   static Outcome unavailable(String reason) {

@@ -1,24 +1,27 @@
 package io.couponflow.gateway.http;
 
+import io.couponflow.gateway.security.Role;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The API's routes, and for each what it may answer: its success status and the errors of its own.
- * Errors any request can meet before it reaches a route (malformed HTTP, limits, overload,
- * shutdown) are {@link #TRANSPORT_ERRORS}. The OpenAPI document ({@code openapi.yaml}) describes
- * exactly this table; a test keeps the two in step.
+ * The API's routes, and for each the role it requires (with mTLS) and what it may answer: its
+ * success status and the errors of its own. Errors any request can meet before it reaches a route
+ * (malformed HTTP, limits, overload, shutdown) are {@link #TRANSPORT_ERRORS}. The OpenAPI document
+ * ({@code openapi.yaml}) describes exactly this table; a test keeps the two in step.
  */
 public enum Route {
   REDEEM(
       "redeem",
+      Role.REDEEM,
       HttpMethod.POST,
       "/v1/redemptions",
       HttpResponseStatus.CREATED,
       EnumSet.of(
           ApiError.INVALID_REQUEST,
+          ApiError.FORBIDDEN,
           ApiError.UNSUPPORTED_MEDIA_TYPE,
           ApiError.COUPON_NOT_FOUND,
           ApiError.COUPON_NOT_ACTIVE,
@@ -31,31 +34,40 @@ public enum Route {
           ApiError.INTERNAL)),
   REVERSE(
       "reverse",
+      Role.REVERSE,
       HttpMethod.POST,
       "/v1/redemptions/{redemptionId}/reversal",
       HttpResponseStatus.OK,
       EnumSet.of(
           ApiError.INVALID_REQUEST,
+          ApiError.FORBIDDEN,
           ApiError.UNSUPPORTED_MEDIA_TYPE,
           ApiError.REDEMPTION_NOT_FOUND,
           ApiError.UNAVAILABLE,
           ApiError.INTERNAL)),
   GET_REDEMPTION(
       "get_redemption",
+      Role.READ,
       HttpMethod.GET,
       "/v1/redemptions/{redemptionId}",
       HttpResponseStatus.OK,
-      EnumSet.of(ApiError.REDEMPTION_NOT_FOUND, ApiError.UNAVAILABLE, ApiError.INTERNAL)),
+      EnumSet.of(
+          ApiError.FORBIDDEN,
+          ApiError.REDEMPTION_NOT_FOUND,
+          ApiError.UNAVAILABLE,
+          ApiError.INTERNAL)),
   GET_COUPON(
       "get_coupon",
+      Role.READ,
       HttpMethod.GET,
       "/v1/coupons/{couponId}",
       HttpResponseStatus.OK,
-      EnumSet.of(ApiError.COUPON_NOT_FOUND, ApiError.UNAVAILABLE, ApiError.INTERNAL)),
+      EnumSet.of(
+          ApiError.FORBIDDEN, ApiError.COUPON_NOT_FOUND, ApiError.UNAVAILABLE, ApiError.INTERNAL)),
   /** No route matched the path; answers only transport errors. */
-  UNMATCHED("unmatched", null, null, null, EnumSet.noneOf(ApiError.class)),
+  UNMATCHED("unmatched", null, null, null, null, EnumSet.noneOf(ApiError.class)),
   /** The request could not be read as HTTP; answers only transport errors. */
-  MALFORMED("malformed", null, null, null, EnumSet.noneOf(ApiError.class));
+  MALFORMED("malformed", null, null, null, null, EnumSet.noneOf(ApiError.class));
 
   /** What any request may be answered before, or instead of, its route's own answers. */
   public static final Set<ApiError> TRANSPORT_ERRORS =
@@ -75,6 +87,7 @@ public enum Route {
   private static final String COUPONS_SLASH = "/v1/coupons/";
 
   private final String metricName;
+  private final Role role;
   private final HttpMethod method;
   private final String template;
   private final HttpResponseStatus success;
@@ -82,11 +95,13 @@ public enum Route {
 
   Route(
       String metricName,
+      Role role,
       HttpMethod method,
       String template,
       HttpResponseStatus success,
       Set<ApiError> errors) {
     this.metricName = metricName;
+    this.role = role;
     this.method = method;
     this.template = template;
     this.success = success;
@@ -96,6 +111,11 @@ public enum Route {
   /** The route's name in metrics. */
   public String metricName() {
     return metricName;
+  }
+
+  /** The role a caller needs for this route (with mTLS); null for the pseudo-routes. */
+  public Role role() {
+    return role;
   }
 
   /** The one method the route serves; null for the pseudo-routes. */

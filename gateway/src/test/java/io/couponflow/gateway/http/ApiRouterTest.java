@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.couponflow.gateway.RawHttp;
 import io.couponflow.gateway.coupon.MetadataUnavailableException;
+import io.couponflow.gateway.security.Caller;
+import io.couponflow.gateway.security.Role;
 import io.couponflow.lua.RedeemOutcome;
 import io.couponflow.lua.RedemptionLookup;
 import io.couponflow.lua.RedisReplies;
@@ -20,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -426,5 +429,75 @@ class ApiRouterTest {
 
   private static <T> CompletableFuture<T> done(T value) {
     return CompletableFuture.completedFuture(value);
+  }
+
+  private void callerIs(String name, Role... roles) {
+    api.channel.attr(ClientIdentity.CALLER).set(new Caller(name, Set.of(roles)));
+  }
+
+  @Test
+  void callerWithoutTheRole_isForbidden_beforeAnythingElseIsChecked() throws Exception {
+    callerIs("checkout", Role.REDEEM, Role.READ);
+
+    // no body at all, and an invalid id: the role decides first
+    ApiChannel.Response r = api.exchange(reverse("not-an-id", "{\"oops\""));
+
+    assertError(r, 403, "FORBIDDEN");
+    assertThat(json(r).at("/error/message").asText())
+        .isEqualTo(
+            "the client certificate of 'checkout' does not have the role 'reverse'"
+                + " (COUPON_HTTP_CLIENT_ROLES)");
+    assertThat(r.header("Connection")).isEqualTo("keep-alive");
+    assertThat(api.service.calls).isEmpty();
+    assertThat(api.inFlight.current()).isZero();
+    assertThat(
+            api.registry
+                .get("couponflow.http.requests")
+                .tag("route", "reverse")
+                .tag("status", "403")
+                .tag("outcome", "FORBIDDEN")
+                .timer()
+                .count())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void eachRoute_needsItsRole() throws Exception {
+    api.service.redeem = r -> done(new RedeemOutcome.Accepted(R, "1-0"));
+    callerIs("reader", Role.READ);
+    assertError(api.exchange(redeem("k-1")), 403, "FORBIDDEN");
+    assertThat(api.exchange(get("/v1/coupons/42")).status()).isEqualTo(404);
+    api.send(RawHttp.request("HEAD", "/v1/redemptions/42.SO-1.1", List.of(), null));
+    assertThat(api.readHead().status()).isEqualTo(404);
+
+    callerIs("redeemer", Role.REDEEM);
+    assertThat(api.exchange(redeem("k-2")).status()).isEqualTo(201);
+    assertError(api.exchange(get("/v1/coupons/42")), 403, "FORBIDDEN");
+    assertError(api.exchange(get("/v1/redemptions/42.SO-1.1")), 403, "FORBIDDEN");
+
+    assertThat(api.service.calls)
+        .containsExactly("coupon 42", "get 42.SO-1.1", "redeem 42 k-2 u-1 SO-1 35000");
+  }
+
+  @Test
+  void unknownPathsAndMethods_areAnsweredAsBefore_whateverTheRoles() throws Exception {
+    callerIs("nobody");
+
+    assertError(api.exchange(get("/v2/nothing")), 404, "NOT_FOUND");
+    assertError(api.exchange(get("/v1/redemptions")), 405, "METHOD_NOT_ALLOWED");
+    assertThat(api.service.calls).isEmpty();
+  }
+
+  @Test
+  void connectionWithoutACaller_hasNoRole() throws Exception {
+    api.channel.attr(ClientIdentity.CALLER).set(null);
+
+    ApiChannel.Response r = api.exchange(get("/v1/coupons/42"));
+
+    assertError(r, 403, "FORBIDDEN");
+    assertThat(json(r).at("/error/message").asText())
+        .isEqualTo(
+            "the client certificate does not have the role 'read' (COUPON_HTTP_CLIENT_ROLES)");
+    assertThat(api.service.calls).isEmpty();
   }
 }

@@ -33,7 +33,7 @@ final class FakeRedemptions implements Redemptions {
    * Every call, as {@code "redeem ..."}, {@code "reverse ..."}, {@code "get ..."}, {@code "coupon
    * ..."}.
    */
-  final List<String> calls = new ArrayList<>();
+  final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
 
   Function<RedeemRequest, CompletableFuture<RedeemOutcome>> redeem =
       r ->

@@ -59,6 +59,23 @@ class OpenApiTest {
   }
 
   @Test
+  void eachOperation_namesTheRoleItsRouteNeeds_andMutualTlsIsItsSecurityScheme() {
+    for (Route r : routes()) {
+      assertThat(
+              DOC.root()
+                  .path("paths")
+                  .path(r.template())
+                  .path(r.method().name().toLowerCase(java.util.Locale.ROOT))
+                  .path("x-required-role")
+                  .asText())
+          .as("x-required-role of %s %s", r.method(), r.template())
+          .isEqualTo(r.role().configName());
+    }
+    assertThat(DOC.root().at("/components/securitySchemes/clientCertificate/type").asText())
+        .isEqualTo("mutualTLS");
+  }
+
+  @Test
   void transportErrors_areDocumentedExactly() {
     Map<Integer, Set<String>> fromCode = new TreeMap<>();
     for (ApiError e : Route.TRANSPORT_ERRORS) {
